@@ -1,0 +1,309 @@
+"""Seeding, scopes and previews: the part of seedmagic that knows nothing of IPython.
+
+Every public function validates all of its input before it touches a
+generator, so bad input raises ``SeedError`` and leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.machinery
+import operator
+import secrets
+import sys
+from collections.abc import Iterable
+from contextlib import ContextDecorator
+from types import ModuleType, TracebackType
+from typing import Any
+
+from .generators import Adapter, is_installed, is_loaded, registry
+from .state import Snapshot, book, capture, lock
+
+#: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
+MAX_SEED = 2**32 - 1
+
+Names = str | Iterable[str] | None
+
+
+class SeedError(ValueError):
+    """Bad input to seedmagic; the message is one line that says what is allowed."""
+
+
+def validate_seed(value: object) -> int:
+    """Return ``value`` as an int seed, or raise ``SeedError``."""
+    if isinstance(value, bool):
+        raise SeedError(f"seed must be an integer from 0 to {MAX_SEED}, got {value!r}")
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise SeedError(f"seed must be an integer from 0 to {MAX_SEED}, got {value!r}") from None
+    if not 0 <= number <= MAX_SEED:
+        raise SeedError(f"seed must be an integer from 0 to {MAX_SEED}, got {number}")
+    return number
+
+
+def _split_names(names: Names) -> list[str]:
+    if isinstance(names, str):
+        return [name.strip() for name in names.split(",") if name.strip()]
+    return [str(name).strip() for name in names or ()]
+
+
+def _absence(adapter: Adapter) -> str | None:
+    """Why ``adapter`` cannot be seeded here, or None if it can (now or once imported)."""
+    if is_loaded(adapter):
+        return None if adapter.is_available() else f"{adapter.name} is not available here"
+    assert adapter.module is not None
+    return None if is_installed(adapter.module) else f"{adapter.name} needs {adapter.module}, which is not installed"
+
+
+def select(only: Names = None, skip: Names = None) -> list[Adapter]:
+    """The adapters that ``only``/``skip`` (names, or one comma-separated string) pick."""
+    adapters = registry()
+    wanted, unwanted = _split_names(only), _split_names(skip)
+    unknown = [name for name in wanted + unwanted if name not in adapters]
+    if unknown:
+        raise SeedError(f"unknown generator {unknown[0]!r}; known: {', '.join(adapters)}")
+    if only is not None and not wanted:
+        raise SeedError(f"--only needs at least one generator; known: {', '.join(adapters)}")
+    both = [name for name in wanted if name in unwanted]
+    if both:
+        raise SeedError(f"{both[0]!r} is both in --only and in --skip")
+    for name in wanted:
+        reason = _absence(adapters[name])
+        if reason:
+            raise SeedError(reason)
+    picked = wanted or list(adapters)
+    return [adapters[name] for name in picked if name not in unwanted]
+
+
+def generators() -> list[str]:
+    """Names of the generators seedmagic controls here.
+
+    A library that is installed but not imported yet counts (it is seeded when
+    imported); device generators count once torch is imported and shows them.
+    """
+    return [
+        adapter.name
+        for adapter in registry().values()
+        if (adapter.is_available() if is_loaded(adapter) else adapter.module == adapter.name and _absence(adapter) is None)
+    ]
+
+
+def _apply(n: int, adapters: list[Adapter]) -> None:
+    """Seed the adapters that exist now; note the seed for the ones imported later."""
+    pending = False
+    for adapter in adapters:
+        if is_loaded(adapter):
+            if not adapter.is_available():
+                continue
+            adapter.seed(n)
+        else:
+            pending = True
+        book.seeds[adapter.name] = n
+    if pending:
+        install_import_hook()
+
+
+def seed(n: object, *, only: Names = None, skip: Names = None) -> int:
+    """Seed every global generator with ``n`` and make ``n`` the session seed.
+
+    Over all generators this is ``random.seed(n)``, ``np.random.seed(n)`` and
+    ``torch.manual_seed(n)`` bit for bit; a library imported later is seeded
+    with ``n`` when it is imported.
+    """
+    number = validate_seed(n)
+    adapters = select(only, skip)
+    with lock:
+        _apply(number, adapters)
+        book.session_seed = number
+    return number
+
+
+def snapshot(only: Names = None) -> Snapshot:
+    """Capture the full state of every generator (or of ``only``)."""
+    return capture(select(only))
+
+
+def peek(k: int = 5) -> dict[str, list[float]]:
+    """The next ``k`` uniform draws of each generator that exists now, without consuming them."""
+    count = operator.index(k)
+    if count < 0:
+        raise SeedError(f"k must be a non-negative integer, got {k!r}")
+    draws: dict[str, list[float]] = {}
+    with lock:
+        for adapter in registry().values():
+            if is_loaded(adapter) and adapter.is_available():
+                draws.update(adapter.peek(count))
+    return draws
+
+
+def derive_seed(base: int, label: str) -> int:
+    """A seed for ``label`` derived from ``base`` with NumPy's ``SeedSequence``.
+
+    The label enters as a spawn key made from its SHA-256 (never Python's
+    salted ``hash``), so the result is the same in every process and machine.
+    """
+    import numpy as np
+
+    digest = hashlib.sha256(label.encode("utf-8")).digest()
+    spawn_key = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
+    sequence = np.random.SeedSequence(validate_seed(base), spawn_key=spawn_key)
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+class seeded(ContextDecorator):
+    """Run a block (or a decorated function) under a seed, then restore every generator.
+
+    ``n=None`` uses the session seed, or a fresh seed from OS entropy when
+    there is none (``.drawn`` is then True so callers can show it). With
+    ``name``, the seed is derived from that base and the label. The state is
+    restored in ``finally``, also on exceptions and ``KeyboardInterrupt``,
+    unless ``keep=True``. Scopes nest; ``with seeded(10) as n`` gives the seed.
+    """
+
+    def __init__(
+        self,
+        n: object = None,
+        *,
+        only: Names = None,
+        skip: Names = None,
+        keep: bool = False,
+        name: str | None = None,
+    ) -> None:
+        self.requested = None if n is None else validate_seed(n)
+        self.adapters = select(only, skip)
+        self.keep = keep
+        self.name = name
+        self.seed: int | None = None
+        self.base: int | None = None
+        self.drawn = False
+        self._saved: list[Snapshot] = []
+
+    def _resolve(self) -> int:
+        base = self.requested if self.requested is not None else book.session_seed
+        self.drawn = base is None
+        self.base = secrets.randbits(32) if base is None else base
+        return self.base if self.name is None else derive_seed(self.base, self.name)
+
+    def __enter__(self) -> int:
+        with lock:
+            self.seed = self._resolve()
+            self._saved.append(capture(self.adapters))
+            _apply(self.seed, self.adapters)
+        return self.seed
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        saved = self._saved.pop()
+        if not self.keep:
+            saved.restore()
+
+
+class _SeedAfterExec(importlib.abc.Loader):
+    """Wraps a library's loader to seed the library the moment it has been imported."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = self.loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        _seed_imported(module.__name__)
+
+
+class _SeedOnImport(importlib.abc.MetaPathFinder):
+    """A ``sys.meta_path`` entry that watches for the import of a library with a seed due."""
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in _due_modules():
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is None:
+                    return None
+                spec.loader = _SeedAfterExec(spec.loader)
+                return spec
+        return None
+
+
+_import_hook = _SeedOnImport()
+
+
+def _due_modules() -> set[str]:
+    """Libraries not imported yet for which a seed has been noted."""
+    adapters = registry()
+    return {
+        adapter.module
+        for name in book.seeds
+        if (adapter := adapters.get(name)) is not None and adapter.module and adapter.module not in sys.modules
+    }
+
+
+def _seed_imported(module: str) -> None:
+    """Give a just-imported library's generators the seeds noted for them."""
+    with lock:
+        for adapter in registry().values():
+            if adapter.module == module and adapter.name in book.seeds and adapter.is_available():
+                adapter.seed(book.seeds[adapter.name])
+        if not _due_modules():
+            remove_import_hook()
+
+
+def install_import_hook() -> None:
+    """Watch imports so that a library imported after seeding is seeded too (idempotent)."""
+    if _import_hook not in sys.meta_path:
+        sys.meta_path.insert(0, _import_hook)
+
+
+def remove_import_hook() -> None:
+    """Stop watching imports."""
+    while _import_hook in sys.meta_path:
+        sys.meta_path.remove(_import_hook)
+
+
+def import_hook_installed() -> bool:
+    return _import_hook in sys.meta_path
+
+
+def status_rows(k: int = 5) -> list[tuple[str, str, str]]:
+    """(generator, last seed, next draws) for each generator seedmagic controls here."""
+    draws = peek(k)
+    adapters = registry()
+    rows = []
+    for name in generators():
+        adapter = adapters[name]
+        given = book.seeds.get(name)
+        seed_text = "not seeded" if given is None else str(given)
+        own = {label: values for label, values in draws.items() if label == name or label.startswith(name + ":")}
+        if not is_loaded(adapter):
+            rows.append((name, seed_text, f"{adapter.module} not imported yet"))
+        elif not own:
+            rows.append((name, seed_text, "no state yet (device not initialised)"))
+        for label, values in own.items():
+            rows.append((label, seed_text, " ".join(f"{value:.{adapter.digits}f}" for value in values)))
+    return rows
+
+
+def status_text(k: int = 5) -> str:
+    """The status as a plain-text table: the fallback wherever widgets cannot render."""
+    header = ("generator", "seed", f"next {k} draws")
+    rows = [header, *status_rows(k)]
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    lines = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}" for row in rows]
+    session = "none" if book.session_seed is None else str(book.session_seed)
+    return "\n".join([*lines, f"session seed: {session}"])

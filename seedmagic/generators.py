@@ -1,0 +1,329 @@
+"""One adapter per global random number generator.
+
+An adapter seeds, captures, restores and previews one generator. Adapters
+never import the library they serve: one whose ``module`` is not yet in
+``sys.modules`` is left alone, and ``seedmagic.core`` seeds it when the
+library is imported. Previews draw from a private copy of the state, so
+they never move the real generator, not even for a moment.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+#: The seed torch gives every generator at start-up (c10's ``default_rng_seed_val``).
+TORCH_DEFAULT_SEED = 67280421310721
+
+#: Entry-point group through which other packages add generators.
+ENTRY_POINT_GROUP = "seedmagic.generators"
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """What seedmagic needs to know about one global generator."""
+
+    name: str
+    #: Top-level module that must be imported before the generator exists, or None.
+    module: str | None
+    #: Decimals shown in previews (NumPy prints 8, torch 4).
+    digits: int
+
+    def is_available(self) -> bool:
+        """Whether the generator can exist here (its library is installed, its device built)."""
+
+    def seed(self, n: int | None) -> None:
+        """Seed with ``n``; ``None`` means the state a fresh process would start with."""
+
+    def get_state(self) -> Any:
+        """The full state, in a form ``set_state`` accepts."""
+
+    def set_state(self, state: Any) -> None:
+        """Put back a state returned by ``get_state``."""
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        """The next ``k`` uniform draws per row (one row per device), without consuming them."""
+
+
+def is_loaded(adapter: Adapter) -> bool:
+    """Whether the adapter's library is imported, so the generator exists now."""
+    return adapter.module is None or adapter.module in sys.modules
+
+
+def is_installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it."""
+    if module in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class PythonRandom:
+    """Python's ``random`` module: the hidden ``random.Random`` behind its functions."""
+
+    name = "random"
+    module = None
+    digits = 8
+
+    def is_available(self) -> bool:
+        return True
+
+    def seed(self, n: int | None) -> None:
+        random.seed(n)
+
+    def get_state(self) -> tuple[Any, ...]:
+        return random.getstate()
+
+    def set_state(self, state: tuple[Any, ...]) -> None:
+        random.setstate(state)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        copy = random.Random()
+        copy.setstate(random.getstate())
+        return {self.name: [copy.random() for _ in range(k)]}
+
+
+class NumpyGlobal:
+    """NumPy's legacy global ``RandomState`` behind ``np.random.rand`` and friends."""
+
+    name = "numpy"
+    module = "numpy"
+    digits = 8
+
+    def is_available(self) -> bool:
+        return is_installed("numpy")
+
+    def seed(self, n: int | None) -> None:
+        import numpy as np
+
+        np.random.seed(n)
+
+    def get_state(self) -> dict[str, Any]:
+        """The dict form keeps the bit generator's name and the cached Gaussian."""
+        import numpy as np
+
+        return np.random.get_state(legacy=False)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        import numpy as np
+
+        np.random.set_state(state)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        import numpy as np
+
+        state = np.random.get_state(legacy=False)
+        bit_generator = getattr(np.random, state["bit_generator"])()
+        bit_generator.state = state
+        return {self.name: np.random.RandomState(bit_generator).random_sample(k).tolist()}
+
+
+def _torch_peek(generator: Any, k: int, device: str) -> list[float]:
+    """Draw ``torch.rand(k)`` from a copy of ``generator``."""
+    import torch
+
+    copy = torch.Generator(device=device)
+    copy.set_state(generator.get_state())
+    return torch.rand(k, generator=copy, device=device).tolist()
+
+
+class TorchCPU:
+    """torch's default CPU generator, plus accelerators that have no adapter of their own.
+
+    ``torch.manual_seed`` also seeds XPU, MTIA and custom (privateuse1)
+    backends; they are seeded here when torch was built with them, so that
+    ``seed(n)`` over all adapters is ``torch.manual_seed(n)`` bit for bit.
+    """
+
+    name = "torch"
+    module = "torch"
+    digits = 4
+
+    def is_available(self) -> bool:
+        return is_installed("torch")
+
+    def seed(self, n: int | None) -> None:
+        import torch
+
+        value = TORCH_DEFAULT_SEED if n is None else n
+        torch.default_generator.manual_seed(value)
+        for backend in _other_torch_backends():
+            backend.manual_seed_all(value)
+
+    def get_state(self) -> Any:
+        import torch
+
+        return torch.default_generator.get_state()
+
+    def set_state(self, state: Any) -> None:
+        import torch
+
+        torch.default_generator.set_state(state)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        import torch
+
+        return {self.name: _torch_peek(torch.default_generator, k, "cpu")}
+
+
+def _other_torch_backends() -> list[Any]:
+    """torch device modules that ``torch.manual_seed`` seeds and no adapter covers."""
+    import torch
+
+    backends = []
+    if getattr(torch._C, "_has_xpu", False) and not torch.xpu._is_in_bad_fork():
+        backends.append(torch.xpu)
+    mtia_built = getattr(torch._C, "_mtia_isBuilt", None)
+    if mtia_built is not None and mtia_built() and not torch.mtia._is_in_bad_fork():
+        backends.append(torch.mtia)
+    custom = getattr(torch, torch._C._get_privateuse1_backend_name(), None)
+    if custom is not None and hasattr(custom, "manual_seed_all"):
+        bad_fork = getattr(custom, "_is_in_bad_fork", lambda: False)
+        if not bad_fork():
+            backends.append(custom)
+    return backends
+
+
+class TorchCUDA:
+    """torch's per-device CUDA generators.
+
+    CUDA is never initialised here: seeding uses the lazy ``manual_seed_all``,
+    and until CUDA is initialised the "state" is torch's queue of pending
+    seeds, captured and put back as it was. A state taken before CUDA started
+    and restored after it started replays that queue on the devices.
+    """
+
+    name = "torch.cuda"
+    module = "torch"
+    digits = 4
+
+    def is_available(self) -> bool:
+        """Built with CUDA; asking the driver for devices would poison ``fork``."""
+        import torch
+
+        return torch.backends.cuda.is_built()
+
+    def seed(self, n: int | None) -> None:
+        import torch
+
+        if not torch.cuda._is_in_bad_fork():
+            torch.cuda.manual_seed_all(TORCH_DEFAULT_SEED if n is None else n)
+
+    def get_state(self) -> tuple[str, Any]:
+        import torch
+
+        if torch.cuda.is_initialized():
+            return ("devices", [g.get_state() for g in torch.cuda.default_generators])
+        tracker = torch.cuda._lazy_seed_tracker
+        return ("pending", (tracker.manual_seed_all_cb, tracker.manual_seed_cb, list(tracker.call_order)))
+
+    def set_state(self, state: tuple[str, Any]) -> None:
+        import torch
+
+        kind, value = state
+        if kind == "devices":
+            for generator, device_state in zip(torch.cuda.default_generators, value):
+                generator.set_state(device_state)
+        elif torch.cuda.is_initialized():
+            _replay_pending_seeds(value)
+        else:
+            tracker = torch.cuda._lazy_seed_tracker
+            tracker.manual_seed_all_cb, tracker.manual_seed_cb, order = value
+            tracker.call_order = list(order)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        import torch
+
+        if not torch.cuda.is_initialized():
+            return {}
+        return {
+            f"{self.name}:{i}": _torch_peek(g, k, f"cuda:{i}")
+            for i, g in enumerate(torch.cuda.default_generators)
+        }
+
+
+def _replay_pending_seeds(pending: tuple[Any, Any, list[Any]]) -> None:
+    """Give initialised CUDA devices the state the queued seeds would have given them."""
+    import torch
+
+    calls = [call for call in pending[2] if call]
+    if not calls:
+        for generator in torch.cuda.default_generators:
+            generator.manual_seed(TORCH_DEFAULT_SEED)
+    for callback, _traceback in calls:
+        callback()
+
+
+class TorchMPS:
+    """torch's Apple-silicon (MPS) generator."""
+
+    name = "torch.mps"
+    module = "torch"
+    digits = 4
+
+    def is_available(self) -> bool:
+        import torch
+
+        return torch.backends.mps.is_available()
+
+    def seed(self, n: int | None) -> None:
+        import torch
+
+        if not torch.mps._is_in_bad_fork():
+            torch.mps.manual_seed(TORCH_DEFAULT_SEED if n is None else n)
+
+    def get_state(self) -> Any:
+        import torch
+
+        return torch.mps.get_rng_state()
+
+    def set_state(self, state: Any) -> None:
+        import torch
+
+        torch.mps.set_rng_state(state)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        import torch
+
+        return {self.name: _torch_peek(torch.mps._get_default_mps_generator(), k, "mps")}
+
+
+BUILTIN: tuple[Adapter, ...] = (PythonRandom(), NumpyGlobal(), TorchCPU(), TorchCUDA(), TorchMPS())
+
+_registry: dict[str, Adapter] | None = None
+
+
+def registry() -> dict[str, Adapter]:
+    """Every adapter by name: the built-ins, then plugins (loaded once)."""
+    global _registry
+    if _registry is None:
+        found = {adapter.name: adapter for adapter in BUILTIN}
+        found.update(_plugins(set(found)))
+        _registry = found
+    return _registry
+
+
+def _plugins(taken: set[str]) -> dict[str, Adapter]:
+    """Adapters from the ``seedmagic.generators`` entry points; a broken one is reported and skipped."""
+    import warnings
+
+    plugins: dict[str, Adapter] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = point.load()
+            adapter = loaded() if isinstance(loaded, type) else loaded
+            if not isinstance(adapter, Adapter):
+                raise TypeError("it does not provide name, module, digits, seed, get_state, set_state and peek")
+            if adapter.name in taken or adapter.name in plugins:
+                raise ValueError(f"the name {adapter.name!r} is taken")
+        except Exception as error:  # a plugin must never break seeding
+            warnings.warn(f"seedmagic: skipped generator plugin {point.name!r}: {error}", stacklevel=2)
+            continue
+        plugins[adapter.name] = adapter
+    return plugins
+

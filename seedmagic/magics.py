@@ -1,0 +1,221 @@
+"""IPython glue: the ``%seed`` and ``%%seeded`` magics over ``seedmagic.core``.
+
+Imported only by ``load_ipython_extension``. Every error the user can cause
+is a plain ``UsageError`` with a one-line message, raised before anything is
+seeded; the cell's own exceptions pass through untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from types import CodeType
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.magic import (
+    Magics,
+    cell_magic,
+    line_magic,
+    magics_class,
+    needs_local_scope,
+    no_var_expand,
+    output_can_be_silenced,
+)
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.utils.text import DollarFormatter
+from IPython.utils.process import arg_split
+
+from . import core
+
+_SCOPE_OPTIONS = (
+    argument("--only", metavar="NAMES", help="seed only these generators (comma-separated, e.g. numpy,torch)"),
+    argument("--skip", metavar="NAMES", help="leave these generators alone (comma-separated)"),
+    argument("--keep", action="store_true", help="do not restore: the streams go on from where the code left them"),
+    argument("--name", metavar="LABEL", help="run under a seed derived from the seed (or session seed) and LABEL"),
+)
+
+
+def _with_scope_options(magic: Any) -> Any:
+    """Add the options that both magics share, in the order they are listed."""
+    for option in reversed(_SCOPE_OPTIONS):
+        magic = option(magic)
+    return magic
+
+
+class _Code:
+    """A cell compiled the way IPython runs one: a body, then its last expression."""
+
+    def __init__(self, shell: InteractiveShell, source: str, what: str) -> None:
+        try:
+            transformed = shell.transform_cell(source)
+            tree = shell.transform_ast(shell.compile.ast_parse(transformed))
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            filename = shell.compile.cache(transformed, shell.execution_count, raw_code=source)
+            self.body: CodeType = shell.compile(tree, filename, "exec")
+            self.last: CodeType | None = (
+                None if last is None else shell.compile(ast.Expression(last.value), filename, "eval")
+            )
+        except SyntaxError as error:
+            raise UsageError(f"{what} is not valid Python: {error.msg} (line {error.lineno})") from None
+
+    def run(self, globals_: dict[str, Any], locals_: dict[str, Any] | None) -> Any:
+        """Execute and return the last expression's value (None if the code ends in a statement)."""
+        __tracebackhide__ = True  # the user's traceback starts in their own code
+        exec(self.body, globals_, locals_)
+        return None if self.last is None else eval(self.last, globals_, locals_)
+
+
+def _text_after(line: str, tokens: list[str]) -> str:
+    """The raw text of ``line`` that follows ``tokens`` (which arg_split took from its start)."""
+    position = 0
+    for token in tokens:
+        position = line.index(token, position) + len(token)
+    return line[position:].strip()
+
+
+def _seed_value(text: str | None) -> object:
+    """The seed as typed: an int where it reads as one, else the text (which the core refuses)."""
+    if text is not None and text.lstrip("-").isascii() and text.lstrip("-").isdigit():
+        return int(text)
+    return text
+
+
+@magics_class
+class SeedMagics(Magics):
+    """``%seed`` and ``%%seeded``; errors are ``UsageError`` and come before any seeding."""
+
+    @magic_arguments()
+    @_with_scope_options
+    @argument("seed", nargs="?", help="an integer from 0 to 4294967295; $var and {expr} work")
+    @argument("statement", nargs=argparse.REMAINDER, help="run only this statement under the seed, then restore")
+    @no_var_expand
+    @needs_local_scope
+    @output_can_be_silenced
+    @line_magic
+    def seed(self, line: str = "", local_ns: dict[str, Any] | None = None) -> Any:
+        """Seed Python's random, NumPy and PyTorch (every device) at once, or show their status.
+
+        ``%seed`` shows each generator's last seed and its next draws, taken
+        without consuming them. ``%seed 10`` is ``random.seed(10)``,
+        ``np.random.seed(10)`` and ``torch.manual_seed(10)`` bit for bit, and
+        makes 10 the session seed that ``%%seeded`` uses by default; a library
+        imported later is seeded with it on import. ``%seed 10 expr`` runs one
+        statement under seed 10, restores every generator and returns the value.
+        The statement itself is not ``$``-expanded, like ``%time``'s.
+
+        Examples::
+
+            %seed 10
+            %seed --only numpy,torch 10
+            %seed 10 np.random.rand(5)
+        """
+        __tracebackhide__ = True
+        args, statement = self._parse_line(line, local_ns)
+        if args.seed is None:
+            if any((args.only, args.skip, args.keep, args.name)):
+                raise UsageError("give a seed: %seed [--only NAMES] [--skip NAMES] SEED [statement]")
+            print(core.status_text())
+            return None
+        if not statement:
+            if args.keep or args.name:
+                option = "--keep" if args.keep else "--name"
+                raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
+            self._core_call(core.seed, _seed_value(args.seed), only=args.only, skip=args.skip)
+            return None
+        code = self._compile_statement(statement)
+        return self._run_scoped(args, code, local_ns)
+
+    @magic_arguments()
+    @_with_scope_options
+    @argument("seed", nargs="?", help="an integer from 0 to 4294967295; default: the session seed, else a fresh one")
+    @output_can_be_silenced
+    @cell_magic
+    def seeded(self, line: str, cell: str) -> Any:
+        """Run the cell under a seed, then put every generator back exactly as it was.
+
+        The cell behaves as in a normal cell: its last expression is shown and
+        its exceptions stop "Run All"; generators are restored even then.
+        With no seed the session seed (``%seed N``) is used; with none of those
+        a fresh seed is drawn from OS entropy and printed so the run can be
+        replayed.
+
+        Examples::
+
+            %%seeded 10
+            %%seeded --only numpy 10
+            %%seeded --keep 10
+        """
+        __tracebackhide__ = True
+        args = self._parse(self.seeded, line)
+        code = _Code(self.shell, cell, "the cell")
+        return self._run_scoped(args, code, None)
+
+    def _parse(self, magic: Any, line: str) -> argparse.Namespace:
+        try:
+            return parse_argstring(magic, line)
+        except ValueError as error:  # shlex: unbalanced quotes
+            raise UsageError(f"cannot read the options: {error}") from None
+
+    def _parse_line(self, line: str, local_ns: dict[str, Any] | None) -> tuple[argparse.Namespace, str]:
+        """Options and seed ($-expanded), and the statement's raw text (not expanded)."""
+        tokens = arg_split(line, strict=False)
+        args = self.seed.parser.parse_args(tokens)
+        head = tokens[: len(tokens) - len(args.statement)]
+        statement = _text_after(line, head)
+        namespace = {**self.shell.user_ns, **(local_ns or {})}
+        try:
+            expanded = DollarFormatter().vformat(" ".join(head), args=[], kwargs=namespace)
+        except Exception:  # as IPython does: an expression that fails stays as written
+            expanded = " ".join(head)
+        args = self._parse(self.seed, expanded)
+        if args.statement:
+            raise UsageError(f"{' '.join(args.statement)!r} came from expanding the seed; give one integer")
+        return args, statement
+
+    def _compile_statement(self, statement: str) -> _Code:
+        first = statement.split(None, 1)[0].split("=", 1)[0]
+        if first in self.seed.parser._option_string_actions:
+            raise UsageError(f"{first} must come before the seed: %seed [options] SEED [statement]")
+        return _Code(self.shell, statement, "the statement")
+
+    def _core_call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call into the core, turning its ``SeedError`` into a one-line ``UsageError``."""
+        try:
+            return function(*args, **kwargs)
+        except core.SeedError as error:
+            raise UsageError(str(error)) from None
+
+    def _run_scoped(self, args: argparse.Namespace, code: _Code, local_ns: dict[str, Any] | None) -> Any:
+        __tracebackhide__ = True
+        scope = self._core_call(
+            core.seeded, _seed_value(args.seed), only=args.only, skip=args.skip, keep=args.keep, name=args.name
+        )
+        with scope as number:
+            self._announce(scope, number)
+            return code.run(self.shell.user_ns, local_ns)
+
+    @staticmethod
+    def _announce(scope: core.seeded, number: int) -> None:
+        """Say which seed ran when the user could not know it from what they typed."""
+        if scope.name is not None:
+            base = "entropy seed" if scope.drawn else "seed"
+            print(f"seeded with {number} (derived from {base} {scope.base} and {scope.name!r}): "
+                  f"rerun with %%seeded {number}")
+        elif scope.drawn:
+            print(f"seeded with {number}: rerun with %%seeded {number}")
+
+
+def load(ipython: InteractiveShell) -> None:
+    """Register the magics (twice is harmless: the second replaces the first)."""
+    ipython.register_magics(SeedMagics)
+
+
+def unload(ipython: InteractiveShell) -> None:
+    """Remove everything ``load`` added, and the import hook."""
+    manager = ipython.magics_manager
+    manager.magics["line"].pop("seed", None)
+    manager.magics["cell"].pop("seeded", None)
+    manager.registry.pop(SeedMagics.__name__, None)
+    core.remove_import_hook()
