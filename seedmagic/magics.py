@@ -25,7 +25,6 @@ from IPython.core.magic import (
 )
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.utils.text import DollarFormatter
-from IPython.utils.process import arg_split
 
 from . import core
 
@@ -67,12 +66,32 @@ class _Code:
         return None if self.last is None else eval(self.last, globals_, locals_)
 
 
-def _text_after(line: str, tokens: list[str]) -> str:
-    """The raw text of ``line`` that follows ``tokens`` (which arg_split took from its start)."""
+def _tokens(line: str) -> list[tuple[int, str]]:
+    """Split on whitespace, keeping quoted text and ``{expr}`` groups whole; with start offsets.
+
+    Like ``arg_split(posix=False)``, but a ``{n + 1}`` seed stays one token
+    and an unbalanced quote or brace just runs to the end of the line.
+    """
+    tokens: list[tuple[int, str]] = []
     position = 0
-    for token in tokens:
-        position = line.index(token, position) + len(token)
-    return line[position:].strip()
+    while position < len(line):
+        if line[position].isspace():
+            position += 1
+            continue
+        start, depth, quote = position, 0, ""
+        while position < len(line) and (depth or quote or not line[position].isspace()):
+            char = line[position]
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "{":
+                depth += 1
+            elif char == "}" and depth:
+                depth -= 1
+            position += 1
+        tokens.append((start, line[start:position]))
+    return tokens
 
 
 def _seed_value(text: str | None) -> object:
@@ -160,15 +179,16 @@ class SeedMagics(Magics):
 
     def _parse_line(self, line: str, local_ns: dict[str, Any] | None) -> tuple[argparse.Namespace, str]:
         """Options and seed ($-expanded), and the statement's raw text (not expanded)."""
-        tokens = arg_split(line, strict=False)
-        args = self.seed.parser.parse_args(tokens)
+        tokens = _tokens(line)
+        args = self.seed.parser.parse_args([token for _, token in tokens])
         head = tokens[: len(tokens) - len(args.statement)]
-        statement = _text_after(line, head)
+        statement = line[tokens[len(head)][0] :].strip() if args.statement else ""
+        written = " ".join(token for _, token in head)
         namespace = {**self.shell.user_ns, **(local_ns or {})}
         try:
-            expanded = DollarFormatter().vformat(" ".join(head), args=[], kwargs=namespace)
+            expanded = DollarFormatter().vformat(written, args=[], kwargs=namespace)
         except Exception:  # as IPython does: an expression that fails stays as written
-            expanded = " ".join(head)
+            expanded = written
         args = self._parse(self.seed, expanded)
         if args.statement:
             raise UsageError(f"{' '.join(args.statement)!r} came from expanding the seed; give one integer")

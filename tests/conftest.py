@@ -1,0 +1,78 @@
+"""Shared fixtures: a fresh IPython shell per test, and seedmagic's memory wiped between tests."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import random
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import seedmagic.core
+import seedmagic.state
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+REFERENCE = ROOT.parent / "shared" / "reference" / "seed_doc_values.json"
+#: The lecture's values, kept in the repository too so the suite runs without ../shared.
+LECTURE_COPY = ROOT / "tests" / "data" / "seed_doc_values.json"
+
+
+@pytest.fixture(scope="session")
+def lecture() -> dict[str, Any]:
+    """The lecture's numbers at full precision."""
+    path = REFERENCE if REFERENCE.exists() else LECTURE_COPY
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(autouse=True)
+def clean_seedmagic() -> Iterator[None]:
+    """Each test starts with no seeds remembered and no import hook."""
+    seedmagic.state.book.seeds.clear()
+    seedmagic.state.book.session_seed = None
+    seedmagic.core.remove_import_hook()
+    yield
+    seedmagic.state.book.seeds.clear()
+    seedmagic.state.book.session_seed = None
+    seedmagic.core.remove_import_hook()
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    """A fresh InteractiveShell with seedmagic loaded and numpy, torch and random imported."""
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "seedmagic")
+    ip.run_cell("import random\nimport numpy as np\nimport torch")
+    yield ip
+    ip.run_line_magic("unload_ext", "seedmagic")
+    InteractiveShell.clear_instance()
+
+
+def state_bytes() -> dict[str, Any]:
+    """Every global generator's full state in comparable form."""
+    import torch
+
+    numpy_state = np.random.get_state(legacy=False)
+    return {
+        "random": random.getstate(),
+        "numpy": (numpy_state["state"]["key"].tobytes(), numpy_state["state"]["pos"],
+                  numpy_state["has_gauss"], numpy_state["gauss"]),
+        "torch": torch.get_rng_state().numpy().tobytes(),
+    }
+
+
+def run_python(code: str, timeout: float = 120) -> str:
+    """Run ``code`` in a fresh interpreter (nothing imported yet) and return its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -1,0 +1,208 @@
+"""Scopes (%%seeded, %seed N stmt, seedmagic.seeded) restore every generator, always."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import seedmagic
+from conftest import state_bytes
+
+
+def fresh_draws(n: int) -> dict[str, list[float]]:
+    """What each library draws first after being seeded with n by its own call."""
+    random.seed(n)
+    np.random.seed(n)
+    torch.manual_seed(n)
+    return {"random": [random.random() for _ in range(3)], "numpy": np.random.rand(3).tolist(),
+            "torch": torch.rand(3).tolist()}
+
+
+DRAW_ALL = "{'random': [random.random() for _ in range(3)], 'numpy': np.random.rand(3).tolist(), 'torch': torch.rand(3).tolist()}"
+
+
+def start_somewhere() -> None:
+    """Put the generators in a used, non-trivial state (NumPy with a cached Gaussian)."""
+    random.seed(3)
+    np.random.seed(3)
+    torch.manual_seed(3)
+    random.random()
+    np.random.randn(1)
+    torch.rand(7)
+
+
+def test_seeded_cell_sees_the_seed_and_the_stream_continues_as_if_it_never_ran(shell):
+    expected_inside = fresh_draws(10)
+    start_somewhere()
+    before = state_bytes()
+    result = shell.run_cell("%%seeded 10\n" + DRAW_ALL)
+    assert result.success
+    assert result.result == expected_inside
+    assert state_bytes() == before
+
+
+def test_seeded_cell_gives_the_same_draws_in_any_order(shell):
+    start_somewhere()
+    first = shell.run_cell("%%seeded 5\nnp.random.rand(4).tolist()").result
+    shell.run_cell("np.random.rand(100); torch.rand(100)")
+    second = shell.run_cell("%%seeded 5\nnp.random.rand(4).tolist()").result
+    assert first == second == fresh_draws(5)["numpy"] + [np.random.RandomState(5).rand(4)[3]]
+
+
+def test_numpys_cached_gaussian_survives_a_scope(shell):
+    start_somewhere()  # leaves a Gaussian cached
+    reference = np.random.get_state()
+    expected = np.random.randn(3).tolist()
+    np.random.set_state(reference)
+    shell.run_cell("%%seeded 10\nnp.random.randn(5)")
+    assert np.random.randn(3).tolist() == expected
+
+
+def test_cell_exception_reaches_the_user_and_everything_is_restored(shell):
+    start_somewhere()
+    before = state_bytes()
+    result = shell.run_cell("%%seeded 10\nnp.random.rand(3)\nraise ValueError('boom')")
+    assert isinstance(result.error_in_exec, ValueError)
+    assert not result.success  # so "Run All" stops here
+    assert state_bytes() == before
+
+
+def test_keyboard_interrupt_inside_a_scope_restores(shell):
+    start_somewhere()
+    before = state_bytes()
+    result = shell.run_cell("%%seeded 10\ntorch.rand(3)\nraise KeyboardInterrupt")
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert state_bytes() == before
+    with pytest.raises(KeyboardInterrupt):
+        with seedmagic.seeded(10):
+            np.random.rand(2)
+            raise KeyboardInterrupt
+    assert state_bytes() == before
+
+
+def test_cell_value_is_displayed_like_a_normal_cell(shell, capsys):
+    shell.run_cell("%%seeded 10\nx = 1\nnp.random.rand(2)")
+    assert "Out[" in capsys.readouterr().out
+    result = shell.run_cell("%%seeded 10\nnp.random.rand(2);")
+    assert result.result is None
+    assert "Out[" not in capsys.readouterr().out
+
+
+def test_cell_runs_in_the_user_namespace(shell):
+    shell.run_cell("%%seeded 10\nvalue = np.random.rand(1)[0]")
+    assert shell.user_ns["value"] == np.random.RandomState(10).rand(1)[0]
+
+
+def test_line_form_returns_the_value_and_restores(shell):
+    start_somewhere()
+    before = state_bytes()
+    value = shell.run_line_magic("seed", "10 np.random.rand(3)")
+    assert value.tolist() == np.random.RandomState(10).rand(3).tolist()
+    assert state_bytes() == before
+    assert shell.run_cell("%seed 10 x = np.random.rand(1)[0]").result is None
+    assert shell.user_ns["x"] == np.random.RandomState(10).rand(1)[0]
+
+
+def test_line_form_keeps_the_statement_text_as_written(shell):
+    value = shell.run_line_magic("seed", "10 '{a}  $b'")
+    assert value == "{a}  $b"
+
+
+def test_context_manager_gives_the_seed_and_restores():
+    start_somewhere()
+    before = state_bytes()
+    expected = fresh_draws(10)
+    start_somewhere()
+    with seedmagic.seeded(10) as n:
+        inside = {"random": [random.random() for _ in range(3)], "numpy": np.random.rand(3).tolist(),
+                  "torch": torch.rand(3).tolist()}
+    assert n == 10
+    assert inside == expected
+    assert state_bytes() == before
+
+
+def test_decorator_and_nesting():
+    @seedmagic.seeded(4)
+    def draw() -> list[float]:
+        return np.random.rand(2).tolist()
+
+    start_somewhere()
+    before = state_bytes()
+    assert draw() == draw() == np.random.RandomState(4).rand(2).tolist()
+    assert state_bytes() == before
+
+    outer_stream = np.random.RandomState(1).rand(4).tolist()
+    with seedmagic.seeded(1):
+        first = np.random.rand(2).tolist()
+        with seedmagic.seeded(2):
+            assert np.random.rand(2).tolist() == np.random.RandomState(2).rand(2).tolist()
+            assert draw() == np.random.RandomState(4).rand(2).tolist()
+        assert first + np.random.rand(2).tolist() == outer_stream
+    assert state_bytes() == before
+
+
+def test_recursive_decorated_function_restores_each_level():
+    @seedmagic.seeded(4)
+    def recurse(depth: int) -> list[float]:
+        draw = np.random.rand(1).tolist()
+        return draw + (recurse(depth - 1) if depth else [])
+
+    start_somewhere()
+    before = state_bytes()
+    assert recurse(3) == [np.random.RandomState(4).rand(1)[0]] * 4
+    assert state_bytes() == before
+
+
+def test_keep_lets_the_stream_go_on(shell):
+    shell.run_cell("%%seeded --keep 10\nnp.random.rand(3)")
+    assert np.random.rand(2).tolist() == np.random.RandomState(10).rand(5)[3:].tolist()
+
+
+def test_keep_through_the_api_continues_the_torch_stream():
+    with seedmagic.seeded(11, keep=True):
+        torch.rand(1)
+    after = torch.rand(2).tolist()
+    torch.manual_seed(11)
+    torch.rand(1)
+    assert after == torch.rand(2).tolist()
+
+
+@pytest.mark.parametrize(
+    "options, kwargs",
+    [("--only numpy,torch", {"only": "numpy,torch"}), ("--skip torch", {"skip": ["torch"]})],
+)
+def test_only_and_skip(shell, options, kwargs):
+    seeded = {"numpy", "torch"} if "only" in kwargs else {"random", "numpy"}
+    start_somewhere()
+    before = state_bytes()
+    inside = shell.run_cell(f"%%seeded {options} 10\n" + DRAW_ALL).result
+    after = state_bytes()
+    for name in ("random", "numpy", "torch"):  # the scope restores what it seeded, and only that
+        assert (after[name] == before[name]) == (name in seeded)
+    start_somewhere()
+    expected_fresh = fresh_draws(10)
+    start_somewhere()
+    with seedmagic.seeded(10, **kwargs):
+        api_inside = {"random": [random.random() for _ in range(3)], "numpy": np.random.rand(3).tolist(),
+                      "torch": torch.rand(3).tolist()}
+    for name in ("random", "numpy", "torch"):
+        assert (inside[name] == expected_fresh[name]) == (name in seeded)
+        assert (api_inside[name] == expected_fresh[name]) == (name in seeded)
+
+
+def test_seed_only_leaves_other_generators_untouched(shell):
+    start_somewhere()
+    before = state_bytes()
+    shell.run_line_magic("seed", "--only numpy 10")
+    after = state_bytes()
+    assert after["random"] == before["random"] and after["torch"] == before["torch"]
+    np.random.seed(10)
+    assert after["numpy"] == state_bytes()["numpy"]
+
+
+def test_unknown_generator_lists_the_known_ones():
+    with pytest.raises(seedmagic.SeedError, match="unknown generator 'nosuchlib'; known: random, numpy, torch"):
+        seedmagic.seeded(3, only="nosuchlib")
