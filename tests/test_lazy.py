@@ -1,0 +1,95 @@
+"""Light and lazy: nothing heavy is imported, late imports are seeded, fork is safe. Fresh interpreters."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_python
+
+SHELL = """
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+"""
+
+
+def test_load_ext_imports_neither_torch_nor_ipywidgets():
+    out = run_python(SHELL + """
+import sys
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+ip.run_line_magic("seed", "")
+print(sorted(m for m in ("torch", "ipywidgets", "numpy") if m in sys.modules))
+""")
+    assert out.splitlines()[-1] == "[]"
+
+
+def test_torch_and_numpy_imported_after_seed_are_seeded_at_import(lecture):
+    out = run_python(SHELL + """
+import json
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+ip.run_cell("import torch, numpy as np\\nfirst = torch.rand(5).tolist(); drawn = np.random.rand(5).tolist()")
+print(json.dumps([ip.user_ns["first"], ip.user_ns["drawn"]]))
+""")
+    torch_draws, numpy_draws = json.loads(out.splitlines()[-1])
+    assert torch_draws == lecture["torch_manual_seed_10"]["rand5_first"]
+    assert numpy_draws == lecture["numpy_global_seed_10"]["rand5_first"]
+
+
+def test_import_inside_a_seeded_cell_is_seeded_then_put_back_as_freshly_imported():
+    out = run_python(SHELL + """
+import json
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_cell("%%seeded 10\\nimport torch\\ninside = torch.rand(3).tolist()")
+import torch
+after = torch.get_rng_state()
+fresh = torch.Generator().get_state()  # a new generator has torch's start-up seed
+torch.manual_seed(10)
+expected_inside = torch.rand(3).tolist()
+print(json.dumps([ip.user_ns["inside"] == expected_inside, after.tolist() == fresh.tolist()]))
+""")
+    assert out.splitlines()[-1] == "[true, true]"
+
+
+def test_import_hook_goes_once_nothing_is_due_and_on_unload():
+    out = run_python(SHELL + """
+import sys
+from seedmagic.core import import_hook_installed
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+print(import_hook_installed())
+import numpy, torch
+print(import_hook_installed())
+ip.run_line_magic("unload_ext", "seedmagic")
+del sys.modules["torch"]
+""")
+    assert out.split() == ["True", "False"]
+    out = run_python(SHELL + """
+import sys
+from seedmagic.core import import_hook_installed
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+ip.run_line_magic("unload_ext", "seedmagic")
+print(import_hook_installed(), any(type(f).__name__ == "_SeedOnImport" for f in sys.meta_path))
+""")
+    assert out.split() == ["False", "False"]
+
+
+def test_fork_after_seed_works_and_cuda_is_never_initialised():
+    out = run_python(SHELL + """
+import os, torch
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+ip.run_cell("%%seeded 3\\ntorch.rand(2)")
+ip.run_line_magic("seed", "")
+assert not torch.cuda.is_initialized()
+pid = os.fork()
+if pid == 0:
+    torch.manual_seed(10)
+    expected = torch.rand(2)
+    ip.run_line_magic("seed", "10")
+    os._exit(0 if torch.equal(torch.rand(2), expected) else 1)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), torch.cuda.is_initialized())
+""")
+    assert out.split()[-2:] == ["0", "False"]

@@ -1,0 +1,64 @@
+"""The extension's lifecycle: load twice, reload, unload, load again."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import seedmagic
+from seedmagic.core import import_hook_installed
+
+
+def callback_count(ip: InteractiveShell) -> int:
+    return sum(len(callbacks) for callbacks in ip.events.callbacks.values())
+
+
+@pytest.fixture
+def bare_shell():
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    ip.run_cell("import numpy as np")
+    yield ip
+    if "seedmagic" in ip.extension_manager.loaded:
+        ip.run_line_magic("unload_ext", "seedmagic")
+    InteractiveShell.clear_instance()
+
+
+def test_load_twice_reload_and_unload(bare_shell):
+    ip = bare_shell
+    before = callback_count(ip)
+    ip.run_line_magic("load_ext", "seedmagic")
+    loaded = callback_count(ip)
+    ip.run_line_magic("load_ext", "seedmagic")
+    seedmagic.load_ipython_extension(ip)  # even called directly a second time
+    assert callback_count(ip) == loaded
+    for _ in range(5):
+        ip.run_line_magic("reload_ext", "seedmagic")
+        assert callback_count(ip) == loaded
+    ip.run_line_magic("seed", "10")
+    assert ip.run_line_magic("seed", "10 np.random.rand(1)").tolist() == np.random.RandomState(10).rand(1).tolist()
+
+    ip.run_line_magic("unload_ext", "seedmagic")
+    assert callback_count(ip) == before
+    assert "seed" not in ip.magics_manager.magics["line"]
+    assert "seeded" not in ip.magics_manager.magics["cell"]
+    assert "SeedMagics" not in ip.magics_manager.registry
+    with pytest.raises(UsageError):
+        ip.run_line_magic("seed", "10")
+
+    ip.run_line_magic("load_ext", "seedmagic")
+    assert ip.run_cell("%%seeded 3\nnp.random.rand(1)").result.tolist() == np.random.RandomState(3).rand(1).tolist()
+
+
+def test_unload_removes_the_import_hook(bare_shell, monkeypatch):
+    ip = bare_shell
+    ip.run_line_magic("load_ext", "seedmagic")
+    monkeypatch.delitem(sys.modules, "torch")  # make torch look not yet imported
+    ip.run_line_magic("seed", "10")
+    assert import_hook_installed()
+    ip.run_line_magic("unload_ext", "seedmagic")
+    assert not import_hook_installed()

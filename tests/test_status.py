@@ -1,0 +1,70 @@
+"""%seed with no argument, and peek: the next draws, shown without being consumed."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import seedmagic
+
+
+def test_peek_shows_the_next_draws_without_consuming_them():
+    seedmagic.seed(10)
+    peeked = seedmagic.peek(4)
+    assert seedmagic.peek(4) == peeked
+    assert peeked["random"] == [random.random() for _ in range(4)]
+    assert peeked["numpy"] == np.random.random_sample(4).tolist()
+    assert peeked["torch"] == torch.rand(4).tolist()
+
+
+def test_peek_works_with_a_cached_gaussian_and_another_bit_generator():
+    np.random.seed(5)
+    np.random.randn(1)
+    before = np.random.get_state(legacy=False)
+    peeked = seedmagic.peek(3)["numpy"]
+    assert np.random.get_state(legacy=False)["gauss"] == before["gauss"]
+    assert peeked == np.random.random_sample(3).tolist()
+    original = np.random.mtrand._rand._bit_generator
+    np.random.set_bit_generator(np.random.PCG64(3))
+    try:
+        assert seedmagic.peek(3)["numpy"] == np.random.random_sample(3).tolist()
+    finally:
+        np.random.set_bit_generator(original)
+
+
+def test_peek_refuses_negative_k():
+    with pytest.raises(seedmagic.SeedError):
+        seedmagic.peek(-1)
+
+
+def test_seed_without_argument_prints_the_status_table(shell, capsys):
+    shell.run_line_magic("seed", "10")
+    shell.run_cell("np.random.rand(1)")
+    capsys.readouterr()
+    shell.run_line_magic("seed", "")
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:-1]}
+    assert lines[0].split() == ["generator", "seed", "next", "5", "draws"]
+    assert set(rows) == {"random", "numpy", "torch"}
+    assert all(row[0] == "10" for row in rows.values())
+    assert rows["numpy"][1:] == [f"{x:.8f}" for x in np.random.RandomState(10).rand(6)[1:]]
+    torch.manual_seed(10)
+    assert rows["torch"][1:] == [f"{x:.4f}" for x in torch.rand(5).tolist()]
+    assert lines[-1] == "session seed: 10"
+    assert np.random.rand(1)[0] == np.random.RandomState(10).rand(2)[1]  # showing consumed nothing
+
+
+def test_status_says_not_seeded():
+    random.seed(1)
+    assert "not seeded" in seedmagic.core.status_text()
+    assert "session seed: none" in seedmagic.core.status_text()
+
+
+def test_generators_lists_what_is_controlled_here():
+    names = seedmagic.generators()
+    assert names[:3] == ["random", "numpy", "torch"]
+    assert ("torch.cuda" in names) == torch.backends.cuda.is_built()
+    assert ("torch.mps" in names) == torch.backends.mps.is_available()
