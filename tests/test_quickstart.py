@@ -1,0 +1,43 @@
+"""The quickstart notebook, executed in a real Jupyter kernel, prints the lecture's numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import torch
+
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("run_notebook", ROOT / "scripts" / "run_notebook.py")
+run_notebook = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_notebook)
+
+
+def test_quickstart_reproduces_the_lecture(lecture):
+    notebook = run_notebook.execute(ROOT / "examples" / "quickstart.ipynb")
+    outputs = ["".join(run_notebook.output_text(o) for o in cell.outputs)
+               for cell in notebook.cells if cell.cell_type == "code"]
+    assert not any("Error" in text for text in outputs), outputs
+
+    legacy = np.random.RandomState(10)
+    first, second = legacy.rand(5), legacy.rand(5)
+    assert first.tolist() == lecture["numpy_global_seed_10"]["rand5_first"]
+    torch.manual_seed(10)
+    torch_first, torch_second = torch.rand(5), torch.rand(5)
+    assert torch_first.tolist() == lecture["torch_manual_seed_10"]["rand5_first"]
+    seed2 = np.random.RandomState(13)
+
+    expected_prints = [
+        f"{first}\n{second}\n",
+        f"{first}\n{seed2.rand(5)}\n{second}\n{seed2.rand(5)}\n",
+        f"{torch_first}\n{torch_second}\n",
+        f"{np.stack([first, second])}\n{torch.stack([torch_first, torch_second])}\n",
+        f"{first[2:5]}\n",
+    ]
+    for expected in expected_prints:
+        assert expected in outputs
+    assert repr((first[:3], torch_first[:3])) + "\n" in outputs  # the %%seeded cell's value
+    status = outputs[-1].splitlines()
+    assert status[2].split() == ["numpy", "10", *(f"{x:.8f}" for x in second)]
+    assert status[3].split() == ["torch", "10", *(f"{x:.4f}" for x in torch_first.tolist())]
