@@ -93,3 +93,18 @@ _, status = os.waitpid(pid, 0)
 print(os.waitstatus_to_exitcode(status), torch.cuda.is_initialized())
 """)
     assert out.split()[-2:] == ["0", "False"]
+
+
+def test_the_core_imports_no_ipython_and_works_in_a_plain_script(lecture):
+    out = run_python("""
+import sys, json
+import seedmagic
+seedmagic.seed(10)
+import numpy as np
+with seedmagic.seeded(3):
+    np.random.rand(2)
+print(json.dumps([np.random.rand(5).tolist(), sorted(m for m in ("IPython", "ipywidgets", "torch") if m in sys.modules)]))
+""")
+    draws, heavy = json.loads(out)
+    assert draws == lecture["numpy_global_seed_10"]["rand5_first"]
+    assert heavy == []
