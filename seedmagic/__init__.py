@@ -7,13 +7,15 @@ torch nor ipywidgets: each is touched only when it is needed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .core import MAX_SEED, SeedError, derive_seed, generators, peek, seed, seeded, snapshot
 from .state import Snapshot
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
+
+    from .widget import SeedPanel
 
 __all__ = [
     "MAX_SEED",
@@ -22,6 +24,7 @@ __all__ = [
     "derive_seed",
     "generators",
     "load_ipython_extension",
+    "panel",
     "peek",
     "seed",
     "seeded",
@@ -30,6 +33,20 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def panel(k: int = 5, precision: int | None = None) -> SeedPanel:
+    """The live ``SeedPanel`` (ipywidgets is imported only now).
+
+    Inside IPython it follows the cells and lists the generators in the
+    user's namespace; there is one per process, so calling this again
+    returns the same live panel.
+    """
+    from IPython import get_ipython
+
+    from .widget import shared_panel
+
+    return shared_panel(get_ipython(), k=k, precision=precision)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -43,6 +43,13 @@ def validate_seed(value: object) -> int:
     return number
 
 
+def parse_seed(text: str) -> int:
+    """A seed typed as text (a magic's argument, the panel's field), or ``SeedError``."""
+    stripped = text.strip()
+    digits = stripped[1:] if stripped.startswith("-") else stripped
+    return validate_seed(int(stripped) if digits.isascii() and digits.isdigit() else stripped)
+
+
 def _split_names(names: Names) -> list[str]:
     if isinstance(names, str):
         return [name.strip() for name in names.split(",") if name.strip()]
@@ -191,6 +198,7 @@ class seeded(ContextDecorator):
             self.seed = self._resolve()
             self._saved.append(capture(self.adapters))
             _apply(self.seed, self.adapters)
+            book.scopes.append((self.seed, frozenset(adapter.name for adapter in self.adapters)))
         return self.seed
 
     def __exit__(
@@ -200,8 +208,10 @@ class seeded(ContextDecorator):
         traceback: TracebackType | None,
     ) -> None:
         saved = self._saved.pop()
-        if not self.keep:
-            saved.restore()
+        with lock:
+            book.scopes.pop()
+            if not self.keep:
+                saved.restore()
 
 
 class _SeedAfterExec(importlib.abc.Loader):
@@ -279,31 +289,3 @@ def remove_import_hook() -> None:
 def import_hook_installed() -> bool:
     return _import_hook in sys.meta_path
 
-
-def status_rows(k: int = 5) -> list[tuple[str, str, str]]:
-    """(generator, last seed, next draws) for each generator seedmagic controls here."""
-    draws = peek(k)
-    adapters = registry()
-    rows = []
-    for name in generators():
-        adapter = adapters[name]
-        given = book.seeds.get(name)
-        seed_text = "not seeded" if given is None else str(given)
-        own = {label: values for label, values in draws.items() if label == name or label.startswith(name + ":")}
-        if not is_loaded(adapter):
-            rows.append((name, seed_text, f"{adapter.module} not imported yet"))
-        elif not own:
-            rows.append((name, seed_text, "no state yet (device not initialised)"))
-        for label, values in own.items():
-            rows.append((label, seed_text, " ".join(f"{value:.{adapter.digits}f}" for value in values)))
-    return rows
-
-
-def status_text(k: int = 5) -> str:
-    """The status as a plain-text table: the fallback wherever widgets cannot render."""
-    header = ("generator", "seed", f"next {k} draws")
-    rows = [header, *status_rows(k)]
-    widths = [max(len(row[column]) for row in rows) for column in range(2)]
-    lines = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}" for row in rows]
-    session = "none" if book.session_seed is None else str(book.session_seed)
-    return "\n".join([*lines, f"session seed: {session}"])

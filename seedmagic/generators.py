@@ -31,6 +31,7 @@ class Adapter(Protocol):
     module: str | None
     #: Decimals shown in previews (NumPy prints 8, torch 4).
     digits: int
+    # Optional: ``unseeded``, what drives the generator before any seed ("OS entropy").
 
     def is_available(self) -> bool:
         """Whether the generator can exist here (its library is installed, its device built)."""
@@ -69,6 +70,7 @@ class PythonRandom:
     name = "random"
     module = None
     digits = 8
+    unseeded = "OS entropy"
 
     def is_available(self) -> bool:
         return True
@@ -83,9 +85,13 @@ class PythonRandom:
         random.setstate(state)
 
     def peek(self, k: int) -> dict[str, list[float]]:
-        copy = random.Random()
-        copy.setstate(random.getstate())
-        return {self.name: [copy.random() for _ in range(k)]}
+        return {self.name: _random_peek(random.getstate(), k)}
+
+
+def _random_peek(state: tuple[Any, ...], k: int) -> list[float]:
+    copy = random.Random()
+    copy.setstate(state)
+    return [copy.random() for _ in range(k)]
 
 
 class NumpyGlobal:
@@ -94,6 +100,7 @@ class NumpyGlobal:
     name = "numpy"
     module = "numpy"
     digits = 8
+    unseeded = "OS entropy"
 
     def is_available(self) -> bool:
         return is_installed("numpy")
@@ -117,10 +124,22 @@ class NumpyGlobal:
     def peek(self, k: int) -> dict[str, list[float]]:
         import numpy as np
 
-        state = np.random.get_state(legacy=False)
-        bit_generator = getattr(np.random, state["bit_generator"])()
-        bit_generator.state = state
-        return {self.name: np.random.RandomState(bit_generator).random_sample(k).tolist()}
+        return {self.name: _randomstate_peek(np.random.mtrand._rand, k)}
+
+
+def _bit_generator_copy(bit_generator: Any) -> Any:
+    """A new bit generator of the same kind, in the same state."""
+    copy = type(bit_generator)()
+    copy.state = bit_generator.state
+    return copy
+
+
+def _randomstate_peek(generator: Any, k: int) -> list[float]:
+    """``random_sample(k)`` from a copy of a NumPy ``RandomState``."""
+    import numpy as np
+
+    copy = np.random.RandomState(_bit_generator_copy(generator._bit_generator))
+    return copy.random_sample(k).tolist()
 
 
 def _torch_peek(generator: Any, k: int, device: str) -> list[float]:
@@ -143,6 +162,7 @@ class TorchCPU:
     name = "torch"
     module = "torch"
     digits = 4
+    unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
         return is_installed("torch")
@@ -201,6 +221,7 @@ class TorchCUDA:
     name = "torch.cuda"
     module = "torch"
     digits = 4
+    unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
         """Built with CUDA; asking the driver for devices would poison ``fork``."""
@@ -265,6 +286,7 @@ class TorchMPS:
     name = "torch.mps"
     module = "torch"
     digits = 4
+    unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
         import torch
@@ -327,3 +349,68 @@ def _plugins(taken: set[str]) -> dict[str, Adapter]:
         plugins[adapter.name] = adapter
     return plugins
 
+
+
+def peek_object(obj: object, k: int) -> tuple[list[float], int] | None:
+    """Next ``k`` draws of a generator the user created, and the decimals to show them with.
+
+    Knows ``random.Random``, NumPy's ``RandomState`` and ``Generator`` and
+    ``torch.Generator``; returns None for anything else, or for a generator
+    whose state cannot be copied (``random.SystemRandom``). Only libraries
+    already imported are looked at.
+    """
+    if isinstance(obj, random.Random):
+        try:
+            return _random_peek(obj.getstate(), k), 8
+        except NotImplementedError:
+            return None
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        if isinstance(obj, numpy.random.RandomState):
+            return _randomstate_peek(obj, k), 8
+        if isinstance(obj, numpy.random.Generator):
+            return numpy.random.Generator(_bit_generator_copy(obj.bit_generator)).random(k).tolist(), 8
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.Generator):
+        return _torch_peek(obj, k, str(obj.device)), 4
+    return None
+
+
+def object_state(obj: object) -> Any:
+    """The state of a generator ``peek_object`` knows, for fingerprints."""
+    if isinstance(obj, random.Random):
+        return obj.getstate()
+    if hasattr(obj, "bit_generator"):
+        return obj.bit_generator.state
+    if hasattr(obj, "_bit_generator"):
+        return obj._bit_generator.state
+    return obj.get_state()
+
+
+def fingerprint(state: Any) -> str:
+    """A short, stable digest of a generator state: equal states, equal fingerprints.
+
+    CRC-32 over the state's numbers, so it is the same in every process
+    (Python's own ``hash`` of bytes is salted per process).
+    """
+    import zlib
+    from array import array
+
+    def feed(value: Any, crc: int) -> int:
+        if isinstance(value, dict):
+            for key in sorted(value):
+                crc = feed(value[key], zlib.crc32(str(key).encode(), crc))
+            return crc
+        if isinstance(value, (tuple, list)):
+            if value and all(type(item) is int and 0 <= item < 2**64 for item in value):
+                return zlib.crc32(array("Q", value).tobytes(), crc)
+            for item in value:
+                crc = feed(item, crc)
+            return crc
+        if hasattr(value, "numpy"):  # a torch tensor
+            value = value.numpy()
+        if hasattr(value, "tobytes"):
+            return zlib.crc32(value.tobytes(), crc)
+        return zlib.crc32(repr(value).encode(), crc)
+
+    return f"{feed(state, 0):08x}"

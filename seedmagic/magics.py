@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import CodeType
 from typing import Any
 
@@ -25,8 +28,10 @@ from IPython.core.magic import (
 )
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.utils.text import DollarFormatter
+from traitlets import Bool, Int, TraitError, observe, validate
 
 from . import core
+from .status import MAX_K, MIN_K, collect, text_table
 
 _SCOPE_OPTIONS = (
     argument("--only", metavar="NAMES", help="seed only these generators (comma-separated, e.g. numpy,torch)"),
@@ -94,16 +99,64 @@ def _tokens(line: str) -> list[tuple[int, str]]:
     return tokens
 
 
-def _seed_value(text: str | None) -> object:
-    """The seed as typed: an int where it reads as one, else the text (which the core refuses)."""
-    if text is not None and text.lstrip("-").isascii() and text.lstrip("-").isdigit():
-        return int(text)
-    return text
+def _seed_arg(text: str | None) -> int | None:
+    return None if text is None else core.parse_seed(text)
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """Turn the core's ``SeedError`` into the one-line ``UsageError`` IPython prints plainly."""
+    try:
+        yield
+    except core.SeedError as error:
+        raise UsageError(str(error)) from None
 
 
 @magics_class
 class SeedMagics(Magics):
-    """``%seed`` and ``%%seeded``; errors are ``UsageError`` and come before any seeding."""
+    """``%seed`` and ``%%seeded``; errors are ``UsageError`` and come before any seeding.
+
+    Settings are traitlets: ``%config SeedMagics.peek = 8`` in a session, or
+    ``c.SeedMagics.peek = 8`` in ``ipython_config.py``.
+    """
+
+    peek = Int(5, help=f"Draws the status shows per generator ({MIN_K} to {MAX_K}).").tag(config=True)
+    show_panel = Bool(False, help="Whether %seed N also shows the status (panel or table).").tag(config=True)
+    precision = Int(
+        None, allow_none=True,
+        help="Decimals for every draw shown (1 to 17); None shows each library's own (NumPy 8, torch 4).",
+    ).tag(config=True)
+
+    @validate("peek")
+    def _valid_peek(self, proposal: dict[str, Any]) -> int:
+        if not MIN_K <= proposal["value"] <= MAX_K:
+            raise TraitError(f"SeedMagics.peek must be from {MIN_K} to {MAX_K}, got {proposal['value']}")
+        return proposal["value"]
+
+    @validate("precision")
+    def _valid_precision(self, proposal: dict[str, Any]) -> int | None:
+        value = proposal["value"]
+        if value is not None and not 1 <= value <= 17:
+            raise TraitError(f"SeedMagics.precision must be from 1 to 17 or None, got {value}")
+        return value
+
+    @observe("peek", "precision")
+    def _settings_changed(self, _change: dict[str, Any]) -> None:
+        from . import widget  # imported already if a panel is open
+
+        if widget_module_loaded() and widget._shared is not None and widget._shared.is_open:
+            widget.shared_panel(self.shell, k=self.peek, precision=self.precision)
+
+    def show_status(self) -> None:
+        """The live panel where widgets render (a Jupyter kernel), else the text table."""
+        if _widgets_render(self.shell):
+            from IPython.display import display
+
+            from .widget import shared_panel
+
+            display(shared_panel(self.shell, k=self.peek, precision=self.precision))
+        else:
+            print(text_table(collect(self.peek, self.shell.user_ns), self.precision))
 
     @magic_arguments()
     @_with_scope_options
@@ -135,13 +188,16 @@ class SeedMagics(Magics):
         if args.seed is None:
             if any((args.only, args.skip, args.keep, args.name)):
                 raise UsageError("give a seed: %seed [--only NAMES] [--skip NAMES] SEED [statement]")
-            print(core.status_text())
+            self.show_status()
             return None
         if not statement:
             if args.keep or args.name:
                 option = "--keep" if args.keep else "--name"
                 raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
-            self._core_call(core.seed, _seed_value(args.seed), only=args.only, skip=args.skip)
+            with _usage_errors():
+                core.seed(core.parse_seed(args.seed), only=args.only, skip=args.skip)
+            if self.show_panel:
+                self.show_status()
             return None
         code = self._compile_statement(statement)
         return self._run_scoped(args, code, local_ns)
@@ -200,18 +256,10 @@ class SeedMagics(Magics):
             raise UsageError(f"{first} must come before the seed: %seed [options] SEED [statement]")
         return _Code(self.shell, statement, "the statement")
 
-    def _core_call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        """Call into the core, turning its ``SeedError`` into a one-line ``UsageError``."""
-        try:
-            return function(*args, **kwargs)
-        except core.SeedError as error:
-            raise UsageError(str(error)) from None
-
     def _run_scoped(self, args: argparse.Namespace, code: _Code, local_ns: dict[str, Any] | None) -> Any:
         __tracebackhide__ = True
-        scope = self._core_call(
-            core.seeded, _seed_value(args.seed), only=args.only, skip=args.skip, keep=args.keep, name=args.name
-        )
+        with _usage_errors():
+            scope = core.seeded(_seed_arg(args.seed), only=args.only, skip=args.skip, keep=args.keep, name=args.name)
         with scope as number:
             self._announce(scope, number)
             return code.run(self.shell.user_ns, local_ns)
@@ -227,6 +275,21 @@ class SeedMagics(Magics):
             print(f"seeded with {number}: rerun with %%seeded {number}")
 
 
+def widget_module_loaded() -> bool:
+    return "seedmagic.widget" in sys.modules
+
+
+def _widgets_render(shell: InteractiveShell) -> bool:
+    """Widgets render only in a frontend attached to a kernel, and only if ipywidgets imports."""
+    if getattr(shell, "kernel", None) is None:
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def load(ipython: InteractiveShell) -> None:
     """Register the magics (twice is harmless: the second replaces the first)."""
     ipython.register_magics(SeedMagics)
@@ -237,5 +300,11 @@ def unload(ipython: InteractiveShell) -> None:
     manager = ipython.magics_manager
     manager.magics["line"].pop("seed", None)
     manager.magics["cell"].pop("seeded", None)
-    manager.registry.pop(SeedMagics.__name__, None)
+    magics = manager.registry.pop(SeedMagics.__name__, None)
+    if magics in ipython.configurables:
+        ipython.configurables.remove(magics)
+    if widget_module_loaded():
+        from .widget import close_shared_panel
+
+        close_shared_panel()
     core.remove_import_hook()

@@ -24,6 +24,15 @@ class Book:
 
     seeds: dict[str, int] = field(default_factory=dict)
     session_seed: int | None = None
+    #: Open scopes, innermost last: the seed and the generators each one manages.
+    scopes: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+
+    def scope_of(self, name: str) -> int | None:
+        """The seed of the innermost open scope that manages ``name``, or None (global)."""
+        for scope_seed, names in reversed(self.scopes):
+            if name in names:
+                return scope_seed
+        return None
 
 
 book = Book()

@@ -38,6 +38,7 @@ def test_quickstart_reproduces_the_lecture(lecture):
     for expected in expected_prints:
         assert expected in outputs
     assert repr((first[:3], torch_first[:3])) + "\n" in outputs  # the %%seeded cell's value
-    status = outputs[-1].splitlines()
-    assert status[2].split() == ["numpy", "10", *(f"{x:.8f}" for x in second)]
-    assert status[3].split() == ["torch", "10", *(f"{x:.4f}" for x in torch_first.tolist())]
+    rows = {line.split()[0]: line.split()[1:] for line in outputs[-1].splitlines()}
+    assert rows["numpy"][:2] == ["10", "global"]
+    assert rows["numpy"][3:] == [f"{x:.8f}" for x in second]
+    assert rows["torch"][3:] == [f"{x:.4f}" for x in torch_first.tolist()]

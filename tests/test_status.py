@@ -40,27 +40,35 @@ def test_peek_refuses_negative_k():
         seedmagic.peek(-1)
 
 
+def table_rows(text: str) -> dict[str, list[str]]:
+    """Rows of the text table by generator, without the change marker."""
+    lines = [line.lstrip("* ") for line in text.splitlines()[1:] if line.startswith(("  ", "* "))]
+    return {line.split()[0]: line.split()[1:] for line in lines}
+
+
 def test_seed_without_argument_prints_the_status_table(shell, capsys):
     shell.run_line_magic("seed", "10")
     shell.run_cell("np.random.rand(1)")
     capsys.readouterr()
     shell.run_line_magic("seed", "")
-    lines = capsys.readouterr().out.splitlines()
-    rows = {line.split()[0]: line.split()[1:] for line in lines[1:-1]}
-    assert lines[0].split() == ["generator", "seed", "next", "5", "draws"]
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].split() == ["generator", "seed", "scope", "state", "next", "5", "draws"]
+    rows = table_rows(text)
     assert set(rows) == {"random", "numpy", "torch"}
-    assert all(row[0] == "10" for row in rows.values())
-    assert rows["numpy"][1:] == [f"{x:.8f}" for x in np.random.RandomState(10).rand(6)[1:]]
+    assert all(row[:2] == ["10", "global"] for row in rows.values())
+    assert rows["numpy"][3:] == [f"{x:.8f}" for x in np.random.RandomState(10).rand(6)[1:]]
     torch.manual_seed(10)
-    assert rows["torch"][1:] == [f"{x:.4f}" for x in torch.rand(5).tolist()]
-    assert lines[-1] == "session seed: 10"
+    assert rows["torch"][3:] == [f"{x:.4f}" for x in torch.rand(5).tolist()]
+    assert "session seed: 10" in text
     assert np.random.rand(1)[0] == np.random.RandomState(10).rand(2)[1]  # showing consumed nothing
 
 
-def test_status_says_not_seeded():
-    random.seed(1)
-    assert "not seeded" in seedmagic.core.status_text()
-    assert "session seed: none" in seedmagic.core.status_text()
+def test_status_says_not_seeded_and_what_drives_the_generator(shell, capsys):
+    shell.run_line_magic("seed", "")
+    text = capsys.readouterr().out
+    assert "not seeded: OS entropy" in text
+    assert "not seeded: torch's start-up seed" in text
+    assert "session seed: none" in text
 
 
 def test_generators_lists_what_is_controlled_here():

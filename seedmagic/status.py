@@ -1,0 +1,174 @@
+"""What the panel and the status table show, computed without IPython or widgets.
+
+Rows for the global generators and for the generators the user holds in
+their namespace; what a cell advanced, found by comparing state fingerprints
+taken before and after it. All previews draw from copies: nothing here moves
+a generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .core import generators, peek
+from .generators import fingerprint, is_loaded, object_state, peek_object, registry
+from .state import book, lock
+
+#: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
+MIN_K, MAX_K = 1, 20
+
+
+@dataclass(frozen=True)
+class Row:
+    """One generator as the status shows it."""
+
+    label: str
+    #: "global" for seedmagic's generators, else the class of a user's generator.
+    kind: str
+    seed: str
+    #: "global", or "seeded N" inside a scope; "" for a user's generator.
+    scope: str
+    state: str
+    draws: tuple[float, ...]
+    digits: int
+    note: str = ""
+    advanced: bool = False
+
+    def draws_text(self, precision: int | None = None) -> str:
+        if self.note:
+            return self.note
+        digits = self.digits if precision is None else precision
+        return " ".join(f"{value:.{digits}f}" for value in self.draws)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Everything the panel shows at one moment."""
+
+    k: int
+    session_seed: int | None
+    rows: tuple[Row, ...]
+    #: Global generators the last cell drew from while no seed controlled them.
+    unseeded: tuple[str, ...] = ()
+
+
+def _seed_text(name: str) -> str:
+    seed = book.seeds.get(name)
+    if seed is not None:
+        return str(seed)
+    unseeded = getattr(registry()[name], "unseeded", "")
+    return f"not seeded: {unseeded}" if unseeded else "not seeded"
+
+
+def global_fingerprints() -> dict[str, str]:
+    """State fingerprint of each global generator that exists now, by name."""
+    return {
+        name: fingerprint(adapter.get_state())
+        for name, adapter in registry().items()
+        if is_loaded(adapter) and adapter.is_available()
+    }
+
+
+def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The generators the user holds in ``namespace``, by variable name (private names skipped)."""
+    found = {}
+    for name, value in list(namespace.items()):
+        if name.startswith("_"):
+            continue
+        if peek_object(value, 0) is not None:
+            found[name] = value
+    return found
+
+
+def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:
+    return {name: fingerprint(object_state(value)) for name, value in user_generators(namespace).items()}
+
+
+def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
+    """The status now: global generators first, then the user's (when a namespace is given)."""
+    with lock:
+        draws = peek(k)
+        states = global_fingerprints()
+        rows: list[Row] = []
+        adapters = registry()
+        for name in generators():
+            adapter = adapters[name]
+            if name not in states:
+                rows.append(Row(name, "global", _seed_text(name), "global", "", (), adapter.digits,
+                                note=f"{adapter.module} not imported yet"))
+                continue
+            scope_seed = book.scope_of(name)
+            scope = "global" if scope_seed is None else f"seeded {scope_seed}"
+            own = {label: values for label, values in draws.items() if label == name or label.startswith(name + ":")}
+            if not own:
+                rows.append(Row(name, "global", _seed_text(name), scope, states[name], (), adapter.digits,
+                                note="no state yet (device not initialised)"))
+            for label, values in own.items():
+                rows.append(Row(label, "global", _seed_text(name), scope, states[name], tuple(values), adapter.digits))
+        for name, value in user_generators(namespace or {}).items():
+            preview = peek_object(value, k)
+            if preview is not None:
+                rows.append(Row(name, type(value).__name__, "", f"yours ({type(value).__name__})",
+                                fingerprint(object_state(value)),
+                                tuple(preview[0]), preview[1]))
+        return Status(k, book.session_seed, tuple(rows))
+
+
+@dataclass
+class CellWatch:
+    """Tells which generators a cell advanced, from fingerprints taken before and after it."""
+
+    before: dict[str, str] = field(default_factory=dict)
+    advanced: frozenset[str] = frozenset()
+    unseeded: tuple[str, ...] = ()
+
+    def start(self, namespace: Mapping[str, Any]) -> None:
+        """Before a cell: remember every generator's fingerprint."""
+        with lock:
+            self.before = {**global_fingerprints(), **user_fingerprints(namespace)}
+
+    def finish(self, status: Status) -> None:
+        """After a cell: note what moved, and which global generators moved with no seed in control."""
+        moved = [row for row in status.rows
+                 if row.state and self.before.get(_generator(row.label), row.state) != row.state]
+        self.advanced = frozenset(_generator(row.label) for row in moved)
+        self.unseeded = tuple(dict.fromkeys(
+            _generator(row.label) for row in moved if row.kind == "global" and row.seed.startswith("not seeded")
+        ))
+
+    def mark(self, status: Status) -> Status:
+        """``status`` with the last cell's markers and warning."""
+        rows = tuple(replace(row, advanced=_generator(row.label) in self.advanced) for row in status.rows)
+        return replace(status, rows=rows, unseeded=self.unseeded)
+
+
+def _generator(label: str) -> str:
+    """The generator a row belongs to ("torch.cuda:1" belongs to "torch.cuda")."""
+    return label.split(":", 1)[0]
+
+
+def warning_text(status: Status) -> str:
+    if not status.unseeded:
+        return ""
+    names = ", ".join(status.unseeded)
+    return (f"warning: the last cell drew from {names} while no seed controlled it: "
+            "its results will change on every run (add %seed N above it, or use %%seeded N)")
+
+
+def text_table(status: Status, precision: int | None = None) -> str:
+    """The status as plain text: the fallback wherever widgets cannot render."""
+    header = ("", "generator", "seed", "scope", "state", f"next {status.k} draws")
+    body = [("*" if row.advanced else "", row.label, row.seed, row.scope or row.kind, row.state,
+             row.draws_text(precision)) for row in status.rows]
+    widths = [max(len(line[column]) for line in [header, *body]) for column in range(5)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line[:5], widths)) + "  " + line[5]
+             for line in [header, *body]]
+    session = "none" if status.session_seed is None else str(status.session_seed)
+    footer = [f"session seed: {session}"]
+    if status.unseeded:
+        footer.append(warning_text(status))
+    if any(row.advanced for row in status.rows):
+        footer.append("* advanced by the last cell")
+    return "\n".join([line.rstrip() for line in lines] + footer)
