@@ -28,8 +28,9 @@ _STYLE = """<style>
 .seedmagic-table td.draws, .seedmagic-table td.state {font-family: var(--jp-code-font-family, monospace)}
 .seedmagic-table td.note {color: var(--jp-ui-font-color2, #888); font-style: italic}
 .seedmagic-table tr.user td.name {font-style: italic}
-.seedmagic-table .moved {color: #e67e22; font-weight: bold}
+.seedmagic-table .moved, .seedmagic-legend .moved {color: #e67e22; font-weight: bold}
 .seedmagic-title {font-size: 13px}
+.seedmagic-legend {font-size: 11px; color: var(--jp-ui-font-color2, #888); margin-bottom: 4px}
 .seedmagic-warning {background: #fff3cd; color: #664d03; border-left: 3px solid #e0a800; padding: 3px 8px;
   font-size: 12px}
 .seedmagic-error {color: #b02a37; font-size: 12px}
@@ -50,10 +51,13 @@ def status_html(status: Status, precision: int | None = None) -> str:
             f'<td class="{draws_class}">{html.escape(row.draws_text(precision))}</td></tr>'
         )
     session = "none" if status.session_seed is None else str(status.session_seed)
+    legend = ('<div class="seedmagic-legend"><span class="moved">&#9679;</span> advanced by the last cell</div>'
+              if any(row.advanced for row in status.rows) else "")
     return (
         f'{_STYLE}<div class="seedmagic-title"><b>seedmagic</b> &middot; session seed: {session}</div>'
         '<table class="seedmagic-table"><thead><tr><th></th><th>generator</th><th>seed</th><th>scope</th>'
         f"<th>state</th><th>next {status.k} draws</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        + legend
     )
 
 
@@ -82,7 +86,8 @@ class SeedPanel(widgets.VBox):
         controls = widgets.HBox([self._seed_field, self._seed_button, self._k_field])
         self._parts = (self._table, self._warning, self._error, self._seed_field, self._seed_button,
                        self._k_field, controls)
-        super().__init__([self._table, self._warning, controls, self._error], k=k, precision=precision)
+        super().__init__([self._table, self._warning, controls, self._error], k=k, precision=precision,
+                         layout=widgets.Layout(border="1px solid #d9d9d9", padding="6px 12px", width="fit-content"))
         widgets.link((self, "k"), (self._k_field, "value"))
         self._seed_button.on_click(self._seed_clicked)
         self.observe(lambda _: self.refresh(), names=["k", "precision"])
