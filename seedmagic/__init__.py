@@ -9,8 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .core import MAX_SEED, SeedError, derive_seed, generators, peek, seed, seeded, snapshot
-from .state import Snapshot
+from .core import (
+    MAX_SEED,
+    SeedError,
+    active_seed,
+    derive_seed,
+    generators,
+    peek,
+    seed,
+    seeded,
+    snapshot,
+    torch_generator,
+    worker_init_fn,
+)
+from .state import Event, Snapshot
+from .state import history as _history
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -19,20 +32,30 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_SEED",
+    "Event",
     "SeedError",
     "Snapshot",
+    "active_seed",
     "derive_seed",
     "generators",
+    "history",
     "load_ipython_extension",
     "panel",
     "peek",
     "seed",
     "seeded",
     "snapshot",
+    "torch_generator",
     "unload_ipython_extension",
+    "worker_init_fn",
 ]
 
 __version__ = "0.1.0"
+
+
+def history() -> list[Event]:
+    """Every seeding of the session, oldest first (the last 1000; older ones are counted as dropped)."""
+    return list(_history.events)
 
 
 def panel(k: int = 5, precision: int | None = None) -> SeedPanel:

@@ -10,6 +10,7 @@ import hashlib
 import importlib.abc
 import importlib.machinery
 import operator
+import os
 import secrets
 import sys
 from collections.abc import Iterable
@@ -18,7 +19,8 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from .generators import Adapter, is_installed, is_loaded, registry
-from .state import Snapshot, book, capture, lock
+from . import state
+from .state import Snapshot, book, capture, lock, record
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
 MAX_SEED = 2**32 - 1
@@ -80,7 +82,7 @@ def select(only: Names = None, skip: Names = None) -> list[Adapter]:
         reason = _absence(adapters[name])
         if reason:
             raise SeedError(reason)
-    picked = wanted or list(adapters)
+    picked = wanted or [name for name, adapter in adapters.items() if _absence(adapter) is None]
     return [adapters[name] for name in picked if name not in unwanted]
 
 
@@ -112,18 +114,23 @@ def _apply(n: int, adapters: list[Adapter]) -> None:
         install_import_hook()
 
 
-def seed(n: object, *, only: Names = None, skip: Names = None) -> int:
+def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bool = False) -> int:
     """Seed every global generator with ``n`` and make ``n`` the session seed.
 
     Over all generators this is ``random.seed(n)``, ``np.random.seed(n)`` and
     ``torch.manual_seed(n)`` bit for bit; a library imported later is seeded
-    with ``n`` when it is imported.
+    with ``n`` when it is imported. ``deterministic=True`` also switches torch
+    to deterministic algorithms, and leaves them on.
     """
     number = validate_seed(n)
     adapters = select(only, skip)
+    torch = _torch_for_determinism() if deterministic else None
     with lock:
         _apply(number, adapters)
         book.session_seed = number
+        if torch is not None:
+            set_determinism(torch, DETERMINISTIC)
+        record("seed()", number, (adapter.name for adapter in adapters), "global")
     return number
 
 
@@ -166,7 +173,9 @@ class seeded(ContextDecorator):
     there is none (``.drawn`` is then True so callers can show it). With
     ``name``, the seed is derived from that base and the label. The state is
     restored in ``finally``, also on exceptions and ``KeyboardInterrupt``,
-    unless ``keep=True``. Scopes nest; ``with seeded(10) as n`` gives the seed.
+    unless ``keep=True``. ``deterministic=True`` switches torch to
+    deterministic algorithms for the block. Scopes nest; ``with seeded(10) as
+    n`` gives the seed.
     """
 
     def __init__(
@@ -177,15 +186,19 @@ class seeded(ContextDecorator):
         skip: Names = None,
         keep: bool = False,
         name: str | None = None,
+        deterministic: bool = False,
     ) -> None:
         self.requested = None if n is None else validate_seed(n)
         self.adapters = select(only, skip)
+        if name is not None and not isinstance(name, str):
+            raise SeedError(f"name must be a string, got {name!r}")
         self.keep = keep
         self.name = name
+        self.torch = _torch_for_determinism() if deterministic else None
         self.seed: int | None = None
         self.base: int | None = None
         self.drawn = False
-        self._saved: list[Snapshot] = []
+        self._saved: list[tuple[Snapshot, tuple[bool, bool, bool, bool] | None]] = []
 
     def _resolve(self) -> int:
         base = self.requested if self.requested is not None else book.session_seed
@@ -196,9 +209,16 @@ class seeded(ContextDecorator):
     def __enter__(self) -> int:
         with lock:
             self.seed = self._resolve()
-            self._saved.append(capture(self.adapters))
+            determinism = None if self.torch is None else get_determinism(self.torch)
+            self._saved.append((capture(self.adapters), determinism))
             _apply(self.seed, self.adapters)
+            if self.torch is not None:
+                set_determinism(self.torch, DETERMINISTIC)
             book.scopes.append((self.seed, frozenset(adapter.name for adapter in self.adapters)))
+            derived_or_drawn = self.name is not None or self.drawn
+            record("seeded()", self.seed, (adapter.name for adapter in self.adapters),
+                   "kept" if self.keep else "restored", label=self.name,
+                   base=self.base if derived_or_drawn else None, entropy=self.drawn)
         return self.seed
 
     def __exit__(
@@ -207,11 +227,93 @@ class seeded(ContextDecorator):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        saved = self._saved.pop()
+        saved, determinism = self._saved.pop()
         with lock:
             book.scopes.pop()
             if not self.keep:
                 saved.restore()
+                if determinism is not None:
+                    set_determinism(self.torch, determinism)
+
+
+#: torch's switches for reproducible kernels: (deterministic algorithms, warn only,
+#: cuDNN deterministic, cuDNN benchmark).
+DETERMINISTIC = (True, False, True, False)
+
+
+def _torch_for_determinism() -> ModuleType:
+    """torch, imported if need be: asking for deterministic kernels is asking for torch."""
+    if not is_installed("torch"):
+        raise SeedError("--deterministic needs torch, which is not installed")
+    import torch
+
+    return torch
+
+
+def get_determinism(torch: ModuleType) -> tuple[bool, bool, bool, bool]:
+    return (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+    )
+
+
+_warned_cublas = False
+
+
+def set_determinism(torch: ModuleType, switches: tuple[bool, bool, bool, bool]) -> None:
+    """Set torch's determinism switches; warn once if cuBLAS will still be nondeterministic."""
+    global _warned_cublas
+    algorithms, warn_only, cudnn_deterministic, cudnn_benchmark = switches
+    torch.use_deterministic_algorithms(algorithms, warn_only=warn_only)
+    torch.backends.cudnn.deterministic = cudnn_deterministic
+    torch.backends.cudnn.benchmark = cudnn_benchmark
+    if algorithms and not _warned_cublas and torch.cuda.is_initialized() and "CUBLAS_WORKSPACE_CONFIG" not in os.environ:
+        import warnings
+
+        _warned_cublas = True
+        warnings.warn(
+            "CUDA started before CUBLAS_WORKSPACE_CONFIG was set, so cuBLAS is not deterministic; "
+            "put this line at the top of the notebook and restart the kernel: "
+            "%env CUBLAS_WORKSPACE_CONFIG=:4096:8",
+            stacklevel=3,
+        )
+
+
+def active_seed() -> int | None:
+    """The seed in force: the innermost scope's, else the session seed, else None."""
+    return book.scopes[-1][0] if book.scopes else book.session_seed
+
+
+def torch_generator() -> Any:
+    """A ``torch.Generator`` seeded with the active seed, for ``DataLoader(generator=...)``.
+
+    It makes the shuffling order and the workers' base seeds follow the
+    seed without touching torch's global generator.
+    """
+    seed_now = active_seed()
+    if seed_now is None:
+        raise SeedError("no seed is active: run %seed N (or seedmagic.seed(N)) first, or use a scope")
+    import torch
+
+    return torch.Generator().manual_seed(seed_now)
+
+
+def worker_init_fn(worker_id: int) -> None:
+    """``DataLoader(worker_init_fn=...)``: reseed ``random``, NumPy and plugins in each worker.
+
+    The seed comes from torch's per-worker seed (the loader's base seed plus
+    the worker id) through ``SeedSequence``, so workers never share a stream
+    and a run under the same seed gets the same streams again.
+    """
+    import numpy as np
+    import torch
+
+    worker_seed = int(np.random.SeedSequence(torch.initial_seed()).generate_state(1)[0])
+    torch_names = [name for name, adapter in registry().items() if adapter.module == "torch"]
+    with state.seeding_as("worker_init_fn"):
+        seed(worker_seed, skip=torch_names)
 
 
 class _SeedAfterExec(importlib.abc.Loader):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import sys
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
@@ -241,7 +242,7 @@ class TorchCUDA:
         if torch.cuda.is_initialized():
             return ("devices", [g.get_state() for g in torch.cuda.default_generators])
         tracker = torch.cuda._lazy_seed_tracker
-        return ("pending", (tracker.manual_seed_all_cb, tracker.manual_seed_cb, list(tracker.call_order)))
+        return ("pending", Pending((tracker.manual_seed_all_cb, tracker.manual_seed_cb, list(tracker.call_order))))
 
     def set_state(self, state: tuple[str, Any]) -> None:
         import torch
@@ -251,10 +252,10 @@ class TorchCUDA:
             for generator, device_state in zip(torch.cuda.default_generators, value):
                 generator.set_state(device_state)
         elif torch.cuda.is_initialized():
-            _replay_pending_seeds(value)
+            _replay_pending_seeds(value.calls)
         else:
             tracker = torch.cuda._lazy_seed_tracker
-            tracker.manual_seed_all_cb, tracker.manual_seed_cb, order = value
+            tracker.manual_seed_all_cb, tracker.manual_seed_cb, order = value.calls
             tracker.call_order = list(order)
 
     def peek(self, k: int) -> dict[str, list[float]]:
@@ -266,6 +267,13 @@ class TorchCUDA:
             f"{self.name}:{i}": _torch_peek(g, k, f"cuda:{i}")
             for i, g in enumerate(torch.cuda.default_generators)
         }
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Seeds a library queued for a device that has not started: real state, but not savable."""
+
+    calls: Any
 
 
 def _replay_pending_seeds(pending: tuple[Any, Any, list[Any]]) -> None:

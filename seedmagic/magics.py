@@ -30,22 +30,34 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
-from . import core
-from .status import MAX_K, MIN_K, collect, text_table
+from . import core, state
+from .state import Snapshot, seeding_as
+from .status import MAX_K, MIN_K, collect, history_text, text_table
 
 _SCOPE_OPTIONS = (
     argument("--only", metavar="NAMES", help="seed only these generators (comma-separated, e.g. numpy,torch)"),
     argument("--skip", metavar="NAMES", help="leave these generators alone (comma-separated)"),
     argument("--keep", action="store_true", help="do not restore: the streams go on from where the code left them"),
     argument("--name", metavar="LABEL", help="run under a seed derived from the seed (or session seed) and LABEL"),
+    argument("--deterministic", action="store_true",
+             help="torch deterministic algorithms and cuDNN settings (for the scope; on the line form they stay on)"),
+)
+_LINE_ONLY_OPTIONS = (
+    argument("--history", action="store_true", help="list every seeding of this session"),
+    argument("--save", metavar="PATH", help="write every generator's full state to PATH (JSON)"),
+    argument("--load", metavar="PATH", help="put every generator back in the state saved in PATH"),
 )
 
 
-def _with_scope_options(magic: Any) -> Any:
-    """Add the options that both magics share, in the order they are listed."""
-    for option in reversed(_SCOPE_OPTIONS):
-        magic = option(magic)
-    return magic
+def _with(options: tuple[Any, ...]) -> Any:
+    """Add ``options`` to a magic, in the order they are listed."""
+
+    def add(magic: Any) -> Any:
+        for option in reversed(options):
+            magic = option(magic)
+        return magic
+
+    return add
 
 
 class _Code:
@@ -97,6 +109,11 @@ def _tokens(line: str) -> list[tuple[int, str]]:
             position += 1
         tokens.append((start, line[start:position]))
     return tokens
+
+
+def _unquote(path: str) -> str:
+    """A path as typed, without the quotes that keep its spaces together."""
+    return path[1:-1] if len(path) > 1 and path[0] == path[-1] and path[0] in "'\"" else path
 
 
 def _seed_arg(text: str | None) -> int | None:
@@ -159,7 +176,7 @@ class SeedMagics(Magics):
             print(text_table(collect(self.peek, self.shell.user_ns), self.precision))
 
     @magic_arguments()
-    @_with_scope_options
+    @_with(_SCOPE_OPTIONS + _LINE_ONLY_OPTIONS)
     @argument("seed", nargs="?", help="an integer from 0 to 4294967295; $var and {expr} work")
     @argument("statement", nargs=argparse.REMAINDER, help="run only this statement under the seed, then restore")
     @no_var_expand
@@ -185,25 +202,50 @@ class SeedMagics(Magics):
         """
         __tracebackhide__ = True
         args, statement = self._parse_line(line, local_ns)
+        actions = [option for option in ("history", "save", "load") if getattr(args, option)]
+        if actions:
+            return self._file_or_history(args, actions, statement)
         if args.seed is None:
-            if any((args.only, args.skip, args.keep, args.name)):
-                raise UsageError("give a seed: %seed [--only NAMES] [--skip NAMES] SEED [statement]")
+            if any((args.only, args.skip, args.keep, args.name, args.deterministic)):
+                raise UsageError("give a seed: %seed [options] SEED [statement]")
             self.show_status()
             return None
         if not statement:
             if args.keep or args.name:
                 option = "--keep" if args.keep else "--name"
                 raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
-            with _usage_errors():
-                core.seed(core.parse_seed(args.seed), only=args.only, skip=args.skip)
+            with _usage_errors(), seeding_as("%seed"):
+                core.seed(core.parse_seed(args.seed), only=args.only, skip=args.skip,
+                          deterministic=args.deterministic)
             if self.show_panel:
                 self.show_status()
             return None
         code = self._compile_statement(statement)
-        return self._run_scoped(args, code, local_ns)
+        return self._run_scoped("%seed", args, code, local_ns)
+
+    def _file_or_history(self, args: argparse.Namespace, actions: list[str], statement: str) -> None:
+        """``%seed --history``, ``--save PATH``, ``--load PATH``: alone, without seed or other options."""
+        others = [f"--{name}" for name in ("only", "skip", "keep", "name", "deterministic") if getattr(args, name)]
+        if len(actions) > 1 or others or args.seed is not None or statement:
+            extra = (others + [f"--{name}" for name in actions[1:]] + ([args.seed] if args.seed else []))
+            raise UsageError(f"--{actions[0]} goes alone: drop {' '.join(extra) or statement!s}")
+        with _usage_errors():
+            if args.history:
+                print(history_text())
+            elif args.save:
+                path = _unquote(args.save)
+                snapshot = core.snapshot()
+                snapshot.save(path)
+                print(f"saved {', '.join(snapshot.names)} to {path}")
+            else:
+                path = _unquote(args.load)
+                snapshot = Snapshot.load(path)
+                with seeding_as("%seed --load"):
+                    snapshot.restore()
+                print(f"loaded {', '.join(snapshot.names)} from {path}")
 
     @magic_arguments()
-    @_with_scope_options
+    @_with(_SCOPE_OPTIONS)
     @argument("seed", nargs="?", help="an integer from 0 to 4294967295; default: the session seed, else a fresh one")
     @output_can_be_silenced
     @cell_magic
@@ -225,7 +267,7 @@ class SeedMagics(Magics):
         __tracebackhide__ = True
         args = self._parse(self.seeded, line)
         code = _Code(self.shell, cell, "the cell")
-        return self._run_scoped(args, code, None)
+        return self._run_scoped("%%seeded", args, code, None)
 
     def _parse(self, magic: Any, line: str) -> argparse.Namespace:
         try:
@@ -256,11 +298,12 @@ class SeedMagics(Magics):
             raise UsageError(f"{first} must come before the seed: %seed [options] SEED [statement]")
         return _Code(self.shell, statement, "the statement")
 
-    def _run_scoped(self, args: argparse.Namespace, code: _Code, local_ns: dict[str, Any] | None) -> Any:
+    def _run_scoped(self, source: str, args: argparse.Namespace, code: _Code, local_ns: dict[str, Any] | None) -> Any:
         __tracebackhide__ = True
         with _usage_errors():
-            scope = core.seeded(_seed_arg(args.seed), only=args.only, skip=args.skip, keep=args.keep, name=args.name)
-        with scope as number:
+            scope = core.seeded(_seed_arg(args.seed), only=args.only, skip=args.skip, keep=args.keep,
+                                name=args.name, deterministic=args.deterministic)
+        with seeding_as(source), scope as number:
             self._announce(scope, number)
             return code.run(self.shell.user_ns, local_ns)
 
@@ -291,8 +334,11 @@ def _widgets_render(shell: InteractiveShell) -> bool:
 
 
 def load(ipython: InteractiveShell) -> None:
-    """Register the magics (twice is harmless: the second replaces the first)."""
-    ipython.register_magics(SeedMagics)
+    """Register the magics; a second call does nothing."""
+    if SeedMagics.__name__ not in ipython.magics_manager.registry:
+        ipython.register_magics(SeedMagics)
+    # The running cell's number: IPython counts up when a cell starts, as its displayhook knows.
+    state.execution_count = lambda: ipython.execution_count - 1
 
 
 def unload(ipython: InteractiveShell) -> None:
@@ -308,3 +354,4 @@ def unload(ipython: InteractiveShell) -> None:
 
         close_shared_panel()
     core.remove_import_hook()
+    state.execution_count = lambda: None

@@ -1,18 +1,28 @@
 """What seedmagic remembers, and snapshots of every generator's full state.
 
 The ``book`` records the seed each generator was last given and the
-session seed; a ``Snapshot`` holds both the generators' states and the book
-entries, so restoring one puts seedmagic back exactly where it was.
+session seed; the ``history`` records every seeding; a ``Snapshot`` holds
+the generators' states and the book entries, so restoring one puts seedmagic
+back exactly where it was. Snapshots are saved as JSON, never as a pickle.
 """
 
 from __future__ import annotations
 
+import base64
+import importlib
+import json
+import math
+import os
+import pathlib
 import threading
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from .generators import Adapter, is_loaded, registry
+from .generators import Adapter, Pending, is_installed, is_loaded, registry
 
 #: Held while generators are seeded, captured or restored, so threads see whole operations.
 lock = threading.RLock()
@@ -36,6 +46,63 @@ class Book:
 
 
 book = Book()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One seeding, as ``seedmagic.history()`` and ``%seed --history`` report it."""
+
+    #: IPython's execution count when it happened (None outside IPython).
+    count: int | None
+    #: What seeded: "%seed", "%%seeded", "seed()", "seeded()", "panel", ...
+    source: str
+    seed: int
+    generators: tuple[str, ...]
+    #: "global" for a seeding that stays; "restored" or "kept" for a scope.
+    scope: str
+    #: The label and base seed of a derived seed, or the base of an entropy seed.
+    label: str | None = None
+    base: int | None = None
+    entropy: bool = False
+
+
+class History:
+    """The last ``cap`` seedings, and how many older ones were dropped to keep memory bounded."""
+
+    def __init__(self, cap: int = 1000) -> None:
+        self.events: deque[Event] = deque(maxlen=cap)
+        self.dropped = 0
+
+    def add(self, event: Event) -> None:
+        if len(self.events) == self.events.maxlen:
+            self.dropped += 1
+        self.events.append(event)
+
+    def clear(self) -> None:
+        self.events.clear()
+        self.dropped = 0
+
+
+history = History()
+
+#: Who is seeding right now; the magics and the panel set it, the API is the default.
+origin: ContextVar[str | None] = ContextVar("seedmagic_origin", default=None)
+#: Reads IPython's execution count; set while the extension is loaded.
+execution_count: Callable[[], int | None] = lambda: None  # noqa: E731
+
+
+@contextmanager
+def seeding_as(source: str) -> Iterator[None]:
+    """Record the seedings inside the block as coming from ``source`` (a magic, the panel)."""
+    token = origin.set(source)
+    try:
+        yield
+    finally:
+        origin.reset(token)
+
+
+def record(default_source: str, seed: int, names: Iterable[str], scope: str, **details: Any) -> None:
+    history.add(Event(execution_count(), origin.get() or default_source, seed, tuple(names), scope, **details))
 
 
 class _NotLoaded:
@@ -72,21 +139,81 @@ class Snapshot:
         """Put every captured generator back as it was.
 
         A library imported since the snapshot is re-seeded as it would have
-        been had it been imported now: with the seed it was due, or fresh.
+        been had it been imported now: with the seed it was due, or fresh. If
+        a state does not fit its generator (a file from elsewhere), every
+        generator is put back as it was before and ``SeedError`` says why.
         """
         adapters = registry()
         with lock:
-            for entry in self.entries:
-                adapter = adapters[entry.name]
+            before = capture(adapters[entry.name] for entry in self.entries)
+            try:
+                self._apply(adapters)
+            except Exception as error:
+                before._apply(adapters)
+                failing = getattr(error, "seedmagic_generator", "a generator")
+                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                raise _core_error(f"the state for {failing} does not fit: {first_line}") from None
+
+    def _apply(self, adapters: dict[str, Adapter]) -> None:
+        for entry in self.entries:
+            adapter = adapters[entry.name]
+            try:
                 if entry.state is not NOT_LOADED:
                     adapter.set_state(entry.state)
                 elif is_loaded(adapter) and adapter.is_available():
                     adapter.seed(entry.seed)
-                if entry.seed is None:
-                    book.seeds.pop(entry.name, None)
-                else:
-                    book.seeds[entry.name] = entry.seed
-            book.session_seed = self.session_seed
+            except Exception as error:
+                error.seedmagic_generator = entry.name  # type: ignore[attr-defined]
+                raise
+            if entry.seed is None:
+                book.seeds.pop(entry.name, None)
+            else:
+                book.seeds[entry.name] = entry.seed
+        book.session_seed = self.session_seed
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the snapshot as JSON: numbers and base64 arrays, nothing that can run code."""
+        generators = {}
+        for entry in self.entries:
+            state = entry.state
+            if state is NOT_LOADED or (isinstance(state, tuple) and any(isinstance(p, Pending) for p in state)):
+                state = None  # no state yet: the file keeps the seed it is due
+            try:
+                generators[entry.name] = {"state": _encode(state), "seed": entry.seed}
+            except TypeError as error:
+                raise _core_error(f"cannot save the state of {entry.name}: {error}") from None
+        document = {"format": FILE_FORMAT, "version": FILE_VERSION, "session_seed": self.session_seed,
+                    "generators": generators}
+        pathlib.Path(path).write_text(json.dumps(document) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Snapshot:
+        """Read a file written by ``save``; anything else is refused with one line (``SeedError``)."""
+        document = _read_document(pathlib.Path(path))
+        adapters = registry()
+        entries = []
+        try:
+            generators = document["generators"]
+            if not isinstance(generators, dict):
+                raise ValueError("'generators' is not a mapping")
+            for name, item in generators.items():
+                if name not in adapters:
+                    raise ValueError(f"it has a state for {name!r}, which is not a generator here "
+                                     f"(known: {', '.join(adapters)})")
+                adapter = adapters[name]
+                if not adapter.is_available() if is_loaded(adapter) else not _importable(adapter):
+                    raise ValueError(f"it has a state for {name}, which is not available here")
+                if not isinstance(item, dict) or set(item) != {"state", "seed"}:
+                    raise ValueError(f"the entry for {name} is not {{'state': ..., 'seed': ...}}")
+                state = _decode(item["state"])
+                entries.append(Entry(name, NOT_LOADED if state is None else state, _seed_or_none(item["seed"])))
+            session_seed = _seed_or_none(document["session_seed"])
+        except (KeyError, TypeError, ValueError, RecursionError) as error:
+            raise _core_error(f"{path} is not a usable seedmagic state file: {_one_line(error)}") from None
+        for entry in entries:
+            if entry.state is not NOT_LOADED:
+                importlib.import_module(adapters[entry.name].module or "random")
+        return cls(tuple(entries), session_seed)
 
 
 def capture(adapters: Iterable[Adapter]) -> Snapshot:
@@ -101,3 +228,120 @@ def capture(adapters: Iterable[Adapter]) -> Snapshot:
             for adapter in adapters
         )
         return Snapshot(entries, book.session_seed)
+
+
+FILE_FORMAT = "seedmagic-state"
+FILE_VERSION = 1
+#: States are kilobytes; a bigger file is not one of ours.
+MAX_FILE_BYTES = 16 * 2**20
+_ARRAY_DTYPES = {"uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float32", "float64"}
+
+
+def _core_error(message: str) -> Exception:
+    from .core import SeedError
+
+    return SeedError(message)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _importable(adapter: Adapter) -> bool:
+    return adapter.module is not None and is_installed(adapter.module)
+
+
+def _seed_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value < 2**32:
+        raise ValueError(f"{value!r} is not a seed")
+    return value
+
+
+def _read_document(path: pathlib.Path) -> dict[str, Any]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _core_error(f"{path} is not a seedmagic state file: {size} bytes is far too big")
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise _core_error(f"cannot read {path}: {error.strerror or _one_line(error)}") from None
+    except UnicodeDecodeError:
+        raise _core_error(f"{path} is not a seedmagic state file: it is not text (JSON)") from None
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise _core_error(f"{path} is not a seedmagic state file: not valid JSON ({_one_line(error)})") from None
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+        raise _core_error(f"{path} is not a seedmagic state file (no '\"format\": \"{FILE_FORMAT}\"')")
+    if document.get("version") != FILE_VERSION:
+        raise _core_error(f"{path} is a seedmagic state file of version {document.get('version')!r}; "
+                          f"this seedmagic reads version {FILE_VERSION}")
+    return document
+
+
+def _encode(value: Any) -> Any:
+    """Plain JSON for a generator state; tuples, dicts, arrays and tensors are tagged."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(item) for item in value]}
+    if isinstance(value, list):
+        return [_encode(item) for item in value]
+    if isinstance(value, dict):
+        return {"dict": {str(key): _encode(item) for key, item in value.items()}}
+    kind = "tensor" if type(value).__module__.startswith("torch") else "array"
+    array = value.cpu().numpy() if kind == "tensor" else value
+    if not hasattr(array, "tobytes") or str(array.dtype) not in _ARRAY_DTYPES:
+        if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+            return value.item()  # a NumPy scalar
+        raise TypeError(f"{type(value).__name__} is not a number, string, list, tuple, dict, array or tensor")
+    return {kind: {"dtype": str(array.dtype), "shape": list(array.shape),
+                   "data": base64.b64encode(array.tobytes()).decode("ascii")}}
+
+
+def _decode(value: Any) -> Any:
+    """The inverse of ``_encode``; anything it did not write is a ``ValueError``."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ValueError(f"unexpected value {str(value)[:40]!r}")
+    (tag, body), = value.items()
+    if tag == "tuple" and isinstance(body, list):
+        return tuple(_decode(item) for item in body)
+    if tag == "dict" and isinstance(body, dict):
+        return {key: _decode(item) for key, item in body.items()}
+    if tag in ("array", "tensor") and isinstance(body, dict):
+        return _decode_array(tag, body)
+    raise ValueError(f"unexpected value tagged {tag!r}")
+
+
+def _decode_array(tag: str, body: dict[str, Any]) -> Any:
+    import numpy as np
+
+    if set(body) != {"dtype", "shape", "data"} or body["dtype"] not in _ARRAY_DTYPES:
+        raise ValueError(f"an {tag} must have dtype (one of {', '.join(sorted(_ARRAY_DTYPES))}), shape and data")
+    shape = body["shape"]
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+        raise ValueError(f"bad {tag} shape {shape!r}")
+    try:
+        data = base64.b64decode(body["data"], validate=True)
+    except (ValueError, TypeError):
+        raise ValueError(f"the {tag} data is not base64") from None
+    dtype = np.dtype(body["dtype"])
+    if len(data) != dtype.itemsize * math.prod(shape):
+        raise ValueError(f"the {tag} data has {len(data)} bytes, not the {dtype.itemsize * math.prod(shape)} "
+                         f"its shape {shape} and dtype {dtype} need")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    if tag == "array":
+        return array
+    if not is_installed("torch"):
+        raise ValueError("it holds a torch tensor, and torch is not installed")
+    import torch
+
+    return torch.from_numpy(array)
+

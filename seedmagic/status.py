@@ -14,7 +14,7 @@ from typing import Any
 
 from .core import generators, peek
 from .generators import fingerprint, is_loaded, object_state, peek_object, registry
-from .state import book, lock
+from .state import book, history, lock
 
 #: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
 MIN_K, MAX_K = 1, 20
@@ -172,3 +172,25 @@ def text_table(status: Status, precision: int | None = None) -> str:
     if any(row.advanced for row in status.rows):
         footer.append("* advanced by the last cell")
     return "\n".join([line.rstrip() for line in lines] + footer)
+
+
+def history_text() -> str:
+    """Every seeding of the session as a table (``%seed --history``)."""
+    events = list(history.events)
+    if not events:
+        return "no seeding yet in this session"
+    header = ("cell", "source", "seed", "scope", "generators", "how")
+    body = []
+    for event in events:
+        if event.label is not None:
+            how = f"derived from {'entropy seed ' if event.entropy else ''}{event.base} and {event.label!r}"
+        else:
+            how = "fresh from OS entropy" if event.entropy else ""
+        cell = "" if event.count is None else f"[{event.count}]"
+        body.append((cell, event.source, str(event.seed), event.scope, ",".join(event.generators), how))
+    widths = [max(len(line[column]) for line in [header, *body]) for column in range(5)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line[:5], widths)) + "  " + line[5]
+             for line in [header, *body]]
+    if history.dropped:
+        lines.append(f"({history.dropped} earlier seedings dropped: the history keeps the last {history.events.maxlen})")
+    return "\n".join(line.rstrip() for line in lines)

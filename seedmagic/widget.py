@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import traitlets
 
 from . import core
+from .state import seeding_as
 from .status import MAX_K, MIN_K, CellWatch, Status, collect, text_table, warning_text
 
 _STYLE = """<style>
@@ -122,7 +123,8 @@ class SeedPanel(widgets.VBox):
     def seed_all(self, text: str) -> None:
         """Do what ``%seed N`` does with the typed text; show the same one-line error if it is bad."""
         try:
-            core.seed(core.parse_seed(text))
+            with seeding_as("panel"):
+                core.seed(core.parse_seed(text))
         except core.SeedError as error:
             self._error.value = f'<div class="seedmagic-error">{html.escape(str(error))}</div>'
             return

@@ -7,6 +7,8 @@ import importlib.util
 import numpy as np
 import torch
 
+import seedmagic
+
 from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("run_notebook", ROOT / "scripts" / "run_notebook.py")
@@ -42,3 +44,20 @@ def test_quickstart_reproduces_the_lecture(lecture):
     assert rows["numpy"][:2] == ["10", "global"]
     assert rows["numpy"][3:] == [f"{x:.8f}" for x in second]
     assert rows["torch"][3:] == [f"{x:.4f}" for x in torch_first.tolist()]
+
+
+def test_reproducible_training_notebook():
+    notebook = run_notebook.execute(ROOT / "examples" / "reproducible-training.ipynb")
+    outputs = ["".join(run_notebook.output_text(o) for o in cell.outputs)
+               for cell in notebook.cells if cell.cell_type == "code"]
+    text = "".join(outputs)
+    assert "Error" not in text, text
+    assert "identical losses: True" in text
+    assert "same draws after loading: True" in text
+    train_seed = seedmagic.derive_seed(2024, "train")
+    assert text.count(f"seeded with {train_seed} (derived from seed 2024 and 'train')") == 2
+    history = outputs[-1].splitlines()
+    assert [line.split()[1:3] for line in history[1:]] == [
+        ["%seed", "2024"], ["%%seeded", str(seedmagic.derive_seed(2024, "data"))],
+        ["%%seeded", str(train_seed)], ["%%seeded", str(train_seed)]]
+    (ROOT / "examples" / "training-state.json").unlink(missing_ok=True)

@@ -1,0 +1,135 @@
+"""DataLoader workers seeded from the active seed, and generators added by plugin packages."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import warnings
+from importlib.metadata import EntryPoint
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+import seedmagic
+from conftest import ROOT
+
+
+class Draws(Dataset):
+    """Each item draws from random, NumPy and torch: what augmentation code does."""
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return torch.tensor([index, random.random(), np.random.rand(), torch.rand(1).item()], dtype=torch.float64)
+
+
+def epoch() -> list[list[float]]:
+    loader = DataLoader(Draws(), batch_size=2, shuffle=True, num_workers=2,
+                        worker_init_fn=seedmagic.worker_init_fn, generator=seedmagic.torch_generator(),
+                        multiprocessing_context="fork")
+    return [row for batch in loader for row in batch.tolist()]
+
+
+def test_dataloader_with_workers_repeats_under_the_same_seed():
+    seedmagic.seed(7)
+    first = epoch()
+    np.random.rand(5)
+    seedmagic.seed(7)
+    assert epoch() == first
+    with seedmagic.seeded(8):
+        other = epoch()
+    assert other != first
+    numpy_draws = [row[2] for row in first]
+    assert len(set(numpy_draws)) == len(numpy_draws)  # no two workers repeat a draw
+    order = [int(row[0]) for row in first]
+    assert sorted(order) == list(range(8)) and order != list(range(8))  # shuffled by the seeded generator
+
+
+def test_worker_init_fn_seeds_random_and_numpy_from_torchs_worker_seed(monkeypatch):
+    monkeypatch.setattr(torch, "initial_seed", lambda: 1234 + 1)
+    with seedmagic.seeded(0):
+        seedmagic.worker_init_fn(1)
+        drawn = (random.random(), np.random.rand())
+    expected_seed = int(np.random.SeedSequence(1235).generate_state(1)[0])
+    assert drawn == (random.Random(expected_seed).random(), np.random.RandomState(expected_seed).rand())
+
+
+def test_torch_generator_follows_the_active_seed():
+    with pytest.raises(seedmagic.SeedError, match="no seed is active"):
+        seedmagic.torch_generator()
+    seedmagic.seed(5)
+    assert torch.equal(seedmagic.torch_generator().get_state(), torch.Generator().manual_seed(5).get_state())
+    with seedmagic.seeded(6):
+        assert torch.equal(seedmagic.torch_generator().get_state(), torch.Generator().manual_seed(6).get_state())
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory) -> str:
+    """The demo plugin package, really installed (pip) into a folder that a subprocess puts on its path."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                    str(ROOT / "tests" / "plugins" / "demo")], check=True, capture_output=True)
+    return str(target)
+
+
+def run_with_plugin(site: str, code: str) -> str:
+    import os
+    import textwrap
+
+    env = {**os.environ, "PYTHONPATH": site}
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                            env=env, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_plugin_generator_is_seeded_restored_and_previewed(plugin_site):
+    out = run_with_plugin(plugin_site, """
+        import seedmagic, seedmagic_demo
+        print(seedmagic.generators())
+        seedmagic.seed(10)
+        first = [seedmagic_demo.random() for _ in range(3)]
+        seedmagic_demo.seed(10)
+        print(first == [seedmagic_demo.random() for _ in range(3)])
+        state = seedmagic_demo._state[0]
+        with seedmagic.seeded(3):
+            inside = seedmagic_demo.random()
+        print(seedmagic_demo._state[0] == state)
+        seedmagic_demo.seed(3)
+        print(inside == seedmagic_demo.random())
+        peeked = seedmagic.peek(2)["demo"]
+        print(peeked == [seedmagic_demo.random(), seedmagic_demo.random()])
+        from IPython.core.interactiveshell import InteractiveShell
+        ip = InteractiveShell.instance()
+        ip.run_line_magic("load_ext", "seedmagic")
+        ip.run_line_magic("seed", "--only demo 10")
+        ip.run_line_magic("seed", "")
+    """)
+    lines = out.splitlines()
+    assert lines[0] == str(["random", "numpy", "torch", "demo"])
+    assert lines[1:5] == ["True"] * 4
+    demo_row = next(line for line in lines if line.split()[:1] == ["demo"])
+    assert demo_row.split()[1] == "10"
+
+
+def test_a_broken_plugin_is_reported_once_and_skipped(monkeypatch):
+    generators_module = sys.modules["seedmagic.generators"]
+    broken = EntryPoint("broken", "no_such_module_for_seedmagic:Adapter", "seedmagic.generators")
+    not_an_adapter = EntryPoint("odd", "json:dumps", "seedmagic.generators")
+    monkeypatch.setattr(generators_module, "entry_points", lambda group: [broken, not_an_adapter])
+    monkeypatch.setattr(generators_module, "_registry", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        names = seedmagic.generators()
+        seedmagic.seed(3)
+        seedmagic.generators()
+    messages = [str(w.message) for w in caught]
+    assert names[:3] == ["random", "numpy", "torch"] and "broken" not in names
+    assert len(messages) == 2
+    assert "skipped generator plugin 'broken'" in messages[0]
+    assert "skipped generator plugin 'odd'" in messages[1]
+    assert np.random.rand(1)[0] == np.random.RandomState(3).rand(1)[0]
