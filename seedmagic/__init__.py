@@ -55,7 +55,7 @@ __version__ = "0.1.0"
 
 def history() -> list[Event]:
     """Every seeding of the session, oldest first (the last 1000; older ones are counted as dropped)."""
-    return list(_history.events)
+    return _history.events
 
 
 def panel(k: int = 5, precision: int | None = None) -> SeedPanel:

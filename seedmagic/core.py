@@ -6,12 +6,10 @@ generator, so bad input raises ``SeedError`` and leaves everything as it was.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.abc
 import importlib.machinery
 import operator
 import os
-import secrets
 import sys
 from collections.abc import Iterable
 from contextlib import ContextDecorator
@@ -130,7 +128,7 @@ def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bo
         book.session_seed = number
         if torch is not None:
             set_determinism(torch, DETERMINISTIC)
-        record("seed()", number, (adapter.name for adapter in adapters), "global")
+        record("seed()", number, tuple(adapter.name for adapter in adapters), "global")
     return number
 
 
@@ -158,6 +156,8 @@ def derive_seed(base: int, label: str) -> int:
     The label enters as a spawn key made from its SHA-256 (never Python's
     salted ``hash``), so the result is the same in every process and machine.
     """
+    import hashlib
+
     import numpy as np
 
     digest = hashlib.sha256(label.encode("utf-8")).digest()
@@ -190,11 +190,14 @@ class seeded(ContextDecorator):
     ) -> None:
         self.requested = None if n is None else validate_seed(n)
         self.adapters = select(only, skip)
+        self.names = tuple(adapter.name for adapter in self.adapters)
         if name is not None and not isinstance(name, str):
             raise SeedError(f"name must be a string, got {name!r}")
         self.keep = keep
         self.name = name
         self.torch = _torch_for_determinism() if deterministic else None
+        #: What the history says seeded (the magics put their own name here).
+        self.source = "seeded()"
         self.seed: int | None = None
         self.base: int | None = None
         self.drawn = False
@@ -203,7 +206,7 @@ class seeded(ContextDecorator):
     def _resolve(self) -> int:
         base = self.requested if self.requested is not None else book.session_seed
         self.drawn = base is None
-        self.base = secrets.randbits(32) if base is None else base
+        self.base = int.from_bytes(os.urandom(4), "little") if base is None else base
         return self.base if self.name is None else derive_seed(self.base, self.name)
 
     def __enter__(self) -> int:
@@ -214,11 +217,10 @@ class seeded(ContextDecorator):
             _apply(self.seed, self.adapters)
             if self.torch is not None:
                 set_determinism(self.torch, DETERMINISTIC)
-            book.scopes.append((self.seed, frozenset(adapter.name for adapter in self.adapters)))
+            book.scopes.append((self.seed, self.names))
             derived_or_drawn = self.name is not None or self.drawn
-            record("seeded()", self.seed, (adapter.name for adapter in self.adapters),
-                   "kept" if self.keep else "restored", label=self.name,
-                   base=self.base if derived_or_drawn else None, entropy=self.drawn)
+            record(self.source, self.seed, self.names, "kept" if self.keep else "restored", self.name,
+                   self.base if derived_or_drawn else None, self.drawn)
         return self.seed
 
     def __exit__(

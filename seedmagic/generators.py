@@ -9,11 +9,11 @@ they never move the real generator, not even for a moment.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import random
 import sys
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 #: The seed torch gives every generator at start-up (c10's ``default_rng_seed_val``).
@@ -57,8 +57,12 @@ def is_loaded(adapter: Adapter) -> bool:
 
 def is_installed(module: str) -> bool:
     """Whether ``module`` can be imported, without importing it."""
-    if module in sys.modules:
-        return True
+    return module in sys.modules or _findable(module)
+
+
+@functools.lru_cache(maxsize=None)
+def _findable(module: str) -> bool:
+    """Searching the path takes tens of µs, and what is installed does not change under a session."""
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
@@ -111,15 +115,23 @@ class NumpyGlobal:
 
         np.random.seed(n)
 
-    def get_state(self) -> dict[str, Any]:
-        """The dict form keeps the bit generator's name and the cached Gaussian."""
+    def get_state(self) -> Any:
+        """A raw copy (fast), or NumPy's dict, which keeps the bit generator's name and the cached Gaussian."""
         import numpy as np
 
-        return np.random.get_state(legacy=False)
+        from . import fastnumpy
 
-    def set_state(self, state: dict[str, Any]) -> None:
+        return fastnumpy.capture(np.random.mtrand._rand) or np.random.get_state(legacy=False)
+
+    def set_state(self, state: Any) -> None:
         import numpy as np
 
+        from . import fastnumpy
+
+        if isinstance(state, fastnumpy.RawState):
+            if fastnumpy.restore(np.random.mtrand._rand, state):
+                return
+            state = state.portable()
         np.random.set_state(state)
 
     def peek(self, k: int) -> dict[str, list[float]]:
@@ -173,8 +185,9 @@ class TorchCPU:
 
         value = TORCH_DEFAULT_SEED if n is None else n
         torch.default_generator.manual_seed(value)
-        for backend in _other_torch_backends():
-            backend.manual_seed_all(value)
+        for backend in _other_torch_backends(torch._C._get_privateuse1_backend_name()):
+            if not getattr(backend, "_is_in_bad_fork", lambda: False)():  # as torch.manual_seed checks
+                backend.manual_seed_all(value)
 
     def get_state(self) -> Any:
         import torch
@@ -192,22 +205,25 @@ class TorchCPU:
         return {self.name: _torch_peek(torch.default_generator, k, "cpu")}
 
 
-def _other_torch_backends() -> list[Any]:
-    """torch device modules that ``torch.manual_seed`` seeds and no adapter covers."""
+@functools.lru_cache(maxsize=4)
+def _other_torch_backends(custom_name: str) -> tuple[Any, ...]:
+    """torch device modules that ``torch.manual_seed`` seeds and no adapter covers.
+
+    What torch was built with does not change; the custom backend is looked
+    up again if it is renamed (``torch.utils.rename_privateuse1_backend``).
+    """
     import torch
 
     backends = []
-    if getattr(torch._C, "_has_xpu", False) and not torch.xpu._is_in_bad_fork():
+    if getattr(torch._C, "_has_xpu", False):
         backends.append(torch.xpu)
     mtia_built = getattr(torch._C, "_mtia_isBuilt", None)
-    if mtia_built is not None and mtia_built() and not torch.mtia._is_in_bad_fork():
+    if mtia_built is not None and mtia_built():
         backends.append(torch.mtia)
-    custom = getattr(torch, torch._C._get_privateuse1_backend_name(), None)
+    custom = getattr(torch, custom_name, None)
     if custom is not None and hasattr(custom, "manual_seed_all"):
-        bad_fork = getattr(custom, "_is_in_bad_fork", lambda: False)
-        if not bad_fork():
-            backends.append(custom)
-    return backends
+        backends.append(custom)
+    return tuple(backends)
 
 
 class TorchCUDA:
@@ -341,6 +357,7 @@ def registry() -> dict[str, Adapter]:
 def _plugins(taken: set[str]) -> dict[str, Adapter]:
     """Adapters from the ``seedmagic.generators`` entry points; a broken one is reported and skipped."""
     import warnings
+    from importlib.metadata import entry_points
 
     plugins: dict[str, Adapter] = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
@@ -359,39 +376,52 @@ def _plugins(taken: set[str]) -> dict[str, Adapter]:
 
 
 
-def peek_object(obj: object, k: int) -> tuple[list[float], int] | None:
-    """Next ``k`` draws of a generator the user created, and the decimals to show them with.
+def user_generator_kind(obj: object) -> str | None:
+    """Which kind of user-created generator ``obj`` is, without importing anything.
 
-    Knows ``random.Random``, NumPy's ``RandomState`` and ``Generator`` and
-    ``torch.Generator``; returns None for anything else, or for a generator
-    whose state cannot be copied (``random.SystemRandom``). Only libraries
-    already imported are looked at.
+    ``random.Random``, NumPy's ``RandomState`` and ``Generator`` and
+    ``torch.Generator``; None for anything else, and for generators whose state
+    cannot be read (``random.SystemRandom``).
     """
     if isinstance(obj, random.Random):
-        try:
-            return _random_peek(obj.getstate(), k), 8
-        except NotImplementedError:
-            return None
+        return None if isinstance(obj, random.SystemRandom) else "random"
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         if isinstance(obj, numpy.random.RandomState):
-            return _randomstate_peek(obj, k), 8
+            return "RandomState"
         if isinstance(obj, numpy.random.Generator):
-            return numpy.random.Generator(_bit_generator_copy(obj.bit_generator)).random(k).tolist(), 8
+            return "Generator"
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.Generator):
+        return "torch"
+    return None
+
+
+def peek_object(obj: Any, k: int) -> tuple[list[float], int] | None:
+    """Next ``k`` draws of a generator the user created, and the decimals to show them with."""
+    kind = user_generator_kind(obj)
+    if kind == "random":
+        return _random_peek(obj.getstate(), k), 8
+    if kind == "RandomState":
+        return _randomstate_peek(obj, k), 8
+    if kind == "Generator":
+        return type(obj)(_bit_generator_copy(obj.bit_generator)).random(k).tolist(), 8
+    if kind == "torch":
         return _torch_peek(obj, k, str(obj.device)), 4
     return None
 
 
-def object_state(obj: object) -> Any:
-    """The state of a generator ``peek_object`` knows, for fingerprints."""
-    if isinstance(obj, random.Random):
+def object_state(obj: Any) -> Any:
+    """The state of a user-created generator, for fingerprints (a raw copy where that is faster)."""
+    kind = user_generator_kind(obj)
+    if kind == "random":
         return obj.getstate()
-    if hasattr(obj, "bit_generator"):
+    if kind == "RandomState":
+        from . import fastnumpy
+
+        return fastnumpy.capture(obj) or obj.get_state(legacy=False)
+    if kind == "Generator":
         return obj.bit_generator.state
-    if hasattr(obj, "_bit_generator"):
-        return obj._bit_generator.state
     return obj.get_state()
 
 
@@ -405,6 +435,8 @@ def fingerprint(state: Any) -> str:
     from array import array
 
     def feed(value: Any, crc: int) -> int:
+        if hasattr(value, "portable"):  # a raw copy fingerprints as the state it stands for
+            value = value.portable()
         if isinstance(value, dict):
             for key in sorted(value):
                 crc = feed(value[key], zlib.crc32(str(key).encode(), crc))

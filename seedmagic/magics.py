@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import CodeType
 from typing import Any
 
+from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import (
@@ -24,7 +27,6 @@ from IPython.core.magic import (
     magics_class,
     needs_local_scope,
     no_var_expand,
-    output_can_be_silenced,
 )
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.utils.text import DollarFormatter
@@ -60,18 +62,65 @@ def _with(options: tuple[Any, ...]) -> Any:
     return add
 
 
+#: What IPython's input transformers act on: magics, shell escapes, help, autocall escapes, pasted
+#: prompts, blank lines that hold spaces, and line breaks other than "\n".
+_IPYTHON_SYNTAX = re.compile(
+    r"[%!?\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]|^[ \t]*(?:>>>|\.\.\.|In \[|[/,;])|^[ \t]+$", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_cleanup_transforms() -> list[Any]:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().cleanup_transforms
+
+
+def is_plain(shell: InteractiveShell, source: str) -> bool:
+    """Whether IPython's input transformers would leave ``source`` as it is (but for a final newline).
+
+    They take longer than the rest of a ``%%seeded`` cell's own work, and
+    only act on IPython syntax, on blank or indented leading lines, and where
+    a user added transformers of their own.
+    """
+    return not (shell.input_transformers_post or shell.input_transformers_cleanup != _default_cleanup_transforms()
+                or not source[:1] or source[:1].isspace() or _IPYTHON_SYNTAX.search(source))
+
+
+def transform(shell: InteractiveShell, source: str) -> str:
+    """``shell.transform_cell(source)``, skipped where it would change nothing."""
+    if is_plain(shell, source):
+        return source if source.endswith("\n") else source + "\n"
+    return shell.transform_cell(source)
+
+
+def _silenced(source: str, transformed: str, last: ast.Expr) -> bool:
+    """Whether a ``;`` after the last expression hides its value, as in any cell.
+
+    Plain Python is read from the AST's end position; anything else asks
+    IPython, which tokenizes the cell (that costs more than a scope).
+    """
+    if transformed.rstrip("\n") != source.rstrip("\n"):
+        return DisplayHook.semicolon_at_end_of_expression(source)
+    lines = transformed.splitlines(keepends=True)
+    end_line = lines[last.end_lineno - 1] if last.end_lineno else ""
+    rest = end_line.encode("utf-8")[last.end_col_offset or 0:].decode("utf-8", "replace")
+    rest += "".join(lines[last.end_lineno or len(lines):])  # only blanks, comments and ';' can follow
+    return re.sub(r"#[^\n]*", "", rest).lstrip().startswith(";")
+
+
 class _Code:
     """A cell compiled the way IPython runs one: a body, then its last expression."""
 
     def __init__(self, shell: InteractiveShell, source: str, what: str) -> None:
         try:
-            transformed = shell.transform_cell(source)
+            transformed = transform(shell, source)
             tree = shell.transform_ast(shell.compile.ast_parse(transformed))
             last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
             filename = shell.compile.cache(transformed, shell.execution_count, raw_code=source)
             self.body: CodeType = shell.compile(tree, filename, "exec")
             self.last: CodeType | None = (
-                None if last is None else shell.compile(ast.Expression(last.value), filename, "eval")
+                None if last is None or _silenced(source, transformed, last)
+                else shell.compile(ast.Expression(last.value), filename, "eval")
             )
         except SyntaxError as error:
             raise UsageError(f"{what} is not valid Python: {error.msg} (line {error.lineno})") from None
@@ -109,6 +158,13 @@ def _tokens(line: str) -> list[tuple[int, str]]:
             position += 1
         tokens.append((start, line[start:position]))
     return tokens
+
+
+def _parse_options(magic: Any, line: str) -> argparse.Namespace:
+    try:
+        return parse_argstring(magic, line)
+    except ValueError as error:  # shlex: unbalanced quotes
+        raise UsageError(f"cannot read the options: {error}") from None
 
 
 def _unquote(path: str) -> str:
@@ -181,7 +237,6 @@ class SeedMagics(Magics):
     @argument("statement", nargs=argparse.REMAINDER, help="run only this statement under the seed, then restore")
     @no_var_expand
     @needs_local_scope
-    @output_can_be_silenced
     @line_magic
     def seed(self, line: str = "", local_ns: dict[str, Any] | None = None) -> Any:
         """Seed Python's random, NumPy and PyTorch (every device) at once, or show their status.
@@ -247,7 +302,6 @@ class SeedMagics(Magics):
     @magic_arguments()
     @_with(_SCOPE_OPTIONS)
     @argument("seed", nargs="?", help="an integer from 0 to 4294967295; default: the session seed, else a fresh one")
-    @output_can_be_silenced
     @cell_magic
     def seeded(self, line: str, cell: str) -> Any:
         """Run the cell under a seed, then put every generator back exactly as it was.
@@ -265,15 +319,10 @@ class SeedMagics(Magics):
             %%seeded --keep 10
         """
         __tracebackhide__ = True
-        args = self._parse(self.seeded, line)
+        args = _cell_options(line)
         code = _Code(self.shell, cell, "the cell")
         return self._run_scoped("%%seeded", args, code, None)
 
-    def _parse(self, magic: Any, line: str) -> argparse.Namespace:
-        try:
-            return parse_argstring(magic, line)
-        except ValueError as error:  # shlex: unbalanced quotes
-            raise UsageError(f"cannot read the options: {error}") from None
 
     def _parse_line(self, line: str, local_ns: dict[str, Any] | None) -> tuple[argparse.Namespace, str]:
         """Options and seed ($-expanded), and the statement's raw text (not expanded)."""
@@ -287,7 +336,7 @@ class SeedMagics(Magics):
             expanded = DollarFormatter().vformat(written, args=[], kwargs=namespace)
         except Exception:  # as IPython does: an expression that fails stays as written
             expanded = written
-        args = self._parse(self.seed, expanded)
+        args = _parse_options(self.seed, expanded)
         if args.statement:
             raise UsageError(f"{' '.join(args.statement)!r} came from expanding the seed; give one integer")
         return args, statement
@@ -303,7 +352,8 @@ class SeedMagics(Magics):
         with _usage_errors():
             scope = core.seeded(_seed_arg(args.seed), only=args.only, skip=args.skip, keep=args.keep,
                                 name=args.name, deterministic=args.deterministic)
-        with seeding_as(source), scope as number:
+        scope.source = source
+        with scope as number:
             self._announce(scope, number)
             return code.run(self.shell.user_ns, local_ns)
 
@@ -331,6 +381,12 @@ def _widgets_render(shell: InteractiveShell) -> bool:
     except ImportError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=256)
+def _cell_options(line: str) -> argparse.Namespace:
+    """``%%seeded``'s options; the same line (``10``) comes back cell after cell, so it is parsed once."""
+    return _parse_options(SeedMagics.seeded, line)
 
 
 def load(ipython: InteractiveShell) -> None:

@@ -8,10 +8,7 @@ back exactly where it was. Snapshots are saved as JSON, never as a pickle.
 
 from __future__ import annotations
 
-import base64
 import importlib
-import json
-import math
 import os
 import pathlib
 import threading
@@ -20,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .generators import Adapter, Pending, is_installed, is_loaded, registry
 
@@ -35,7 +32,7 @@ class Book:
     seeds: dict[str, int] = field(default_factory=dict)
     session_seed: int | None = None
     #: Open scopes, innermost last: the seed and the generators each one manages.
-    scopes: list[tuple[int, frozenset[str]]] = field(default_factory=list)
+    scopes: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
     def scope_of(self, name: str) -> int | None:
         """The seed of the innermost open scope that manages ``name``, or None (global)."""
@@ -67,19 +64,31 @@ class Event:
 
 
 class History:
-    """The last ``cap`` seedings, and how many older ones were dropped to keep memory bounded."""
+    """The last ``cap`` seedings, and how many older ones were dropped to keep memory bounded.
+
+    Records are kept as plain tuples (a scope adds one on every run) and
+    become ``Event``s when read.
+    """
 
     def __init__(self, cap: int = 1000) -> None:
-        self.events: deque[Event] = deque(maxlen=cap)
+        self._records: deque[tuple[Any, ...]] = deque(maxlen=cap)
         self.dropped = 0
 
-    def add(self, event: Event) -> None:
-        if len(self.events) == self.events.maxlen:
+    @property
+    def cap(self) -> int | None:
+        return self._records.maxlen
+
+    @property
+    def events(self) -> list[Event]:
+        return [Event(*fields) for fields in self._records]
+
+    def add(self, *fields: Any) -> None:
+        if len(self._records) == self._records.maxlen:
             self.dropped += 1
-        self.events.append(event)
+        self._records.append(fields)
 
     def clear(self) -> None:
-        self.events.clear()
+        self._records.clear()
         self.dropped = 0
 
 
@@ -101,8 +110,10 @@ def seeding_as(source: str) -> Iterator[None]:
         origin.reset(token)
 
 
-def record(default_source: str, seed: int, names: Iterable[str], scope: str, **details: Any) -> None:
-    history.add(Event(execution_count(), origin.get() or default_source, seed, tuple(names), scope, **details))
+def record(default_source: str, seed: int, names: tuple[str, ...], scope: str,
+           label: str | None = None, base: int | None = None, entropy: bool = False) -> None:
+    """Add one seeding to the history (fields as in ``Event``)."""
+    history.add(execution_count(), origin.get() or default_source, seed, names, scope, label, base, entropy)
 
 
 class _NotLoaded:
@@ -115,8 +126,7 @@ class _NotLoaded:
 NOT_LOADED: Any = _NotLoaded()
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One generator in a snapshot: its state and the seed it had last been given."""
 
     name: str
@@ -130,6 +140,8 @@ class Snapshot:
 
     entries: tuple[Entry, ...]
     session_seed: int | None
+    #: False for a snapshot read from a file: restoring it first saves what it replaces, to roll back.
+    trusted: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -145,6 +157,9 @@ class Snapshot:
         """
         adapters = registry()
         with lock:
+            if self.trusted:  # states taken here fit their generators
+                self._apply(adapters)
+                return
             before = capture(adapters[entry.name] for entry in self.entries)
             try:
                 self._apply(adapters)
@@ -182,6 +197,8 @@ class Snapshot:
                 generators[entry.name] = {"state": _encode(state), "seed": entry.seed}
             except TypeError as error:
                 raise _core_error(f"cannot save the state of {entry.name}: {error}") from None
+        import json
+
         document = {"format": FILE_FORMAT, "version": FILE_VERSION, "session_seed": self.session_seed,
                     "generators": generators}
         pathlib.Path(path).write_text(json.dumps(document) + "\n", encoding="utf-8")
@@ -213,7 +230,7 @@ class Snapshot:
         for entry in entries:
             if entry.state is not NOT_LOADED:
                 importlib.import_module(adapters[entry.name].module or "random")
-        return cls(tuple(entries), session_seed)
+        return cls(tuple(entries), session_seed, trusted=False)
 
 
 def capture(adapters: Iterable[Adapter]) -> Snapshot:
@@ -261,6 +278,8 @@ def _seed_or_none(value: Any) -> int | None:
 
 
 def _read_document(path: pathlib.Path) -> dict[str, Any]:
+    import json
+
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -286,12 +305,16 @@ def _encode(value: Any) -> Any:
     """Plain JSON for a generator state; tuples, dicts, arrays and tensors are tagged."""
     if value is None or type(value) in (bool, int, float, str):
         return value
+    if hasattr(value, "portable"):  # a raw copy saves as the state it stands for
+        return _encode(value.portable())
     if isinstance(value, tuple):
         return {"tuple": [_encode(item) for item in value]}
     if isinstance(value, list):
         return [_encode(item) for item in value]
     if isinstance(value, dict):
         return {"dict": {str(key): _encode(item) for key, item in value.items()}}
+    import base64
+
     kind = "tensor" if type(value).__module__.startswith("torch") else "array"
     array = value.cpu().numpy() if kind == "tensor" else value
     if not hasattr(array, "tobytes") or str(array.dtype) not in _ARRAY_DTYPES:
@@ -321,6 +344,9 @@ def _decode(value: Any) -> Any:
 
 
 def _decode_array(tag: str, body: dict[str, Any]) -> Any:
+    import base64
+    import math
+
     import numpy as np
 
     if set(body) != {"dtype", "shape", "data"} or body["dtype"] not in _ARRAY_DTYPES:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .core import generators, peek
-from .generators import fingerprint, is_loaded, object_state, peek_object, registry
+from .generators import fingerprint, is_loaded, object_state, peek_object, registry, user_generator_kind
 from .state import book, history, lock
 
 #: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
@@ -73,13 +73,8 @@ def global_fingerprints() -> dict[str, str]:
 
 def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The generators the user holds in ``namespace``, by variable name (private names skipped)."""
-    found = {}
-    for name, value in list(namespace.items()):
-        if name.startswith("_"):
-            continue
-        if peek_object(value, 0) is not None:
-            found[name] = value
-    return found
+    return {name: value for name, value in list(namespace.items())
+            if not name.startswith("_") and user_generator_kind(value) is not None}
 
 
 def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:
@@ -176,7 +171,7 @@ def text_table(status: Status, precision: int | None = None) -> str:
 
 def history_text() -> str:
     """Every seeding of the session as a table (``%seed --history``)."""
-    events = list(history.events)
+    events = history.events
     if not events:
         return "no seeding yet in this session"
     header = ("cell", "source", "seed", "scope", "generators", "how")
@@ -192,5 +187,5 @@ def history_text() -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line[:5], widths)) + "  " + line[5]
              for line in [header, *body]]
     if history.dropped:
-        lines.append(f"({history.dropped} earlier seedings dropped: the history keeps the last {history.events.maxlen})")
+        lines.append(f"({history.dropped} earlier seedings dropped: the history keeps the last {history.cap})")
     return "\n".join(line.rstrip() for line in lines)

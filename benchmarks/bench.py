@@ -1,0 +1,263 @@
+"""seedmagic side by side with the tools people use today, in one process.
+
+Run with ``bash scripts/bench.sh`` (it makes ``.venv-bench`` with Lightning).
+Contenders are alternated round by round, so drifts in machine load hit them
+all alike; each figure is the median over rounds of the mean time per call in
+a round. Before timing, every scope contender's draws inside and after the
+scope are checked against the others', so a fast path cannot be a wrong one.
+Prints a table and writes the same figures to ``benchmarks/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import numpy as np
+import torch
+
+import seedmagic
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int) -> dict[str, float]:
+    """Median over rounds of the mean seconds per call, contenders alternating each round."""
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for round_number in range(rounds):
+        order = list(contenders.items())
+        if round_number % 2:
+            order.reverse()
+        for name, function in order:
+            start = time.perf_counter()
+            for _ in range(calls):
+                function()
+            samples[name].append((time.perf_counter() - start) / calls)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# 1. Scope cost ------------------------------------------------------------------
+
+
+@contextmanager
+def hand_written(n: int):
+    """What people write by hand: the three getters, the three seeds, the three setters."""
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(n)
+    np.random.seed(n)
+    torch.manual_seed(n)
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
+
+
+@contextmanager
+def lightning_scope(n: int):
+    from lightning.fabric.utilities.seed import seed_everything
+    from lightning.pytorch.utilities.seed import isolate_rng
+
+    with isolate_rng():
+        seed_everything(n, verbose=False)
+        yield
+
+
+@contextmanager
+def fork_rng_scope(n: int):
+    with torch.random.fork_rng():
+        torch.manual_seed(n)
+        yield
+
+
+def scope_contenders() -> dict[str, Callable[[int], AbstractContextManager[Any]]]:
+    contenders: dict[str, Callable[[int], AbstractContextManager[Any]]] = {"seedmagic.seeded": seedmagic.seeded}
+    try:
+        import lightning  # noqa: F401
+
+        contenders["lightning isolate_rng + seed_everything"] = lightning_scope
+    except ImportError:
+        print("lightning is not installed: run bash scripts/bench.sh", file=sys.stderr)
+    contenders["hand-written get/seed/set"] = hand_written
+    contenders["torch.random.fork_rng (torch only)"] = fork_rng_scope
+    return contenders
+
+
+def draws() -> tuple[list[float], list[float], list[float]]:
+    return [random.random() for _ in range(3)], np.random.randn(3).tolist(), torch.rand(3).tolist()
+
+
+def check_scopes_agree(contenders: dict[str, Callable[[int], AbstractContextManager[Any]]]) -> None:
+    """Every contender draws the same inside and after its scope (torch only, for fork_rng)."""
+    results = {}
+    for name, scope in contenders.items():
+        random.seed(1)
+        np.random.seed(1)
+        torch.manual_seed(1)
+        np.random.randn(1)  # leave a cached Gaussian to be restored
+        with scope(10):
+            inside = draws()
+        results[name] = (inside, draws())
+    reference = results["seedmagic.seeded"]
+    for name, (inside, after) in results.items():
+        parts = [2] if "fork_rng" in name else [0, 1, 2]
+        for part in parts:
+            if inside[part] != reference[0][part] or after[part] != reference[1][part]:
+                raise AssertionError(f"{name} draws differently from seedmagic.seeded")
+
+
+def scope_cost(calls: int, rounds: int) -> dict[str, float]:
+    contenders = scope_contenders()
+    check_scopes_agree(contenders)
+
+    def entering(scope: Callable[[int], AbstractContextManager[Any]]) -> Callable[[], None]:
+        def run() -> None:
+            with scope(10):
+                pass
+
+        return run
+
+    return measure({name: entering(scope) for name, scope in contenders.items()}, calls, rounds)
+
+
+# 2. Cell cost -------------------------------------------------------------------
+
+
+def cell_cost(calls: int, rounds: int) -> dict[str, float]:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "seedmagic")
+    shell.run_cell("import numpy as np")
+    shell.register_magic_function(lambda line, cell: shell.ex(cell), "cell", "noop")
+    cell = "x = np.random.rand(5)"
+    plain = shell.run_cell(cell)
+    assert plain.success and shell.run_cell("%%seeded 10\n" + cell).success
+    return measure(
+        {
+            "plain cell": lambda: shell.run_cell(cell),
+            "do-nothing cell magic": lambda: shell.run_cell("%%noop\n" + cell),
+            "%%seeded 10 cell": lambda: shell.run_cell("%%seeded 10\n" + cell),
+        },
+        calls, rounds,
+    )
+
+
+# 3. Panel refresh ---------------------------------------------------------------
+
+
+def panel_cost(calls: int, rounds: int) -> dict[str, float]:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from seedmagic.widget import SeedPanel
+
+    shell = InteractiveShell.instance()
+    seedmagic.seed(10)
+    bare = SeedPanel()
+    busy = SeedPanel(shell)
+    for i in range(20):
+        kind = (np.random.RandomState, np.random.default_rng, torch.Generator().manual_seed, random.Random)[i % 4]
+        shell.user_ns[f"generator_{i}"] = kind(i)
+    try:
+        return measure(
+            {
+                "refresh, default k=5, 3 generators": bare.refresh,
+                "refresh, 20 user generators too": busy.refresh,
+                "after each cell (both callbacks)": lambda: (busy._before_cell(None), busy._after_cell(None)),
+            },
+            calls, rounds,
+        )
+    finally:
+        bare.close()
+        busy.close()
+
+
+# 4. Extension load --------------------------------------------------------------
+
+LOAD = """
+import sys, time
+start = time.perf_counter()
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+shell_ready = time.perf_counter()
+{load}
+end = time.perf_counter()
+print(shell_ready - start, end - shell_ready, "torch" in sys.modules, "ipywidgets" in sys.modules)
+"""
+
+
+def load_cost(rounds: int) -> dict[str, Any]:
+    """``%load_ext seedmagic`` in fresh processes without torch, against the same process without it."""
+    samples: dict[str, list[float]] = {"bare IPython shell": [], "%load_ext seedmagic": []}
+    imported = []
+    for _ in range(rounds):
+        for name, load in (("bare IPython shell", "pass"), ("%load_ext seedmagic", "ip.run_line_magic('load_ext', 'seedmagic')")):
+            out = subprocess.run([sys.executable, "-c", LOAD.format(load=load)], capture_output=True, text=True,
+                                 check=True).stdout.split()
+            samples[name].append(float(out[0]) + float(out[1]))
+            if name != "bare IPython shell":
+                samples.setdefault("the load itself", []).append(float(out[1]))
+                imported.append((out[2], out[3]))
+    figures: dict[str, Any] = {name: statistics.median(values) for name, values in samples.items()}
+    figures["imports torch"] = any(flag == "True" for flag, _ in imported)
+    figures["imports ipywidgets"] = any(flag == "True" for _, flag in imported)
+    return figures
+
+
+# Report -------------------------------------------------------------------------
+
+
+def microseconds(seconds: float) -> str:
+    return f"{seconds * 1e6:9.1f} µs"
+
+
+def table(title: str, figures: dict[str, float], reference: str) -> list[str]:
+    lines = [title]
+    for name, seconds in figures.items():
+        ratio = seconds / figures[reference]
+        lines.append(f"  {name:<44} {microseconds(seconds)}   {ratio:5.2f}x {reference}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke test, not for the README)")
+    options = parser.parse_args()
+    rounds = 5 if options.quick else 21
+    scopes = scope_cost(calls=200, rounds=rounds)
+    cells = cell_cost(calls=50, rounds=rounds)
+    panels = panel_cost(calls=200, rounds=rounds)
+    load = load_cost(rounds=3 if options.quick else 7)
+
+    lines = [f"seedmagic {seedmagic.__version__} benchmarks, {time.strftime('%Y-%m-%d')}",
+             f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+             f"NumPy {np.__version__}, torch {torch.__version__}", ""]
+    lines += table("1. scope cost: enter, seed random/NumPy/torch with 10, exit and restore",
+                   scopes, "lightning isolate_rng + seed_everything" if len(scopes) == 4 else "seedmagic.seeded")
+    lines += ["", *table("2. cell cost: x = np.random.rand(5) through run_cell", cells, "do-nothing cell magic")]
+    lines += ["", *table("3. panel refresh (kernel time)", panels, "refresh, default k=5, 3 generators")]
+    lines += ["", "4. extension load in a fresh process (torch not imported)",
+              f"  {'bare IPython shell':<44} {load['bare IPython shell'] * 1e3:9.1f} ms",
+              f"  {'%load_ext seedmagic (shell + load)':<44} {load['%load_ext seedmagic'] * 1e3:9.1f} ms",
+              f"  {'the load itself':<44} {load['the load itself'] * 1e3:9.1f} ms",
+              f"  imports torch: {load['imports torch']}, imports ipywidgets: {load['imports ipywidgets']}"]
+    print("\n".join(lines))
+    results = {"machine": lines[1], "scope_cost_s": scopes, "cell_cost_s": cells, "panel_refresh_s": panels,
+               "extension_load": load}
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
