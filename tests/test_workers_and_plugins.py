@@ -120,7 +120,7 @@ def test_a_broken_plugin_is_reported_once_and_skipped(monkeypatch):
     generators_module = sys.modules["seedmagic.generators"]
     broken = EntryPoint("broken", "no_such_module_for_seedmagic:Adapter", "seedmagic.generators")
     not_an_adapter = EntryPoint("odd", "json:dumps", "seedmagic.generators")
-    monkeypatch.setattr(generators_module, "entry_points", lambda group: [broken, not_an_adapter])
+    monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [broken, not_an_adapter])
     monkeypatch.setattr(generators_module, "_registry", None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
