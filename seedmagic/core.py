@@ -61,7 +61,11 @@ def _absence(adapter: Adapter) -> str | None:
     if is_loaded(adapter):
         return None if adapter.is_available() else f"{adapter.name} is not available here"
     assert adapter.module is not None
-    return None if is_installed(adapter.module) else f"{adapter.name} needs {adapter.module}, which is not installed"
+    if is_installed(adapter.module):
+        return None
+    if adapter.module == adapter.name:
+        return f"{adapter.name} is not installed"
+    return f"{adapter.name} needs {adapter.module}, which is not installed"
 
 
 def select(only: Names = None, skip: Names = None) -> list[Adapter]:
@@ -364,7 +368,7 @@ def _due_modules() -> set[str]:
     return {
         adapter.module
         for name in book.seeds
-        if (adapter := adapters.get(name)) is not None and adapter.module and adapter.module not in sys.modules
+        if (adapter := adapters.get(name)) is not None and adapter.module and not is_loaded(adapter)
     }
 
 

@@ -52,12 +52,14 @@ class Adapter(Protocol):
 
 def is_loaded(adapter: Adapter) -> bool:
     """Whether the adapter's library is imported, so the generator exists now."""
-    return adapter.module is None or adapter.module in sys.modules
+    return adapter.module is None or sys.modules.get(adapter.module) is not None
 
 
 def is_installed(module: str) -> bool:
-    """Whether ``module`` can be imported, without importing it."""
-    return module in sys.modules or _findable(module)
+    """Whether ``module`` can be imported, without importing it (a ``None`` in sys.modules blocks it)."""
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    return _findable(module)
 
 
 @functools.lru_cache(maxsize=None)

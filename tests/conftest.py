@@ -13,10 +13,17 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 from IPython.core.interactiveshell import InteractiveShell
 
 import seedmagic.core
 import seedmagic.state
+
+# One fixed Hypothesis profile: the same examples on every run (CI is a shared 2-core machine, so
+# no per-example deadline; each test sets how many examples it runs).
+settings.register_profile("seedmagic", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile("seedmagic")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "seed_doc_values.json"

@@ -146,3 +146,15 @@ def test_seeding_equals_the_library_calls_after_many_scopes(shell):
     expected = (random.random(), np.random.rand(), torch.rand(1).item())
     __import__("seedmagic").seed(3)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+def test_the_benchmarks_contenders_agree():
+    """The benchmark's own check: every scope it times draws what seedmagic.seeded draws."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.check_scopes_agree(bench.scope_contenders())
