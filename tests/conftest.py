@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import pathlib
 import random
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
 
 import seedmagic.core
 import seedmagic.state
@@ -50,11 +52,24 @@ def clean_seedmagic() -> Iterator[None]:
     seedmagic.core.remove_import_hook()
 
 
+def new_shell(config: Config | None = None) -> InteractiveShell:
+    """A fresh InteractiveShell whose history stays in memory and that does no exit-time cleanup.
+
+    Each shell's exit handler resets its namespace and runs a full garbage
+    collection; with a shell per test that would add a minute to the suite.
+    """
+    config = config or Config()
+    config.HistoryManager.hist_file = ":memory:"
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance(config=config)
+    atexit.unregister(ip.atexit_operations)
+    return ip
+
+
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
     """A fresh InteractiveShell with seedmagic loaded and numpy, torch and random imported."""
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
+    ip = new_shell()
     ip.run_line_magic("load_ext", "seedmagic")
     ip.run_cell("import random\nimport numpy as np\nimport torch")
     yield ip
@@ -83,3 +98,4 @@ def run_python(code: str, timeout: float = 120) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+

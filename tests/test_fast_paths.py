@@ -13,6 +13,7 @@ from IPython.core.displayhook import DisplayHook
 from seedmagic import fastnumpy
 from seedmagic.generators import BUILTIN
 from seedmagic.magics import _Code, transform
+from conftest import new_shell
 
 NUMPY = next(adapter for adapter in BUILTIN if adapter.name == "numpy")
 
@@ -117,7 +118,7 @@ def test_transform_skips_only_where_ipython_would_change_nothing(shell, cell):
 def test_transform_matches_ipython_on_any_text(cell):
     from IPython.core.interactiveshell import InteractiveShell
 
-    shell = InteractiveShell.instance()
+    shell = InteractiveShell.instance() if InteractiveShell.initialized() else new_shell()
     try:
         expected = shell.transform_cell(cell)
     except Exception as error:  # IPython refuses some text; so must the fast path

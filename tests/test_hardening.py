@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 
 import seedmagic
 from seedmagic import widget
-from conftest import run_python, state_bytes
+from conftest import new_shell, run_python, state_bytes
 
 # Seeds that are not seeds: refused by %seed, %%seeded, seedmagic.seed and the panel's field alike.
 BAD_SEEDS = ["abc", "1.5", "-1", "-4294967295", "4294967296", "99999999999999999999999999", "1e3", "0x10",
@@ -188,8 +188,7 @@ def test_state_files_that_are_not_files(tmp_path, shell):
 def test_lifecycle_with_an_open_panel_keeps_callbacks_constant():
     from IPython.core.interactiveshell import InteractiveShell
 
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
+    ip = new_shell()
     ip.kernel = object()  # widgets render here
 
     def counts() -> tuple[int, int]:

@@ -11,6 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import seedmagic
 from seedmagic.core import import_hook_installed
+from conftest import new_shell
 
 
 def callback_count(ip: InteractiveShell) -> int:
@@ -19,8 +20,7 @@ def callback_count(ip: InteractiveShell) -> int:
 
 @pytest.fixture
 def bare_shell():
-    InteractiveShell.clear_instance()
-    ip = InteractiveShell.instance()
+    ip = new_shell()
     ip.run_cell("import numpy as np")
     yield ip
     if "seedmagic" in ip.extension_manager.loaded:

@@ -181,10 +181,9 @@ class MagicsMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from IPython.core.interactiveshell import InteractiveShell
+        from conftest import new_shell
 
-        InteractiveShell.clear_instance()
-        self.shell = InteractiveShell.instance()
+        self.shell = new_shell()
         self.shell.run_line_magic("load_ext", "seedmagic")
         self.shell.run_cell("import random\nimport numpy as np\nimport torch")
         seedmagic.state.book.session_seed = None

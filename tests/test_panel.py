@@ -14,7 +14,7 @@ from traitlets.config import Config
 import seedmagic
 from seedmagic import widget
 from seedmagic.widget import SeedPanel
-from conftest import state_bytes
+from conftest import new_shell, state_bytes
 
 
 @pytest.fixture
@@ -214,11 +214,10 @@ def test_settings_are_configurable_traitlets(shell, panel, capsys, caplog):
 
 
 def test_settings_from_a_config_file():
-    InteractiveShell.clear_instance()
     config = Config()
     config.SeedMagics.peek = 7
     config.SeedMagics.precision = 2
-    ip = InteractiveShell.instance(config=config)
+    ip = new_shell(config)
     try:
         ip.run_line_magic("load_ext", "seedmagic")
         magics = ip.magics_manager.registry["SeedMagics"]
