@@ -69,6 +69,14 @@ def draw_global(name: str, shape: tuple[int, ...], normal: bool) -> list:
     return (torch.randn(shape) if normal else torch.rand(shape)).tolist()
 
 
+def assert_next_draws_match(twins: Twins) -> None:
+    """Every global generator is where the model says: its next draws are the twin's."""
+    for name in NAMES:
+        state = twins.states((name,))
+        assert seedmagic.peek(2)[name] == twins.draw(name, (2,), False)
+        twins.put_back(state)
+
+
 def managed(only: list[str] | None, skip: list[str] | None) -> tuple[str, ...]:
     chosen = tuple(only) if only else NAMES
     return tuple(name for name in chosen if name not in (skip or ()))
@@ -154,10 +162,7 @@ class SeedingMachine(RuleBasedStateMachine):
 
     @invariant()
     def next_draws_match(self):
-        for name in NAMES:
-            state = self.twins.states((name,))
-            assert seedmagic.peek(2)[name] == self.twins.draw(name, (2,), False)
-            self.twins.put_back(state)
+        assert_next_draws_match(self.twins)
 
     def teardown(self):
         while self.scopes:
@@ -232,10 +237,7 @@ class MagicsMachine(RuleBasedStateMachine):
 
     @invariant()
     def next_draws_match(self):
-        for name in NAMES:
-            state = self.twins.states((name,))
-            assert seedmagic.peek(2)[name] == self.twins.draw(name, (2,), False)
-            self.twins.put_back(state)
+        assert_next_draws_match(self.twins)
 
     def teardown(self):
         self.shell.run_line_magic("unload_ext", "seedmagic")
