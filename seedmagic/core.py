@@ -16,8 +16,8 @@ from contextlib import ContextDecorator
 from types import ModuleType, TracebackType
 from typing import Any
 
-from .generators import Adapter, is_installed, is_loaded, registry
 from . import state
+from .generators import Adapter, is_installed, is_loaded, registry
 from .state import Snapshot, book, capture, lock, record
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
@@ -238,7 +238,7 @@ class seeded(ContextDecorator):
             book.scopes.pop()
             if not self.keep:
                 saved.restore()
-                if determinism is not None:
+                if self.torch is not None and determinism is not None:
                     set_determinism(self.torch, determinism)
 
 

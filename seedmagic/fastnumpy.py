@@ -91,35 +91,38 @@ def _find_gauss_offset() -> int | None:
     return offset
 
 
-def _usable(generator: Any) -> Any:
-    """The generator's MT19937 if the raw copy applies to it, else None."""
+def _usable(generator: Any) -> tuple[Any, int] | None:
+    """The generator's MT19937 and where its Gaussian is, if the raw copy applies to it."""
     import numpy as np
 
     bit_generator = generator._bit_generator
-    if type(bit_generator) is not np.random.MT19937 or gauss_offset() is None:
+    offset = gauss_offset()
+    if type(bit_generator) is not np.random.MT19937 or offset is None:
         return None
-    return bit_generator
+    return bit_generator, offset
 
 
 def capture(generator: Any) -> RawState | None:
     """Copy a RandomState's state, or None where only ``get_state`` will do."""
-    bit_generator = _usable(generator)
-    if bit_generator is None:
+    usable = _usable(generator)
+    if usable is None:
         return None
+    bit_generator, offset = usable
     with bit_generator.lock:
         return RawState(
             bit_generator,
             ctypes.string_at(bit_generator.ctypes.state_address, _STATE_BYTES),
-            ctypes.string_at(id(generator) + gauss_offset(), _GAUSS_BYTES),
+            ctypes.string_at(id(generator) + offset, _GAUSS_BYTES),
         )
 
 
 def restore(generator: Any, state: RawState) -> bool:
     """Put a captured state back; False if the generator's bit generator has been replaced since."""
-    bit_generator = _usable(generator)
-    if bit_generator is not state.bit_generator:
+    usable = _usable(generator)
+    if usable is None or usable[0] is not state.bit_generator:
         return False
+    bit_generator, offset = usable
     with bit_generator.lock:
         ctypes.memmove(bit_generator.ctypes.state_address, state.key_and_pos, _STATE_BYTES)
-        ctypes.memmove(id(generator) + gauss_offset(), state.gauss, _GAUSS_BYTES)
+        ctypes.memmove(id(generator) + offset, state.gauss, _GAUSS_BYTES)
     return True

@@ -62,7 +62,7 @@ def is_installed(module: str) -> bool:
     return _findable(module)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _findable(module: str) -> bool:
     """Searching the path takes tens of µs, and what is installed does not change under a session."""
     try:
@@ -74,9 +74,9 @@ def _findable(module: str) -> bool:
 class PythonRandom:
     """Python's ``random`` module: the hidden ``random.Random`` behind its functions."""
 
-    name = "random"
-    module = None
-    digits = 8
+    name: str = "random"
+    module: str | None = None
+    digits: int = 8
     unseeded = "OS entropy"
 
     def is_available(self) -> bool:
@@ -104,9 +104,9 @@ def _random_peek(state: tuple[Any, ...], k: int) -> list[float]:
 class NumpyGlobal:
     """NumPy's legacy global ``RandomState`` behind ``np.random.rand`` and friends."""
 
-    name = "numpy"
-    module = "numpy"
-    digits = 8
+    name: str = "numpy"
+    module: str | None = "numpy"
+    digits: int = 8
     unseeded = "OS entropy"
 
     def is_available(self) -> bool:
@@ -174,9 +174,9 @@ class TorchCPU:
     ``seed(n)`` over all adapters is ``torch.manual_seed(n)`` bit for bit.
     """
 
-    name = "torch"
-    module = "torch"
-    digits = 4
+    name: str = "torch"
+    module: str | None = "torch"
+    digits: int = 4
     unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
@@ -237,9 +237,9 @@ class TorchCUDA:
     and restored after it started replays that queue on the devices.
     """
 
-    name = "torch.cuda"
-    module = "torch"
-    digits = 4
+    name: str = "torch.cuda"
+    module: str | None = "torch"
+    digits: int = 4
     unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
@@ -309,9 +309,9 @@ def _replay_pending_seeds(pending: tuple[Any, Any, list[Any]]) -> None:
 class TorchMPS:
     """torch's Apple-silicon (MPS) generator."""
 
-    name = "torch.mps"
-    module = "torch"
-    digits = 4
+    name: str = "torch.mps"
+    module: str | None = "torch"
+    digits: int = 4
     unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:

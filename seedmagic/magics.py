@@ -200,6 +200,12 @@ class SeedMagics(Magics):
         help="Decimals for every draw shown (1 to 17); None shows each library's own (NumPy 8, torch 4).",
     ).tag(config=True)
 
+    @property
+    def ip(self) -> InteractiveShell:
+        """The shell (always set: the magics are registered on one)."""
+        assert self.shell is not None
+        return self.shell
+
     @validate("peek")
     def _valid_peek(self, proposal: dict[str, Any]) -> int:
         if not MIN_K <= proposal["value"] <= MAX_K:
@@ -215,21 +221,24 @@ class SeedMagics(Magics):
 
     @observe("peek", "precision")
     def _settings_changed(self, _change: dict[str, Any]) -> None:
-        from . import widget  # imported already if a panel is open
+        """An open panel takes new settings at once (without a panel, ipywidgets stays unimported)."""
+        if not widget_module_loaded():
+            return
+        from . import widget
 
-        if widget_module_loaded() and widget._shared is not None and widget._shared.is_open:
-            widget.shared_panel(self.shell, k=self.peek, precision=self.precision)
+        if widget._shared is not None and widget._shared.is_open:
+            widget.shared_panel(self.ip, k=self.peek, precision=self.precision)
 
     def show_status(self) -> None:
         """The live panel where widgets render (a Jupyter kernel), else the text table."""
-        if _widgets_render(self.shell):
+        if _widgets_render(self.ip):
             from IPython.display import display
 
             from .widget import shared_panel
 
-            display(shared_panel(self.shell, k=self.peek, precision=self.precision))
+            display(shared_panel(self.ip, k=self.peek, precision=self.precision))
         else:
-            print(text_table(collect(self.peek, self.shell.user_ns), self.precision))
+            print(text_table(collect(self.peek, self.ip.user_ns), self.precision))
 
     @magic_arguments()
     @_with(_SCOPE_OPTIONS + _LINE_ONLY_OPTIONS)
@@ -254,6 +263,8 @@ class SeedMagics(Magics):
             %seed 10
             %seed --only numpy,torch 10
             %seed 10 np.random.rand(5)
+            %seed --save state.json
+            %seed --history
         """
         __tracebackhide__ = True
         args, statement = self._parse_line(line, local_ns)
@@ -295,8 +306,7 @@ class SeedMagics(Magics):
             else:
                 path = _unquote(args.load)
                 snapshot = Snapshot.load(path)
-                with seeding_as("%seed --load"):
-                    snapshot.restore()
+                snapshot.restore()
                 print(f"loaded {', '.join(snapshot.names)} from {path}")
 
     @magic_arguments()
@@ -317,12 +327,12 @@ class SeedMagics(Magics):
             %%seeded 10
             %%seeded --only numpy 10
             %%seeded --keep 10
+            %%seeded --name train --deterministic
         """
         __tracebackhide__ = True
         args = _cell_options(line)
-        code = _Code(self.shell, cell, "the cell")
+        code = _Code(self.ip, cell, "the cell")
         return self._run_scoped("%%seeded", args, code, None)
-
 
     def _parse_line(self, line: str, local_ns: dict[str, Any] | None) -> tuple[argparse.Namespace, str]:
         """Options and seed ($-expanded), and the statement's raw text (not expanded)."""
@@ -331,7 +341,7 @@ class SeedMagics(Magics):
         head = tokens[: len(tokens) - len(args.statement)]
         statement = line[tokens[len(head)][0] :].strip() if args.statement else ""
         written = " ".join(token for _, token in head)
-        namespace = {**self.shell.user_ns, **(local_ns or {})}
+        namespace = {**self.ip.user_ns, **(local_ns or {})}
         try:
             expanded = DollarFormatter().vformat(written, args=[], kwargs=namespace)
         except Exception:  # as IPython does: an expression that fails stays as written
@@ -345,7 +355,7 @@ class SeedMagics(Magics):
         first = statement.split(None, 1)[0].split("=", 1)[0]
         if first in self.seed.parser._option_string_actions:
             raise UsageError(f"{first} must come before the seed: %seed [options] SEED [statement]")
-        return _Code(self.shell, statement, "the statement")
+        return _Code(self.ip, statement, "the statement")
 
     def _run_scoped(self, source: str, args: argparse.Namespace, code: _Code, local_ns: dict[str, Any] | None) -> Any:
         __tracebackhide__ = True
@@ -355,7 +365,7 @@ class SeedMagics(Magics):
         scope.source = source
         with scope as number:
             self._announce(scope, number)
-            return code.run(self.shell.user_ns, local_ns)
+            return code.run(self.ip.user_ns, local_ns)
 
     @staticmethod
     def _announce(scope: core.seeded, number: int) -> None:

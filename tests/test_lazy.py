@@ -18,6 +18,7 @@ import sys
 ip.run_line_magic("load_ext", "seedmagic")
 ip.run_line_magic("seed", "10")
 ip.run_line_magic("seed", "")
+ip.run_line_magic("config", "SeedMagics.peek = 8")
 print(sorted(m for m in ("torch", "ipywidgets", "numpy") if m in sys.modules))
 """)
     assert out.splitlines()[-1] == "[]"

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import seedmagic
-from conftest import ROOT, state_bytes
+from conftest import state_bytes
 
 SEEDED_WITH = re.compile(r"seeded with (\d+)(?: \(derived from (?:entropy )?seed (\d+) and '([^']*)'\))?: "
                          r"rerun with %%seeded (\d+)")
