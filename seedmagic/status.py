@@ -78,7 +78,13 @@ def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:
-    return {name: fingerprint(object_state(value)) for name, value in user_generators(namespace).items()}
+    fingerprints = {}
+    for name, value in user_generators(namespace).items():
+        try:
+            fingerprints[name] = fingerprint(object_state(value))
+        except Exception:  # shown as "cannot preview" by the row itself
+            continue
+    return fingerprints
 
 
 def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
@@ -103,12 +109,19 @@ def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
             for label, values in own.items():
                 rows.append(Row(label, "global", _seed_text(name), scope, states[name], tuple(values), adapter.digits))
         for name, value in user_generators(namespace or {}).items():
-            preview = peek_object(value, k)
-            if preview is not None:
-                rows.append(Row(name, type(value).__name__, "", f"yours ({type(value).__name__})",
-                                fingerprint(object_state(value)),
-                                tuple(preview[0]), preview[1]))
+            rows.append(_user_row(name, value, k))
         return Status(k, book.session_seed, tuple(rows))
+
+
+def _user_row(name: str, value: Any, k: int) -> Row:
+    """A user's generator; one that cannot be read (a device gone, a subclass that refuses) says so."""
+    kind = type(value).__name__
+    try:
+        draws, digits = peek_object(value, k) or ((), 8)
+        state = fingerprint(object_state(value))
+    except Exception as error:  # the panel must keep working whatever the user holds
+        return Row(name, kind, "", f"yours ({kind})", "", (), 8, note=f"cannot preview: {error}")
+    return Row(name, kind, "", f"yours ({kind})", state, tuple(draws), digits)
 
 
 @dataclass

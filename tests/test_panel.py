@@ -225,3 +225,15 @@ def test_settings_from_a_config_file():
     finally:
         ip.run_line_magic("unload_ext", "seedmagic")
         InteractiveShell.clear_instance()
+
+
+def test_a_generator_that_cannot_be_read_does_not_break_the_panel(shell, panel):
+    class Refusing(random.Random):
+        def getstate(self):
+            raise RuntimeError("no peeking")
+
+    shell.user_ns["odd"] = Refusing(3)
+    result = shell.run_cell("x = 1")
+    assert result.success
+    assert rows(panel)["odd"].note == "cannot preview: no peeking"
+    assert "cannot preview: no peeking" in repr(panel)
