@@ -109,6 +109,20 @@ def lab(browser_parts, tmp_path_factory) -> Iterator[tuple[str, str]]:
             server.kill()
 
 
+def wait_for_idle_kernel(page, seconds: float = 60) -> None:
+    """Accept a "Select Kernel" dialog whenever one shows, until the status bar says the kernel is idle."""
+    accept = page.locator(".jp-Dialog-button.jp-mod-accept")
+    status = page.locator(".jp-StatusBar-Widget", has_text="| Idle")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if accept.count():
+            accept.first.click()
+        elif status.count():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError("the kernel did not start: " + page.locator(".jp-StatusBar-Widget").all_inner_texts().__str__())
+
+
 def run_menu(page, item: str) -> None:
     """Run an item of JupyterLab's Run menu (steadier than key presses)."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
@@ -141,11 +155,7 @@ def test_panel_renders_and_follows_the_cells(lab):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{base}/lab/tree/panel.ipynb?token={token}")
             page.locator(".jp-Notebook .jp-Cell").nth(3).wait_for(timeout=60_000)
-            accept = page.locator(".jp-Dialog-button.jp-mod-accept")
-            page.wait_for_timeout(1000)
-            if accept.count():
-                accept.first.click()
-            expect(page.locator(".jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus").first).to_be_visible(timeout=30_000)
+            wait_for_idle_kernel(page)
 
             page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".jp-InputPrompt").click()
             run_menu(page, "Run All Above Selected Cell")
