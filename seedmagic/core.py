@@ -207,6 +207,16 @@ class seeded(ContextDecorator):
         self.drawn = False
         self._saved: list[tuple[Snapshot, tuple[bool, bool, bool, bool] | None]] = []
 
+    def __call__(self, function: Any) -> Any:
+        """Decorate a function; a generator or coroutine function would leave the scope before its body ran."""
+        import inspect
+
+        if inspect.isgeneratorfunction(function) or inspect.iscoroutinefunction(function) \
+                or inspect.isasyncgenfunction(function):
+            raise SeedError(f"seeded cannot decorate {function.__name__}: its body runs after the call returns; "
+                            "use 'with seeded(...):' inside it")
+        return super().__call__(function)
+
     def _resolve(self) -> int:
         base = self.requested if self.requested is not None else book.session_seed
         self.drawn = base is None

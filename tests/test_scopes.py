@@ -206,3 +206,15 @@ def test_seed_only_leaves_other_generators_untouched(shell):
 def test_unknown_generator_lists_the_known_ones():
     with pytest.raises(seedmagic.SeedError, match="unknown generator 'nosuchlib'; known: random, numpy, torch"):
         seedmagic.seeded(3, only="nosuchlib")
+
+
+def test_decorating_a_generator_or_coroutine_function_is_refused():
+    def numbers():
+        yield np.random.rand(1)
+
+    async def later():
+        return np.random.rand(1)
+
+    for function in (numbers, later):
+        with pytest.raises(seedmagic.SeedError, match="use 'with seeded"):
+            seedmagic.seeded(3)(function)
