@@ -38,3 +38,54 @@ def test_scope_restores_every_device_and_peek_does_not_consume():
     assert inside == device_draws()
     peeked = seedmagic.peek(4)
     assert [peeked[f"torch.cuda:{i}"] for i in range(torch.cuda.device_count())] == device_draws()
+
+
+def test_seedmagic_never_initialises_cuda_and_queued_seeds_land_on_the_devices():
+    from conftest import run_python
+
+    out = run_python("""
+import torch, seedmagic
+seedmagic.seed(10)
+with seedmagic.seeded(3):
+    pass
+seedmagic.peek(2)
+seedmagic.snapshot().restore()
+print(torch.cuda.is_initialized())
+after = [torch.rand(3, device=f"cuda:{i}").tolist() for i in range(torch.cuda.device_count())]
+torch.manual_seed(10)
+print(after == [torch.rand(3, device=f"cuda:{i}").tolist() for i in range(torch.cuda.device_count())])
+""")
+    assert out.split() == ["False", "True"]
+
+
+def test_cuda_started_inside_a_scope_is_put_back_as_the_queue_would_have_left_it():
+    from conftest import run_python
+
+    out = run_python("""
+import torch, seedmagic
+torch.manual_seed(5)
+with seedmagic.seeded(10):
+    inside = torch.rand(3, device="cuda").tolist()
+after = torch.rand(3, device="cuda").tolist()
+torch.manual_seed(10)
+same_inside = inside == torch.rand(3, device="cuda").tolist()
+torch.manual_seed(5)
+print(same_inside, after == torch.rand(3, device="cuda").tolist())
+""")
+    assert out.split() == ["True", "True"]
+
+
+def test_fork_after_seeding_with_cuda_available():
+    from conftest import run_python
+
+    out = run_python("""
+import os, torch, seedmagic
+seedmagic.seed(10)
+with seedmagic.seeded(4):
+    pass
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if torch.rand(1).numel() == 1 else 1)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), torch.cuda.is_initialized())
+""")
+    assert out.split() == ["0", "False"]
