@@ -179,6 +179,8 @@ def shared_panel(shell: Any = None, **settings: Any) -> SeedPanel:
     Showing it again shows the same widget, not a second set of callbacks.
     """
     global _shared
+    if _shared is not None and _shared.is_open and _shared._shell is not shell:
+        _shared.close()  # it follows another shell (one per kernel, but tests make many)
     if _shared is None or not _shared.is_open:
         _shared = SeedPanel(shell, **settings)
     else:

@@ -237,3 +237,15 @@ def test_a_generator_that_cannot_be_read_does_not_break_the_panel(shell, panel):
     assert result.success
     assert rows(panel)["odd"].note == "cannot preview: no peeking"
     assert "cannot preview: no peeking" in repr(panel)
+
+
+def test_the_shared_panel_follows_the_current_shell(shell, panel):
+    old_shell = shell
+    other = new_shell()
+    try:
+        moved = widget.shared_panel(other)
+        assert moved is not panel and not panel.is_open
+        assert panel._before_cell not in old_shell.events.callbacks["pre_run_cell"]
+        assert moved._before_cell in other.events.callbacks["pre_run_cell"]
+    finally:
+        widget.close_shared_panel()
