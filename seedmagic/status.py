@@ -170,16 +170,14 @@ def text_table(status: Status, precision: int | None = None) -> str:
     header = ("", "generator", "seed", "scope", "state", f"next {status.k} draws")
     body = [("*" if row.advanced else "", row.label, row.seed, row.scope or row.kind, row.state,
              row.draws_text(precision)) for row in status.rows]
-    widths = [max(len(line[column]) for line in [header, *body]) for column in range(5)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line[:5], widths)) + "  " + line[5]
-             for line in [header, *body]]
+    lines = _aligned([header, *body])
     session = "none" if status.session_seed is None else str(status.session_seed)
     footer = [f"session seed: {session}"]
     if status.unseeded:
         footer.append(warning_text(status))
     if any(row.advanced for row in status.rows):
         footer.append("* advanced by the last cell")
-    return "\n".join([line.rstrip() for line in lines] + footer)
+    return "\n".join(lines + footer)
 
 
 def history_text() -> str:
@@ -196,9 +194,13 @@ def history_text() -> str:
             how = "fresh from OS entropy" if event.entropy else ""
         cell = "" if event.count is None else f"[{event.count}]"
         body.append((cell, event.source, str(event.seed), event.scope, ",".join(event.generators), how))
-    widths = [max(len(line[column]) for line in [header, *body]) for column in range(5)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line[:5], widths)) + "  " + line[5]
-             for line in [header, *body]]
+    lines = _aligned([header, *body])
     if history.dropped:
         lines.append(f"({history.dropped} earlier seedings dropped: the history keeps the last {history.cap})")
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(lines)
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as text columns two spaces apart; the last column is not padded."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip() for row in rows]
