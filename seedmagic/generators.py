@@ -166,7 +166,15 @@ def _torch_peek(generator: Any, k: int, device: str) -> list[float]:
     return torch.rand(k, generator=copy, device=device).tolist()
 
 
-class TorchCPU:
+class _TorchGenerator:
+    """What torch's generators share: torch must be imported, torch prints 4 decimals."""
+
+    module: str | None = "torch"
+    digits: int = 4
+    unseeded = "torch's start-up seed"
+
+
+class TorchCPU(_TorchGenerator):
     """torch's default CPU generator, plus accelerators that have no adapter of their own.
 
     ``torch.manual_seed`` also seeds XPU, MTIA and custom (privateuse1)
@@ -175,9 +183,6 @@ class TorchCPU:
     """
 
     name: str = "torch"
-    module: str | None = "torch"
-    digits: int = 4
-    unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
         return is_installed("torch")
@@ -228,7 +233,7 @@ def _other_torch_backends(custom_name: str) -> tuple[Any, ...]:
     return tuple(backends)
 
 
-class TorchCUDA:
+class TorchCUDA(_TorchGenerator):
     """torch's per-device CUDA generators.
 
     CUDA is never initialised here: seeding uses the lazy ``manual_seed_all``,
@@ -238,9 +243,6 @@ class TorchCUDA:
     """
 
     name: str = "torch.cuda"
-    module: str | None = "torch"
-    digits: int = 4
-    unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
         """Built with CUDA; asking the driver for devices would poison ``fork``."""
@@ -306,13 +308,10 @@ def _replay_pending_seeds(pending: tuple[Any, Any, list[Any]]) -> None:
         callback()
 
 
-class TorchMPS:
+class TorchMPS(_TorchGenerator):
     """torch's Apple-silicon (MPS) generator."""
 
     name: str = "torch.mps"
-    module: str | None = "torch"
-    digits: int = 4
-    unseeded = "torch's start-up seed"
 
     def is_available(self) -> bool:
         import torch
