@@ -17,17 +17,13 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from . import state
-from .generators import Adapter, is_installed, is_loaded, registry
-from .state import Snapshot, book, capture, lock, record
+from .generators import Adapter, absence, is_installed, is_loaded, registry
+from .state import SeedError, Snapshot, book, capture, lock, record
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
 MAX_SEED = 2**32 - 1
 
 Names = str | Iterable[str] | None
-
-
-class SeedError(ValueError):
-    """Bad input to seedmagic; the message is one line that says what is allowed."""
 
 
 def validate_seed(value: object) -> int:
@@ -56,18 +52,6 @@ def _split_names(names: Names) -> list[str]:
     return [str(name).strip() for name in names or ()]
 
 
-def _absence(adapter: Adapter) -> str | None:
-    """Why ``adapter`` cannot be seeded here, or None if it can (now or once imported)."""
-    if is_loaded(adapter):
-        return None if adapter.is_available() else f"{adapter.name} is not available here"
-    assert adapter.module is not None
-    if is_installed(adapter.module):
-        return None
-    if adapter.module == adapter.name:
-        return f"{adapter.name} is not installed"
-    return f"{adapter.name} needs {adapter.module}, which is not installed"
-
-
 def select(only: Names = None, skip: Names = None) -> list[Adapter]:
     """The adapters that ``only``/``skip`` (names, or one comma-separated string) pick."""
     adapters = registry()
@@ -81,10 +65,10 @@ def select(only: Names = None, skip: Names = None) -> list[Adapter]:
     if both:
         raise SeedError(f"{both[0]!r} is both in --only and in --skip")
     for name in wanted:
-        reason = _absence(adapters[name])
+        reason = absence(adapters[name])
         if reason:
             raise SeedError(reason)
-    picked = wanted or [name for name, adapter in adapters.items() if _absence(adapter) is None]
+    picked = wanted or [name for name, adapter in adapters.items() if absence(adapter) is None]
     return [adapters[name] for name in picked if name not in unwanted]
 
 
@@ -97,7 +81,7 @@ def generators() -> list[str]:
     return [
         adapter.name
         for adapter in registry().values()
-        if (adapter.is_available() if is_loaded(adapter) else adapter.module == adapter.name and _absence(adapter) is None)
+        if (adapter.is_available() if is_loaded(adapter) else adapter.module == adapter.name and absence(adapter) is None)
     ]
 
 

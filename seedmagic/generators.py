@@ -71,6 +71,18 @@ def _findable(module: str) -> bool:
         return False
 
 
+def absence(adapter: Adapter) -> str | None:
+    """Why ``adapter`` cannot be seeded here, or None if it can (now, or once its library is imported)."""
+    if is_loaded(adapter):
+        return None if adapter.is_available() else f"{adapter.name} is not available here"
+    assert adapter.module is not None
+    if is_installed(adapter.module):
+        return None
+    if adapter.module == adapter.name:
+        return f"{adapter.name} is not installed"
+    return f"{adapter.name} needs {adapter.module}, which is not installed"
+
+
 class PythonRandom:
     """Python's ``random`` module: the hidden ``random.Random`` behind its functions."""
 

@@ -19,7 +19,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .generators import Adapter, Pending, is_installed, is_loaded, registry
+from .generators import Adapter, Pending, absence, is_installed, is_loaded, registry
+
+class SeedError(ValueError):
+    """Bad input to seedmagic; the message is one line that says what is allowed."""
+
 
 #: Held while generators are seeded, captured or restored, so threads see whole operations.
 lock = threading.RLock()
@@ -167,7 +171,7 @@ class Snapshot:
                 before._apply(adapters)
                 failing = getattr(error, "seedmagic_generator", "a generator")
                 first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-                raise _core_error(f"the state for {failing} does not fit: {first_line}") from None
+                raise SeedError(f"the state for {failing} does not fit: {first_line}") from None
 
     def _apply(self, adapters: dict[str, Adapter]) -> None:
         for entry in self.entries:
@@ -196,7 +200,7 @@ class Snapshot:
             try:
                 generators[entry.name] = {"state": _encode(state), "seed": entry.seed}
             except TypeError as error:
-                raise _core_error(f"cannot save the state of {entry.name}: {error}") from None
+                raise SeedError(f"cannot save the state of {entry.name}: {error}") from None
         import json
 
         document = {"format": FILE_FORMAT, "version": FILE_VERSION, "session_seed": self.session_seed,
@@ -218,7 +222,7 @@ class Snapshot:
                     raise ValueError(f"it has a state for {name!r}, which is not a generator here "
                                      f"(known: {', '.join(adapters)})")
                 adapter = adapters[name]
-                if not adapter.is_available() if is_loaded(adapter) else not _importable(adapter):
+                if absence(adapter) is not None:
                     raise ValueError(f"it has a state for {name}, which is not available here")
                 if not isinstance(item, dict) or set(item) != {"state", "seed"}:
                     raise ValueError(f"the entry for {name} is not {{'state': ..., 'seed': ...}}")
@@ -226,10 +230,11 @@ class Snapshot:
                 entries.append(Entry(name, NOT_LOADED if state is None else state, _seed_or_none(item["seed"])))
             session_seed = _seed_or_none(document["session_seed"])
         except (KeyError, TypeError, ValueError, RecursionError) as error:
-            raise _core_error(f"{path} is not a usable seedmagic state file: {_one_line(error)}") from None
-        for entry in entries:
-            if entry.state is not NOT_LOADED:
-                importlib.import_module(adapters[entry.name].module or "random")
+            raise SeedError(f"{path} is not a usable seedmagic state file: {_one_line(error)}") from None
+        for entry in entries:  # a state to put back needs its library, which a file may ask for
+            module = adapters[entry.name].module
+            if entry.state is not NOT_LOADED and module is not None:
+                importlib.import_module(module)
         return cls(tuple(entries), session_seed, trusted=False)
 
 
@@ -254,19 +259,9 @@ MAX_FILE_BYTES = 16 * 2**20
 _ARRAY_DTYPES = {"uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float32", "float64"}
 
 
-def _core_error(message: str) -> Exception:
-    from .core import SeedError
-
-    return SeedError(message)
-
-
 def _one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
-
-
-def _importable(adapter: Adapter) -> bool:
-    return adapter.module is not None and is_installed(adapter.module)
 
 
 def _seed_or_none(value: Any) -> int | None:
@@ -283,20 +278,20 @@ def _read_document(path: pathlib.Path) -> dict[str, Any]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise _core_error(f"{path} is not a seedmagic state file: {size} bytes is far too big")
+            raise SeedError(f"{path} is not a seedmagic state file: {size} bytes is far too big")
         text = path.read_bytes().decode("utf-8")
     except OSError as error:
-        raise _core_error(f"cannot read {path}: {error.strerror or _one_line(error)}") from None
+        raise SeedError(f"cannot read {path}: {error.strerror or _one_line(error)}") from None
     except UnicodeDecodeError:
-        raise _core_error(f"{path} is not a seedmagic state file: it is not text (JSON)") from None
+        raise SeedError(f"{path} is not a seedmagic state file: it is not text (JSON)") from None
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise _core_error(f"{path} is not a seedmagic state file: not valid JSON ({_one_line(error)})") from None
+        raise SeedError(f"{path} is not a seedmagic state file: not valid JSON ({_one_line(error)})") from None
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
-        raise _core_error(f"{path} is not a seedmagic state file (no '\"format\": \"{FILE_FORMAT}\"')")
+        raise SeedError(f"{path} is not a seedmagic state file (no '\"format\": \"{FILE_FORMAT}\"')")
     if document.get("version") != FILE_VERSION:
-        raise _core_error(f"{path} is a seedmagic state file of version {document.get('version')!r}; "
+        raise SeedError(f"{path} is a seedmagic state file of version {document.get('version')!r}; "
                           f"this seedmagic reads version {FILE_VERSION}")
     return document
 
