@@ -81,7 +81,7 @@ def generators() -> list[str]:
     return [
         adapter.name
         for adapter in registry().values()
-        if (adapter.is_available() if is_loaded(adapter) else adapter.module == adapter.name and absence(adapter) is None)
+        if absence(adapter) is None and (is_loaded(adapter) or adapter.module == adapter.name)
     ]
 
 
