@@ -9,21 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .core import (
-    MAX_SEED,
-    SeedError,
-    active_seed,
-    derive_seed,
-    generators,
-    peek,
-    seed,
-    seeded,
-    snapshot,
-    torch_generator,
-    worker_init_fn,
-)
-from .state import Event, Snapshot
-from .state import history as _history
+from .core import MAX_SEED, active_seed, derive_seed, generators, peek, seed, seeded, snapshot
+from .processes import torch_generator, worker_init_fn
+from .session import Event, SeedError
+from .session import history as _history
+from .snapshot import Snapshot
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -50,7 +40,7 @@ __all__ = [
     "worker_init_fn",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def history() -> list[Event]:
@@ -80,7 +70,7 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
-    """``%unload_ext seedmagic``: remove the magics, callbacks and import hook."""
+    """``%unload_ext seedmagic``: remove the magics and callbacks (seeds already due stay due)."""
     from .magics import unload
 
     unload(ipython)

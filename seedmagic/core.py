@@ -2,48 +2,89 @@
 
 Every public function validates all of its input before it touches a
 generator, so bad input raises ``SeedError`` and leaves everything as it was.
+Seeding and restoring hold the lock (whole with respect to threads) and are
+``@atomic`` (whole with respect to Ctrl-C).
 """
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import operator
 import os
-import sys
 from collections.abc import Iterable
 from contextlib import ContextDecorator
-from types import ModuleType, TracebackType
+from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
-from . import state
-from .generators import Adapter, absence, is_installed, is_loaded, registry
-from .state import SeedError, Snapshot, book, capture, lock, record
+from . import determinism, importhook, interrupts
+from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
+from .ranks import current_rank, rank_seed
+from .session import OpenScope, SeedError, book, lock, publish, record
+from .snapshot import Snapshot, capture
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
 MAX_SEED = 2**32 - 1
+#: The most draws ``peek`` previews per generator.
+MAX_PEEK = 10_000
 
 Names = str | Iterable[str] | None
 
+_SEED_RULE = f"seed must be an integer from 0 to {MAX_SEED}"
+
 
 def validate_seed(value: object) -> int:
-    """Return ``value`` as an int seed, or raise ``SeedError``."""
+    """Return ``value`` as an int seed, or raise ``SeedError``: the one place the seed range is checked."""
     if isinstance(value, bool):
-        raise SeedError(f"seed must be an integer from 0 to {MAX_SEED}, got {value!r}")
+        raise SeedError(f"{_SEED_RULE}, got {value!r}")
     try:
         number = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        raise SeedError(f"seed must be an integer from 0 to {MAX_SEED}, got {value!r}") from None
+        raise SeedError(f"{_SEED_RULE}, got {_short(value)}") from None
     if not 0 <= number <= MAX_SEED:
-        raise SeedError(f"seed must be an integer from 0 to {MAX_SEED}, got {number}")
+        raise SeedError(f"{_SEED_RULE}, got {_short(number)}")
     return number
+
+
+def _short(value: object) -> str:
+    """``repr`` cut to one short line (a 5000-digit number or a huge string stays readable)."""
+    try:
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a number far too large"
+    except Exception:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_seed(text: str) -> int:
     """A seed typed as text (a magic's argument, the panel's field), or ``SeedError``."""
     stripped = text.strip()
     digits = stripped[1:] if stripped.startswith("-") else stripped
-    return validate_seed(int(stripped) if digits.isascii() and digits.isdigit() else stripped)
+    if digits.isascii() and digits.isdigit():
+        return validate_seed(int(stripped) if len(digits) <= 20 else 10**30)
+    return validate_seed(stripped)
+
+
+def validate_k(k: object) -> int:
+    """The number of draws to preview: an integer from 0 to ``MAX_PEEK``."""
+    if isinstance(k, bool):
+        raise SeedError(f"k must be an integer from 0 to {MAX_PEEK}, got {k!r}")
+    try:
+        count = operator.index(k)  # type: ignore[arg-type]
+    except TypeError:
+        raise SeedError(f"k must be an integer from 0 to {MAX_PEEK}, got {_short(k)}") from None
+    if not 0 <= count <= MAX_PEEK:
+        raise SeedError(f"k must be an integer from 0 to {MAX_PEEK}, got {_short(count)}")
+    return count
+
+
+def validate_label(label: object) -> str:
+    """A ``name`` for a derived seed: text that UTF-8 can encode (it is hashed as UTF-8)."""
+    if not isinstance(label, str):
+        raise SeedError(f"name must be a string, got {_short(label)}")
+    try:
+        label.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SeedError("name must be text that UTF-8 can encode (it holds a lone surrogate)") from None
+    return label
 
 
 def _split_names(names: Names) -> list[str]:
@@ -58,7 +99,7 @@ def select(only: Names = None, skip: Names = None) -> list[Adapter]:
     wanted, unwanted = _split_names(only), _split_names(skip)
     unknown = [name for name in wanted + unwanted if name not in adapters]
     if unknown:
-        raise SeedError(f"unknown generator {unknown[0]!r}; known: {', '.join(adapters)}")
+        raise SeedError(f"unknown generator {unknown[0][:40]!r}; known: {', '.join(adapters)}")
     if only is not None and not wanted:
         raise SeedError(f"--only needs at least one generator; known: {', '.join(adapters)}")
     both = [name for name in wanted if name in unwanted]
@@ -68,7 +109,7 @@ def select(only: Names = None, skip: Names = None) -> list[Adapter]:
         reason = absence(adapters[name])
         if reason:
             raise SeedError(reason)
-    picked = wanted or [name for name, adapter in adapters.items() if absence(adapter) is None]
+    picked = dict.fromkeys(wanted) or {name: None for name, adapter in adapters.items() if absence(adapter) is None}
     return [adapters[name] for name in picked if name not in unwanted]
 
 
@@ -86,38 +127,62 @@ def generators() -> list[str]:
 
 
 def _apply(n: int, adapters: list[Adapter]) -> None:
-    """Seed the adapters that exist now; note the seed for the ones imported later."""
+    """Seed the adapters that exist now; note the seed for the ones imported later.
+
+    A plugin that raises is reported, left out, and its seed not noted.
+    """
     pending = False
     for adapter in adapters:
         if is_loaded(adapter):
-            if not adapter.is_available():
+            try:
+                if not adapter.is_available():
+                    continue
+                adapter.seed(n)
+            except Exception as error:
+                if adapter.name in BUILTIN_NAMES:
+                    raise
+                plugin_failed(adapter.name, "seed", error)
                 continue
-            adapter.seed(n)
         else:
             pending = True
         book.seeds[adapter.name] = n
     if pending:
-        install_import_hook()
+        importhook.install()
 
 
-def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bool = False) -> int:
-    """Seed every global generator with ``n`` and make ``n`` the session seed.
+def _rank_seed(number: int, per_rank: bool, rank: object) -> int:
+    if rank is not None or per_rank:
+        chosen = current_rank(rank)
+        return rank_seed(number, chosen) if per_rank else number
+    return number
+
+
+@interrupts.atomic
+def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bool = False,
+         per_rank: bool = False, rank: object = None) -> int:
+    """Seed every global generator with ``n`` and make ``n`` the session seed; return the seed used.
 
     Over all generators this is ``random.seed(n)``, ``np.random.seed(n)`` and
     ``torch.manual_seed(n)`` bit for bit; a library imported later is seeded
-    with ``n`` when it is imported. ``deterministic=True`` also switches torch
-    to deterministic algorithms, and leaves them on.
+    with ``n`` when it is imported. ``per_rank=True`` seeds this rank with its
+    own seed derived from ``n`` (``rank`` if given, else the process group's or
+    ``RANK``'s); ``n`` stays the session seed, published for child processes.
+    ``deterministic=True`` also switches torch to deterministic algorithms,
+    and leaves them on.
     """
     number = validate_seed(n)
+    used = _rank_seed(number, per_rank, rank)
     adapters = select(only, skip)
-    torch = _torch_for_determinism() if deterministic else None
+    torch = determinism.torch_for_determinism() if deterministic else None
     with lock:
-        _apply(number, adapters)
+        _apply(used, adapters)
         book.session_seed = number
         if torch is not None:
-            set_determinism(torch, DETERMINISTIC)
-        record("seed()", number, tuple(adapter.name for adapter in adapters), "global")
-    return number
+            determinism.set(torch, determinism.DETERMINISTIC)
+        publish()
+        record("seed()", used, tuple(adapter.name for adapter in adapters), "global",
+               f"rank {current_rank(rank)}" if per_rank else None, number if per_rank else None)
+    return used
 
 
 def snapshot(only: Names = None) -> Snapshot:
@@ -127,14 +192,17 @@ def snapshot(only: Names = None) -> Snapshot:
 
 def peek(k: int = 5) -> dict[str, list[float]]:
     """The next ``k`` uniform draws of each generator that exists now, without consuming them."""
-    count = operator.index(k)
-    if count < 0:
-        raise SeedError(f"k must be a non-negative integer, got {k!r}")
+    count = validate_k(k)
     draws: dict[str, list[float]] = {}
     with lock:
         for adapter in registry().values():
-            if is_loaded(adapter) and adapter.is_available():
-                draws.update(adapter.peek(count))
+            try:
+                if is_loaded(adapter) and adapter.is_available():
+                    draws.update(adapter.peek(count))
+            except Exception as error:
+                if adapter.name in BUILTIN_NAMES:
+                    raise
+                plugin_failed(adapter.name, "preview", error)
     return draws
 
 
@@ -148,10 +216,20 @@ def derive_seed(base: int, label: str) -> int:
 
     import numpy as np
 
-    digest = hashlib.sha256(label.encode("utf-8")).digest()
+    digest = hashlib.sha256(validate_label(label).encode("utf-8")).digest()
     spawn_key = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
     sequence = np.random.SeedSequence(validate_seed(base), spawn_key=spawn_key)
     return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+@dataclass
+class _Entered:
+    """What one entry into a scope must undo."""
+
+    scope: OpenScope
+    saved: Snapshot
+    switches: determinism.Switches | None
+    held: bool
 
 
 class seeded(ContextDecorator):
@@ -159,10 +237,13 @@ class seeded(ContextDecorator):
 
     ``n=None`` uses the session seed, or a fresh seed from OS entropy when
     there is none (``.drawn`` is then True so callers can show it). With
-    ``name``, the seed is derived from that base and the label. The state is
-    restored in ``finally``, also on exceptions and ``KeyboardInterrupt``,
-    unless ``keep=True``. ``deterministic=True`` switches torch to
-    deterministic algorithms for the block. Scopes nest; ``with seeded(10) as
+    ``name``, the seed is derived from that base and the label; with
+    ``per_rank``, from the base and this process's rank. The state is
+    restored in ``finally``, also on exceptions and Ctrl-C (entering and
+    leaving are atomic), unless ``keep=True``. ``deterministic=True``
+    switches torch to deterministic algorithms for the block. Scopes nest;
+    two scopes that overlap without nesting (two threads or asyncio tasks)
+    raise ``SeedError`` when the outer one closes first. ``with seeded(10) as
     n`` gives the seed.
     """
 
@@ -175,21 +256,20 @@ class seeded(ContextDecorator):
         keep: bool = False,
         name: str | None = None,
         deterministic: bool = False,
+        per_rank: bool = False,
+        rank: object = None,
     ) -> None:
         self.requested = None if n is None else validate_seed(n)
         self.adapters = select(only, skip)
-        self.names = tuple(adapter.name for adapter in self.adapters)
-        if name is not None and not isinstance(name, str):
-            raise SeedError(f"name must be a string, got {name!r}")
+        self.name = None if name is None else validate_label(name)
+        self.rank = current_rank(rank) if per_rank or rank is not None else None
+        self.per_rank = per_rank
         self.keep = keep
-        self.name = name
-        self.torch = _torch_for_determinism() if deterministic else None
-        #: What the history says seeded (the magics put their own name here).
-        self.source = "seeded()"
+        self.torch = determinism.torch_for_determinism() if deterministic else None
         self.seed: int | None = None
         self.base: int | None = None
         self.drawn = False
-        self._saved: list[tuple[Snapshot, tuple[bool, bool, bool, bool] | None]] = []
+        self._entered: list[_Entered] = []
 
     def __call__(self, function: Any) -> Any:
         """Decorate a function; a generator or coroutine function would leave the scope before its body ran."""
@@ -205,189 +285,75 @@ class seeded(ContextDecorator):
         base = self.requested if self.requested is not None else book.session_seed
         self.drawn = base is None
         self.base = int.from_bytes(os.urandom(4), "little") if base is None else base
-        return self.base if self.name is None else derive_seed(self.base, self.name)
+        derived = self.base if self.name is None else derive_seed(self.base, self.name)
+        return rank_seed(derived, self.rank) if self.per_rank and self.rank is not None else derived
 
+    @interrupts.atomic
     def __enter__(self) -> int:
         with lock:
-            self.seed = self._resolve()
-            determinism = None if self.torch is None else get_determinism(self.torch)
-            self._saved.append((capture(self.adapters), determinism))
-            _apply(self.seed, self.adapters)
+            number = self._resolve()
+            switches = None if self.torch is None else determinism.get(self.torch)
+            saved = capture(self.adapters)
+            names = tuple(saved.names)
+            scope = OpenScope(number, names)
+            entered = _Entered(scope, saved, switches, held=False)
+            self._entered.append(entered)
+            _apply(number, [adapter for adapter in self.adapters if adapter.name in names])
             if self.torch is not None:
-                set_determinism(self.torch, DETERMINISTIC)
-            book.scopes.append((self.seed, self.names))
-            derived_or_drawn = self.name is not None or self.drawn
-            record(self.source, self.seed, self.names, "kept" if self.keep else "restored", self.name,
-                   self.base if derived_or_drawn else None, self.drawn)
-        return self.seed
+                determinism.set(self.torch, determinism.DETERMINISTIC)
+            book.scopes.append(scope)
+            publish()
+            entered.held = interrupts.hold()
+            if interrupts.interrupted():  # Ctrl-C while entering: leave as if never entered, then raise it
+                self._leave(self._entered.pop())
+                return number
+            self.seed = number
+            derived = self.name is not None or self.drawn or self.per_rank
+            label = self.name if self.name is not None else (f"rank {self.rank}" if self.per_rank else None)
+            record("seeded()", number, names, "kept" if self.keep else "restored", label,
+                   self.base if derived else None, self.drawn)
+        return number
 
+    @interrupts.atomic
     def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        saved, determinism = self._saved.pop()
         with lock:
-            book.scopes.pop()
-            if not self.keep:
-                saved.restore()
-                if self.torch is not None and determinism is not None:
-                    set_determinism(self.torch, determinism)
+            overlapped = self._leave(self._entered.pop())
+        if overlapped:
+            raise SeedError(overlapped)
 
-
-#: torch's switches for reproducible kernels: (deterministic algorithms, warn only,
-#: cuDNN deterministic, cuDNN benchmark).
-DETERMINISTIC = (True, False, True, False)
-
-
-def _torch_for_determinism() -> ModuleType:
-    """torch, imported if need be: asking for deterministic kernels is asking for torch."""
-    if not is_installed("torch"):
-        raise SeedError("--deterministic needs torch, which is not installed")
-    import torch
-
-    return torch
-
-
-def get_determinism(torch: ModuleType) -> tuple[bool, bool, bool, bool]:
-    return (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-        torch.backends.cudnn.deterministic,
-        torch.backends.cudnn.benchmark,
-    )
-
-
-_warned_cublas = False
-
-
-def set_determinism(torch: ModuleType, switches: tuple[bool, bool, bool, bool]) -> None:
-    """Set torch's determinism switches; warn once if cuBLAS will still be nondeterministic."""
-    global _warned_cublas
-    algorithms, warn_only, cudnn_deterministic, cudnn_benchmark = switches
-    torch.use_deterministic_algorithms(algorithms, warn_only=warn_only)
-    torch.backends.cudnn.deterministic = cudnn_deterministic
-    torch.backends.cudnn.benchmark = cudnn_benchmark
-    if algorithms and not _warned_cublas and torch.cuda.is_initialized() and "CUBLAS_WORKSPACE_CONFIG" not in os.environ:
-        import warnings
-
-        _warned_cublas = True
-        warnings.warn(
-            "CUDA started before CUBLAS_WORKSPACE_CONFIG was set, so cuBLAS is not deterministic; "
-            "put this line at the top of the notebook and restart the kernel: "
-            "%env CUBLAS_WORKSPACE_CONFIG=:4096:8",
-            stacklevel=3,
-        )
+    def _leave(self, entered: _Entered) -> str:
+        """Close a scope: restore (unless kept or overtaken) and say what went wrong, if anything."""
+        scope = entered.scope
+        index = next((i for i, open_scope in enumerate(book.scopes) if open_scope is scope), None)
+        later = book.scopes[index + 1:] if index is not None else []
+        if index is not None:
+            del book.scopes[index:]
+        for other in later:
+            other.broken = True
+        if not scope.broken and not self.keep:
+            entered.saved.restore()
+            if self.torch is not None and entered.switches is not None:
+                determinism.set(self.torch, entered.switches)
+        publish()
+        if entered.held:
+            interrupts.release()
+        if later:
+            return (f"seeded({scope.seed}) closed while seeded({later[0].seed}), opened after it, was still open: "
+                    "two threads or tasks drew from the global generators at once, so their draws were mixed; "
+                    f"every generator is back as before seeded({scope.seed}) (give each task its own generator: "
+                    "seedmagic.spawn and np.random.default_rng)")
+        if scope.broken:
+            return (f"seeded({scope.seed}) overlapped a scope opened before it that closed first: its draws were "
+                    "mixed with that scope's, and it restored nothing (the generators were already put back)")
+        return ""
 
 
 def active_seed() -> int | None:
     """The seed in force: the innermost scope's, else the session seed, else None."""
-    return book.scopes[-1][0] if book.scopes else book.session_seed
-
-
-def torch_generator() -> Any:
-    """A ``torch.Generator`` seeded with the active seed, for ``DataLoader(generator=...)``.
-
-    It makes the shuffling order and the workers' base seeds follow the
-    seed without touching torch's global generator.
-    """
-    seed_now = active_seed()
-    if seed_now is None:
-        raise SeedError("no seed is active: run %seed N (or seedmagic.seed(N)) first, or use a scope")
-    import torch
-
-    return torch.Generator().manual_seed(seed_now)
-
-
-def worker_init_fn(worker_id: int) -> None:
-    """``DataLoader(worker_init_fn=...)``: reseed ``random``, NumPy and plugins in each worker.
-
-    The seed comes from torch's per-worker seed (the loader's base seed plus
-    the worker id) through ``SeedSequence``, so workers never share a stream
-    and a run under the same seed gets the same streams again.
-    """
-    import numpy as np
-    import torch
-
-    worker_seed = int(np.random.SeedSequence(torch.initial_seed()).generate_state(1)[0])
-    torch_names = [name for name, adapter in registry().items() if adapter.module == "torch"]
-    with state.seeding_as("worker_init_fn"):
-        seed(worker_seed, skip=torch_names)
-
-
-class _SeedAfterExec(importlib.abc.Loader):
-    """Wraps a library's loader to seed the library the moment it has been imported."""
-
-    def __init__(self, loader: importlib.abc.Loader) -> None:
-        self.loader = loader
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        module.__loader__ = self.loader
-        if module.__spec__ is not None:
-            module.__spec__.loader = self.loader
-        self.loader.exec_module(module)
-        _seed_imported(module.__name__)
-
-
-class _SeedOnImport(importlib.abc.MetaPathFinder):
-    """A ``sys.meta_path`` entry that watches for the import of a library with a seed due."""
-
-    def find_spec(
-        self, fullname: str, path: Any = None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in _due_modules():
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is None:
-                    return None
-                spec.loader = _SeedAfterExec(spec.loader)
-                return spec
-        return None
-
-
-_import_hook = _SeedOnImport()
-
-
-def _due_modules() -> set[str]:
-    """Libraries not imported yet for which a seed has been noted."""
-    adapters = registry()
-    return {
-        adapter.module
-        for name in book.seeds
-        if (adapter := adapters.get(name)) is not None and adapter.module and not is_loaded(adapter)
-    }
-
-
-def _seed_imported(module: str) -> None:
-    """Give a just-imported library's generators the seeds noted for them."""
-    with lock:
-        for adapter in registry().values():
-            if adapter.module == module and adapter.name in book.seeds and adapter.is_available():
-                adapter.seed(book.seeds[adapter.name])
-        if not _due_modules():
-            remove_import_hook()
-
-
-def install_import_hook() -> None:
-    """Watch imports so that a library imported after seeding is seeded too (idempotent)."""
-    if _import_hook not in sys.meta_path:
-        sys.meta_path.insert(0, _import_hook)
-
-
-def remove_import_hook() -> None:
-    """Stop watching imports."""
-    while _import_hook in sys.meta_path:
-        sys.meta_path.remove(_import_hook)
-
-
-def import_hook_installed() -> bool:
-    return _import_hook in sys.meta_path
+    return book.active_seed()
 

@@ -1,23 +1,25 @@
-"""IPython glue: the ``%seed`` and ``%%seeded`` magics over ``seedmagic.core``.
+"""IPython glue: the ``%seed`` and ``%%seeded`` magics over ``seedmagic.core``, and the cell watch.
 
 Imported only by ``load_ipython_extension``. Every error the user can cause
 is a plain ``UsageError`` with a one-line message, raised before anything is
-seeded; the cell's own exceptions pass through untouched.
+seeded; the cell's own exceptions pass through untouched. Cells and
+statements go through IPython's own pipeline (``transform_cell``,
+``transform_ast``, ``ast_node_interactivity``, the ``;`` rule of
+``@output_can_be_silenced``), as ``%%time`` does.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import functools
-import re
+import shlex
 import sys
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import CodeType
 from typing import Any
 
-from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import (
@@ -27,28 +29,47 @@ from IPython.core.magic import (
     magics_class,
     needs_local_scope,
     no_var_expand,
+    output_can_be_silenced,
 )
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
-from . import core, state
-from .state import Snapshot, seeding_as
-from .status import MAX_K, MIN_K, collect, history_text, text_table
+from . import core, importhook
+from .session import in_cell, seeding_as
+from .snapshot import Snapshot
+from .status import MAX_K, MIN_K, CellWatch, collect, describe, history_text, text_table
+
+
+class _Once(argparse.Action):
+    """An option that may be given once: a second value would silently replace the first."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest) is not None:
+            raise argparse.ArgumentError(self, "given twice; give it once")
+        setattr(namespace, self.dest, values)
+
 
 _SCOPE_OPTIONS = (
-    argument("--only", metavar="NAMES", help="seed only these generators (comma-separated, e.g. numpy,torch)"),
-    argument("--skip", metavar="NAMES", help="leave these generators alone (comma-separated)"),
+    argument("--only", metavar="NAMES", action="append",
+             help="seed only these generators (comma-separated, e.g. numpy,torch; may be repeated)"),
+    argument("--skip", metavar="NAMES", action="append", help="leave these generators alone (may be repeated)"),
     argument("--keep", action="store_true", help="do not restore: the streams go on from where the code left them"),
-    argument("--name", metavar="LABEL", help="run under a seed derived from the seed (or session seed) and LABEL"),
+    argument("--name", metavar="LABEL", action=_Once,
+             help="run under a seed derived from the seed (or session seed) and LABEL"),
     argument("--deterministic", action="store_true",
              help="torch deterministic algorithms and cuDNN settings (for the scope; on the line form they stay on)"),
+    argument("--per-rank", action="store_true",
+             help="derive a distinct seed for this process's rank (torch.distributed, else RANK)"),
 )
 _LINE_ONLY_OPTIONS = (
     argument("--history", action="store_true", help="list every seeding of this session"),
-    argument("--save", metavar="PATH", help="write every generator's full state to PATH (JSON)"),
-    argument("--load", metavar="PATH", help="put every generator back in the state saved in PATH"),
+    argument("--save", metavar="PATH", action=_Once, help="write every generator's full state to PATH (JSON)"),
+    argument("--load", metavar="PATH", action=_Once, help="put every generator back in the state saved in PATH"),
 )
+#: Options that take a value: the token after them belongs to them.
+_VALUED = {"--only", "--skip", "--name", "--save", "--load"}
 
 
 def _with(options: tuple[Any, ...]) -> Any:
@@ -62,82 +83,8 @@ def _with(options: tuple[Any, ...]) -> Any:
     return add
 
 
-#: What IPython's input transformers act on: magics, shell escapes, help, autocall escapes, pasted
-#: prompts, blank lines that hold spaces, and line breaks other than "\n".
-_IPYTHON_SYNTAX = re.compile(
-    r"[%!?\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]|^[ \t]*(?:>>>|\.\.\.|In \[|[/,;])|^[ \t]+$", re.MULTILINE)
-
-
-@functools.lru_cache(maxsize=1)
-def _default_cleanup_transforms() -> list[Any]:
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager().cleanup_transforms
-
-
-def is_plain(shell: InteractiveShell, source: str) -> bool:
-    """Whether IPython's input transformers would leave ``source`` as it is (but for a final newline).
-
-    They take longer than the rest of a ``%%seeded`` cell's own work, and
-    only act on IPython syntax, on blank or indented leading lines, and where
-    a user added transformers of their own.
-    """
-    return not (shell.input_transformers_post or shell.input_transformers_cleanup != _default_cleanup_transforms()
-                or not source[:1] or source[:1].isspace() or _IPYTHON_SYNTAX.search(source))
-
-
-def transform(shell: InteractiveShell, source: str) -> str:
-    """``shell.transform_cell(source)``, skipped where it would change nothing."""
-    if is_plain(shell, source):
-        return source if source.endswith("\n") else source + "\n"
-    return shell.transform_cell(source)
-
-
-def _silenced(source: str, transformed: str, last: ast.Expr) -> bool:
-    """Whether a ``;`` after the last expression hides its value, as in any cell.
-
-    Plain Python is read from the AST's end position; anything else asks
-    IPython, which tokenizes the cell (that costs more than a scope).
-    """
-    if transformed.rstrip("\n") != source.rstrip("\n"):
-        return DisplayHook.semicolon_at_end_of_expression(source)
-    lines = transformed.splitlines(keepends=True)
-    end_line = lines[last.end_lineno - 1] if last.end_lineno else ""
-    rest = end_line.encode("utf-8")[last.end_col_offset or 0:].decode("utf-8", "replace")
-    rest += "".join(lines[last.end_lineno or len(lines):])  # only blanks, comments and ';' can follow
-    return re.sub(r"#[^\n]*", "", rest).lstrip().startswith(";")
-
-
-class _Code:
-    """A cell compiled the way IPython runs one: a body, then its last expression."""
-
-    def __init__(self, shell: InteractiveShell, source: str, what: str) -> None:
-        try:
-            transformed = transform(shell, source)
-            tree = shell.transform_ast(shell.compile.ast_parse(transformed))
-            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-            filename = shell.compile.cache(transformed, shell.execution_count, raw_code=source)
-            self.body: CodeType = shell.compile(tree, filename, "exec")
-            self.last: CodeType | None = (
-                None if last is None or _silenced(source, transformed, last)
-                else shell.compile(ast.Expression(last.value), filename, "eval")
-            )
-        except SyntaxError as error:
-            raise UsageError(f"{what} is not valid Python: {error.msg} (line {error.lineno})") from None
-
-    def run(self, globals_: dict[str, Any], locals_: dict[str, Any] | None) -> Any:
-        """Execute and return the last expression's value (None if the code ends in a statement)."""
-        __tracebackhide__ = True  # the user's traceback starts in their own code
-        exec(self.body, globals_, locals_)
-        return None if self.last is None else eval(self.last, globals_, locals_)
-
-
 def _tokens(line: str) -> list[tuple[int, str]]:
-    """Split on whitespace, keeping quoted text and ``{expr}`` groups whole; with start offsets.
-
-    Like ``arg_split(posix=False)``, but a ``{n + 1}`` seed stays one token
-    and an unbalanced quote or brace just runs to the end of the line.
-    """
+    """Split on whitespace, keeping quoted text and ``{expr}`` groups whole; with start offsets."""
     tokens: list[tuple[int, str]] = []
     position = 0
     while position < len(line):
@@ -160,20 +107,45 @@ def _tokens(line: str) -> list[tuple[int, str]]:
     return tokens
 
 
-def _parse_options(magic: Any, line: str) -> argparse.Namespace:
-    try:
-        return parse_argstring(magic, line)
-    except ValueError as error:  # shlex: unbalanced quotes
-        raise UsageError(f"cannot read the options: {error}") from None
+def _is_option(token: str, after_seed: bool) -> bool:
+    """Before the seed anything dashed but a number is an option; after it, only ``--word``."""
+    if after_seed:
+        return token.startswith("--") and token[2:3].isalpha()
+    return token.startswith("-") and not token[1:2].isdigit()
 
 
-def _unquote(path: str) -> str:
-    """A path as typed, without the quotes that keep its spaces together."""
-    return path[1:-1] if len(path) > 1 and path[0] == path[-1] and path[0] in "'\"" else path
+def split_line(line: str) -> tuple[str, str]:
+    """The options and seed as written (up to a ``#`` comment), and the raw statement after the seed.
+
+    Options may stand before or after the seed; the statement starts at the
+    first token after the seed that is not an option.
+    """
+    head: list[str] = []
+    seen_seed = value_due = False
+    for start, token in _tokens(line):
+        if token.startswith("#") and not value_due:
+            break
+        if value_due:
+            value_due = False
+        elif _is_option(token, seen_seed):
+            value_due = token.split("=", 1)[0] in _VALUED and "=" not in token
+        elif not seen_seed:
+            seen_seed = True
+            token = token.removesuffix(";")  # "%seed 10;" silences nothing, but is no error
+        else:
+            return " ".join(head), line[start:].strip()
+        head.append(token)
+    return " ".join(head), ""
 
 
-def _seed_arg(text: str | None) -> int | None:
-    return None if text is None else core.parse_seed(text)
+def running_cell(shell: InteractiveShell) -> int | None:
+    """The number of the running cell (``In [n]``), once IPython has stored its input.
+
+    IPython stores a cell's input before running it, in every version,
+    while the moment it counts up differs between 8.x and 9.x.
+    """
+    manager = shell.history_manager
+    return None if manager is None else len(manager.input_hist_parsed) - 1
 
 
 @contextmanager
@@ -183,6 +155,120 @@ def _usage_errors() -> Iterator[None]:
         yield
     except core.SeedError as error:
         raise UsageError(str(error)) from None
+
+
+def _display_split(body: list[ast.stmt], interactivity: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """Which statements run plainly and which show their value, by ``ast_node_interactivity`` (as IPython)."""
+    if not body:
+        return [], []
+    if interactivity == "last_expr_or_assign":
+        last = body[-1]
+        target = None
+        if isinstance(last, ast.Assign) and len(last.targets) == 1:
+            target = last.targets[0]
+        elif isinstance(last, (ast.AnnAssign, ast.AugAssign)):
+            target = last.target
+        if isinstance(target, ast.Name):
+            shown = ast.Expr(ast.Name(target.id, ast.Load()))
+            body = [*body, ast.fix_missing_locations(ast.copy_location(shown, last))]
+        interactivity = "last_expr"
+    if interactivity == "last_expr":
+        interactivity = "last" if isinstance(body[-1], ast.Expr) else "none"
+    if interactivity == "all":
+        return [], body
+    if interactivity == "last":
+        return body[:-1], body[-1:]
+    return body, []
+
+
+class _Code:
+    """Code compiled the way IPython runs a cell: transformed, AST-transformed, values shown as configured."""
+
+    def __init__(self, shell: InteractiveShell, source: str, what: str, first_line: str | None = None) -> None:
+        """``first_line``: the magic's own line above the body, so line numbers match the cell's."""
+        try:
+            transformed = shell.transform_cell(source)
+            offset = "" if first_line is None else "\n"
+            tree = shell.transform_ast(shell.compile.ast_parse(offset + transformed))
+            shown_text = transformed if first_line is None else first_line + "\n" + transformed
+            filename = shell.compile.cache(shown_text, running_cell(shell) or 0, raw_code=source)
+            plain, displayed = _display_split(tree.body, shell.ast_node_interactivity)
+            self.body: CodeType = shell.compile(ast.Module(plain, type_ignores=[]), filename, "exec")
+            self.last: CodeType | None = None
+            self.shown: list[CodeType] = []
+            if displayed and isinstance(displayed[-1], ast.Expr):
+                self.last = shell.compile(ast.Expression(displayed.pop().value), filename, "eval")
+            self.shown = [shell.compile(ast.Interactive([node]), filename, "single") for node in displayed]
+        except SyntaxError as error:
+            message = error.msg or ""
+            if "outside" in message and ("await" in message or "async" in message):
+                raise UsageError(f"{what} uses await, which %%seeded and %seed cannot run (IPython runs magics "
+                                 "synchronously); use 'with seedmagic.seeded(N):' around code without await") from None
+            raise UsageError(f"{what} is not valid Python: {message} (line {error.lineno})") from None
+
+    def run(self, globals_: dict[str, Any], locals_: dict[str, Any] | None) -> Any:
+        """Execute, showing values as a cell would; return the last expression's value (None if none)."""
+        __tracebackhide__ = True  # the user's traceback starts in their own code
+        exec(self.body, globals_, locals_)
+        for code in self.shown:
+            exec(code, globals_, locals_)
+        return None if self.last is None else eval(self.last, globals_, locals_)
+
+
+class Follower:
+    """Runs a ``CellWatch`` after every cell of one shell, then its listeners (the panel).
+
+    Nothing here may reach the user's cell: an error is reported once, the
+    watch stops, and the cells go on as if seedmagic were not there.
+    """
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        self.shell = shell
+        self.watch = CellWatch()
+        self.listeners: list[Callable[[], None]] = []
+
+    def start(self) -> None:
+        for event, callback in self._callbacks():
+            if callback not in self.shell.events.callbacks[event]:
+                self.shell.events.register(event, callback)
+        self.guarded(lambda: self.watch.rebaseline(self.shell.user_ns))
+
+    def stop(self) -> None:
+        for event, callback in self._callbacks():
+            if callback in self.shell.events.callbacks[event]:
+                self.shell.events.unregister(event, callback)
+
+    def _callbacks(self) -> tuple[tuple[str, Callable[[Any], None]], ...]:
+        return (("pre_run_cell", self.before_cell), ("post_run_cell", self.after_cell))
+
+    def before_cell(self, info: Any = None) -> None:
+        """Seedings from now on happen in this cell (its input is stored just after this event)."""
+        stored = running_cell(self.shell) if getattr(info, "store_history", False) else None
+        in_cell(None if stored is None else stored + 1)
+
+    def after_cell(self, _result: Any = None) -> None:
+        self.guarded(lambda: self.watch.after_cell(self.shell.user_ns), *self.listeners)
+
+    def guarded(self, *steps: Callable[[], None]) -> None:
+        try:
+            for step in steps:
+                step()
+        except Exception as error:
+            self.stop()
+            print(f"seedmagic: the cell markers and the live panel stopped after an error ({describe(error)}); "
+                  "your cells are not affected. %reload_ext seedmagic turns them back on", file=sys.stderr)
+
+
+_followers: weakref.WeakKeyDictionary[InteractiveShell, Follower] = weakref.WeakKeyDictionary()
+
+
+def follow(shell: InteractiveShell) -> Follower:
+    """The follower of ``shell``, started if need be (the extension and the panel share it)."""
+    follower = _followers.get(shell)
+    if follower is None:
+        follower = _followers[shell] = Follower(shell)
+        follower.start()
+    return follower
 
 
 @magics_class
@@ -222,15 +308,13 @@ class SeedMagics(Magics):
     @observe("peek", "precision")
     def _settings_changed(self, _change: dict[str, Any]) -> None:
         """An open panel takes new settings at once (without a panel, ipywidgets stays unimported)."""
-        if not widget_module_loaded():
-            return
-        from . import widget
+        if "seedmagic.widget" in sys.modules:
+            from .widget import update_shared_panel
 
-        if widget._shared is not None and widget._shared.is_open:
-            widget.shared_panel(self.ip, k=self.peek, precision=self.precision)
+            update_shared_panel(k=self.peek, precision=self.precision)
 
     def show_status(self) -> None:
-        """The live panel where widgets render (a Jupyter kernel), else the text table."""
+        """The live panel where widgets render (a Jupyter kernel), else the text table with the cell markers."""
         if _widgets_render(self.ip):
             from IPython.display import display
 
@@ -238,12 +322,13 @@ class SeedMagics(Magics):
 
             display(shared_panel(self.ip, k=self.peek, precision=self.precision))
         else:
-            print(text_table(collect(self.peek, self.ip.user_ns), self.precision))
+            status = follow(self.ip).watch.mark(collect(self.peek, self.ip.user_ns))
+            print(text_table(status, self.precision))
 
     @magic_arguments()
     @_with(_SCOPE_OPTIONS + _LINE_ONLY_OPTIONS)
     @argument("seed", nargs="?", help="an integer from 0 to 4294967295; $var and {expr} work")
-    @argument("statement", nargs=argparse.REMAINDER, help="run only this statement under the seed, then restore")
+    @output_can_be_silenced
     @no_var_expand
     @needs_local_scope
     @line_magic
@@ -254,9 +339,10 @@ class SeedMagics(Magics):
         without consuming them. ``%seed 10`` is ``random.seed(10)``,
         ``np.random.seed(10)`` and ``torch.manual_seed(10)`` bit for bit, and
         makes 10 the session seed that ``%%seeded`` uses by default; a library
-        imported later is seeded with it on import. ``%seed 10 expr`` runs one
-        statement under seed 10, restores every generator and returns the value.
-        The statement itself is not ``$``-expanded, like ``%time``'s.
+        imported later is seeded with it on import. ``%seed 10 stmt`` runs one
+        statement under seed 10, restores every generator and returns its
+        value. Options go before the statement; the statement itself is not
+        ``$``-expanded, like ``%time``'s.
 
         Examples::
 
@@ -267,60 +353,54 @@ class SeedMagics(Magics):
             %seed --history
         """
         __tracebackhide__ = True
-        args, statement = self._parse_line(line, local_ns)
-        actions = [option for option in ("history", "save", "load") if getattr(args, option)]
+        head, statement = split_line(line)
+        with self._parsing(head, local_ns) as parse:
+            args = parse(self.seed.parser)
+            actions = [option for option in ("history", "save", "load") if getattr(args, option)]
+            if actions:
+                self._refuse_with_file_options(args, actions, statement)
+            elif args.seed is None:
+                if any((args.only, args.skip, args.keep, args.name, args.deterministic, args.per_rank)):
+                    raise UsageError("give a seed: %seed [options] SEED [statement]")
+            elif not statement:
+                if args.keep or args.name:
+                    option = "--keep" if args.keep else "--name"
+                    raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
+                number = core.parse_seed(args.seed)
+                core.select(_names(args.only), _names(args.skip))
+            else:
+                code = _Code(self.ip, statement, "the statement")
+                scope = self._scope(args)
         if actions:
-            return self._file_or_history(args, actions, statement)
+            return self._file_or_history(args)
         if args.seed is None:
-            if any((args.only, args.skip, args.keep, args.name, args.deterministic)):
-                raise UsageError("give a seed: %seed [options] SEED [statement]")
             self.show_status()
             return None
         if not statement:
-            if args.keep or args.name:
-                option = "--keep" if args.keep else "--name"
-                raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
             with _usage_errors(), seeding_as("%seed"):
-                core.seed(core.parse_seed(args.seed), only=args.only, skip=args.skip,
-                          deterministic=args.deterministic)
+                core.seed(number, only=_names(args.only), skip=_names(args.skip),
+                          deterministic=args.deterministic, per_rank=args.per_rank)
             if self.show_panel:
                 self.show_status()
             return None
-        code = self._compile_statement(statement)
-        return self._run_scoped("%seed", args, code, local_ns)
+        return self._run_scoped("%seed", scope, code, local_ns)
 
-    def _file_or_history(self, args: argparse.Namespace, actions: list[str], statement: str) -> None:
-        """``%seed --history``, ``--save PATH``, ``--load PATH``: alone, without seed or other options."""
-        others = [f"--{name}" for name in ("only", "skip", "keep", "name", "deterministic") if getattr(args, name)]
-        if len(actions) > 1 or others or args.seed is not None or statement:
-            extra = (others + [f"--{name}" for name in actions[1:]] + ([args.seed] if args.seed else []))
-            raise UsageError(f"--{actions[0]} goes alone: drop {' '.join(extra) or statement!s}")
-        with _usage_errors():
-            if args.history:
-                print(history_text())
-            elif args.save:
-                path = _unquote(args.save)
-                snapshot = core.snapshot()
-                snapshot.save(path)
-                print(f"saved {', '.join(snapshot.names)} to {path}")
-            else:
-                path = _unquote(args.load)
-                snapshot = Snapshot.load(path)
-                snapshot.restore()
-                print(f"loaded {', '.join(snapshot.names)} from {path}")
-
-    @magic_arguments()
+    @magic_arguments(name="%seeded")
     @_with(_SCOPE_OPTIONS)
     @argument("seed", nargs="?", help="an integer from 0 to 4294967295; default: the session seed, else a fresh one")
+    @output_can_be_silenced
+    @no_var_expand
     @cell_magic
     def seeded(self, line: str, cell: str) -> Any:
         """Run the cell under a seed, then put every generator back exactly as it was.
 
-        The cell behaves as in a normal cell: its last expression is shown and
-        its exceptions stop "Run All"; generators are restored even then.
-        With no seed the session seed (``%seed N``) is used; with none of those
-        a fresh seed is drawn from OS entropy and printed so the run can be
-        replayed.
+        The cell behaves as in a normal cell: its values are shown as
+        ``ast_node_interactivity`` says (a trailing ``;`` hides the last one;
+        the statement still runs), and its exceptions stop "Run All";
+        generators are restored even then. With no seed the session seed
+        (``%seed N``) is used; with none of those a fresh seed is drawn from
+        OS entropy and printed so the run can be replayed. ``await`` is not
+        supported inside the cell.
 
         Examples::
 
@@ -330,40 +410,77 @@ class SeedMagics(Magics):
             %%seeded --name train --deterministic
         """
         __tracebackhide__ = True
-        args = _cell_options(line)
-        code = _Code(self.ip, cell, "the cell")
-        return self._run_scoped("%%seeded", args, code, None)
+        head, rest = split_line(line)
+        with self._parsing(head, None) as parse:
+            if rest:
+                raise UsageError(f"%%seeded takes options and one seed; {rest[:40]!r} is neither")
+            scope = self._scope(parse(self.seeded.parser))
+            code = _Code(self.ip, cell, "the cell", first_line="%%seeded " + line)
+        return self._run_scoped("%%seeded", scope, code, None)
 
-    def _parse_line(self, line: str, local_ns: dict[str, Any] | None) -> tuple[argparse.Namespace, str]:
-        """Options and seed ($-expanded), and the statement's raw text (not expanded)."""
-        tokens = _tokens(line)
-        args = self.seed.parser.parse_args([token for _, token in tokens])
-        head = tokens[: len(tokens) - len(args.statement)]
-        statement = line[tokens[len(head)][0] :].strip() if args.statement else ""
-        written = " ".join(token for _, token in head)
+    @contextmanager
+    def _parsing(self, head: str, local_ns: dict[str, Any] | None) -> Iterator[Callable[[Any], argparse.Namespace]]:
+        """Expand ``$var``/``{expr}`` in ``head``, then validate; a refusal undoes what the expansion drew.
+
+        Expanding runs the user's expressions, which may draw from a
+        generator: their states are captured first and put back if the line
+        is then refused, so a refused line changes nothing.
+        """
+        expands = "$" in head or "{" in head
+        before = core.snapshot() if expands else None
         namespace = {**self.ip.user_ns, **(local_ns or {})}
+
+        def parse(parser: Any) -> argparse.Namespace:
+            text = head
+            if expands:
+                try:
+                    text = DollarFormatter().vformat(head, args=[], kwargs=namespace)
+                except Exception:  # as IPython does: an expression that fails stays as written
+                    text = head
+            try:
+                argv = shlex.split(text)
+            except ValueError as error:
+                raise UsageError(f"cannot read the options: {error}") from None
+            return parser.parse_args(argv)  # type: ignore[no-any-return]
+
         try:
-            expanded = DollarFormatter().vformat(written, args=[], kwargs=namespace)
-        except Exception:  # as IPython does: an expression that fails stays as written
-            expanded = written
-        args = _parse_options(self.seed, expanded)
-        if args.statement:
-            raise UsageError(f"{' '.join(args.statement)!r} came from expanding the seed; give one integer")
-        return args, statement
+            with _usage_errors():
+                yield parse
+        except UsageError:
+            if before is not None:
+                before.restore()
+            raise
 
-    def _compile_statement(self, statement: str) -> _Code:
-        first = statement.split(None, 1)[0].split("=", 1)[0]
-        if first in self.seed.parser._option_string_actions:
-            raise UsageError(f"{first} must come before the seed: %seed [options] SEED [statement]")
-        return _Code(self.ip, statement, "the statement")
+    def _scope(self, args: argparse.Namespace) -> core.seeded:
+        seed = None if args.seed is None else core.parse_seed(args.seed)
+        return core.seeded(seed, only=_names(args.only), skip=_names(args.skip), keep=args.keep, name=args.name,
+                           deterministic=args.deterministic, per_rank=args.per_rank)
 
-    def _run_scoped(self, source: str, args: argparse.Namespace, code: _Code, local_ns: dict[str, Any] | None) -> Any:
-        __tracebackhide__ = True
+    @staticmethod
+    def _refuse_with_file_options(args: argparse.Namespace, actions: list[str], statement: str) -> None:
+        """``--history``, ``--save PATH`` and ``--load PATH`` go alone, without seed or other options."""
+        others = [f"--{name.replace('_', '-')}" for name in ("only", "skip", "keep", "name", "deterministic",
+                                                             "per_rank") if getattr(args, name)]
+        if len(actions) > 1 or others or args.seed is not None or statement:
+            extra = others + [f"--{name}" for name in actions[1:]] + ([args.seed] if args.seed else [])
+            raise UsageError(f"--{actions[0]} goes alone: drop {' '.join(extra) or statement[:40]}")
+
+    def _file_or_history(self, args: argparse.Namespace) -> None:
         with _usage_errors():
-            scope = core.seeded(_seed_arg(args.seed), only=args.only, skip=args.skip, keep=args.keep,
-                                name=args.name, deterministic=args.deterministic)
-        scope.source = source
-        with scope as number:
+            if args.history:
+                print(history_text())
+            elif args.save:
+                snapshot = core.snapshot()
+                snapshot.save(args.save)
+                print(f"saved {', '.join(snapshot.names)} to {args.save}")
+            else:
+                snapshot = Snapshot.load(args.load)
+                snapshot.restore()
+                print(f"loaded {', '.join(snapshot.names)} from {args.load}")
+
+    def _run_scoped(self, source: str, scope: core.seeded, code: _Code, local_ns: dict[str, Any] | None) -> Any:
+        __tracebackhide__ = True
+        with seeding_as(source), scope as number:
             self._announce(scope, number)
             return code.run(self.ip.user_ns, local_ns)
 
@@ -378,8 +495,9 @@ class SeedMagics(Magics):
             print(f"seeded with {number}: rerun with %%seeded {number}")
 
 
-def widget_module_loaded() -> bool:
-    return "seedmagic.widget" in sys.modules
+def _names(values: list[str] | None) -> str | None:
+    """Repeated ``--only a --only b`` merged into ``a,b``."""
+    return None if values is None else ",".join(values)
 
 
 def _widgets_render(shell: InteractiveShell) -> bool:
@@ -393,31 +511,26 @@ def _widgets_render(shell: InteractiveShell) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=256)
-def _cell_options(line: str) -> argparse.Namespace:
-    """``%%seeded``'s options; the same line (``10``) comes back cell after cell, so it is parsed once."""
-    return _parse_options(SeedMagics.seeded, line)
-
-
 def load(ipython: InteractiveShell) -> None:
-    """Register the magics; a second call does nothing."""
+    """Register the magics and start the cell watch; a second call does nothing."""
     if SeedMagics.__name__ not in ipython.magics_manager.registry:
         ipython.register_magics(SeedMagics)
-    # The running cell's number: IPython counts up when a cell starts, as its displayhook knows.
-    state.execution_count = lambda: ipython.execution_count - 1
+    follow(ipython)
+    importhook.install()  # notes the state each library is imported in, for the cell markers
 
 
 def unload(ipython: InteractiveShell) -> None:
-    """Remove everything ``load`` added, and the import hook."""
+    """Remove what ``load`` added. Seeds already due stay due: the import hook is the core's, not the glue's."""
     manager = ipython.magics_manager
     manager.magics["line"].pop("seed", None)
     manager.magics["cell"].pop("seeded", None)
     magics = manager.registry.pop(SeedMagics.__name__, None)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
-    if widget_module_loaded():
+    if "seedmagic.widget" in sys.modules:
         from .widget import close_shared_panel
 
         close_shared_panel()
-    core.remove_import_hook()
-    state.execution_count = lambda: None
+    follower = _followers.pop(ipython, None)
+    if follower is not None:
+        follower.stop()

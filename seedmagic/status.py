@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .adapters import BUILTIN_NAMES, fingerprint, is_loaded, object_state, peek_object, registry, user_generator_kind
 from .core import generators, peek
-from .generators import fingerprint, is_loaded, object_state, peek_object, registry, user_generator_kind
-from .state import book, history, lock
+from .session import book, history, lock
 
 #: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
 MIN_K, MAX_K = 1, 20
@@ -63,18 +63,31 @@ def _seed_text(name: str) -> str:
 
 
 def global_fingerprints() -> dict[str, str]:
-    """State fingerprint of each global generator that exists now, by name."""
-    return {
-        name: fingerprint(adapter.get_state())
-        for name, adapter in registry().items()
-        if is_loaded(adapter) and adapter.is_available()
-    }
+    """State fingerprint of each global generator that exists now, by name (a failing plugin is left out)."""
+    fingerprints = {}
+    for name, adapter in registry().items():
+        try:
+            if is_loaded(adapter) and adapter.is_available():
+                fingerprints[name] = getattr(adapter, "digest", fingerprint)(adapter.get_state())
+        except Exception:
+            if name in BUILTIN_NAMES:
+                raise
+    return fingerprints
+
+
+#: How the status names each kind of generator the user holds.
+USER_KINDS = {"random": "random.Random", "RandomState": "np.random.RandomState",
+              "numpy.Generator": "np.random.Generator", "torch.Generator": "torch.Generator"}
 
 
 def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
-    """The generators the user holds in ``namespace``, by variable name (private names skipped)."""
+    """The generators the user holds in ``namespace``, by variable name (private names skipped).
+
+    Only the values' types are looked at (``user_generator_kind``): no
+    user code runs, whatever the namespace holds.
+    """
     return {name: value for name, value in list(namespace.items())
-            if not name.startswith("_") and user_generator_kind(value) is not None}
+            if type(name) is str and not name.startswith("_") and user_generator_kind(value) is not None}
 
 
 def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:
@@ -115,36 +128,65 @@ def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
 
 def _user_row(name: str, value: Any, k: int) -> Row:
     """A user's generator; one that cannot be read (a device gone, a subclass that refuses) says so."""
-    kind = type(value).__name__
+    kind = USER_KINDS[user_generator_kind(value) or "random"]
     try:
         draws, digits = peek_object(value, k) or ((), 8)
         state = fingerprint(object_state(value))
     except Exception as error:  # the panel must keep working whatever the user holds
-        return Row(name, kind, "", f"yours ({kind})", "", (), 8, note=f"cannot preview: {error}")
+        return Row(name, kind, "", f"yours ({kind})", "", (), 8, note=f"cannot preview: {describe(error)}")
     return Row(name, kind, "", f"yours ({kind})", state, tuple(draws), digits)
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message`` on one short line, even for an exception whose ``str`` raises."""
+    try:
+        message = str(error).strip().splitlines()[0][:100] if str(error).strip() else ""
+    except Exception:
+        message = ""
+    name = type(error).__name__
+    return f"{name}: {message}" if message else name
 
 
 @dataclass
 class CellWatch:
-    """Tells which generators a cell advanced, from fingerprints taken before and after it."""
+    """Tells which generators the last cell advanced, from fingerprints taken after each cell.
 
-    before: dict[str, str] = field(default_factory=dict)
+    The state after one cell is the state before the next, so one pass of
+    fingerprints per cell is enough; whatever seeds between cells (the
+    panel's button) calls ``rebaseline``. A library imported during the cell
+    is compared with the state it was imported in.
+    """
+
+    last: dict[str, str] | None = None
     advanced: frozenset[str] = frozenset()
     unseeded: tuple[str, ...] = ()
 
-    def start(self, namespace: Mapping[str, Any]) -> None:
-        """Before a cell: remember every generator's fingerprint."""
+    def rebaseline(self, namespace: Mapping[str, Any]) -> None:
+        """Take the present states as the "before" of the next cell."""
         with lock:
-            self.before = {**global_fingerprints(), **user_fingerprints(namespace)}
+            self.last = {**global_fingerprints(), **user_fingerprints(namespace)}
 
-    def finish(self, status: Status) -> None:
-        """After a cell: note what moved, and which global generators moved with no seed in control."""
-        moved = [row for row in status.rows
-                 if row.state and self.before.get(_generator(row.label), row.state) != row.state]
-        self.advanced = frozenset(_generator(row.label) for row in moved)
-        self.unseeded = tuple(dict.fromkeys(
-            _generator(row.label) for row in moved if row.kind == "global" and row.seed.startswith("not seeded")
-        ))
+    def after_cell(self, namespace: Mapping[str, Any]) -> None:
+        """Note what moved since the last cell, and which global generators moved with no seed in control."""
+        from .importhook import fresh_states
+
+        with lock:
+            before = self.last
+            self.rebaseline(namespace)
+            now = self.last or {}
+            if before is None:
+                self.advanced, self.unseeded = frozenset(), ()
+                return
+            adapters = registry()
+            moved = []
+            for name, state in now.items():
+                baseline = before.get(name)
+                if baseline is None and name in adapters and name in fresh_states:
+                    baseline = fingerprint(fresh_states[name])
+                if baseline is not None and baseline != state:
+                    moved.append(name)
+            self.advanced = frozenset(moved)
+            self.unseeded = tuple(name for name in moved if name in adapters and book.seeds.get(name) is None)
 
     def mark(self, status: Status) -> Status:
         """``status`` with the last cell's markers and warning."""

@@ -18,8 +18,9 @@ import ipywidgets as widgets
 import traitlets
 
 from . import core
-from .state import seeding_as
-from .status import MAX_K, MIN_K, CellWatch, Status, collect, text_table, warning_text
+from .magics import Follower, follow
+from .session import seeding_as
+from .status import MAX_K, MIN_K, Status, collect, text_table, warning_text
 
 _STYLE = """<style>
 .seedmagic-table {border-collapse: collapse; font-size: 12px; margin: 2px 0 4px 0}
@@ -75,7 +76,7 @@ class SeedPanel(widgets.VBox):
 
     def __init__(self, shell: Any = None, *, k: int = 5, precision: int | None = None) -> None:
         self._shell = shell
-        self._watch = CellWatch()
+        self._follower: Follower | None = None if shell is None else follow(shell)
         self._table = widgets.HTML()
         self._warning = widgets.HTML()
         self._error = widgets.HTML()
@@ -92,9 +93,8 @@ class SeedPanel(widgets.VBox):
         widgets.link((self, "k"), (self._k_field, "value"))
         self._seed_button.on_click(self._seed_clicked)
         self.observe(lambda _: self.refresh(), names=["k", "precision"])
-        if shell is not None:
-            shell.events.register("pre_run_cell", self._before_cell)
-            shell.events.register("post_run_cell", self._after_cell)
+        if self._follower is not None:
+            self._follower.listeners.append(self.refresh)
         self.refresh()
 
     @traitlets.validate("k")
@@ -109,7 +109,8 @@ class SeedPanel(widgets.VBox):
 
     def status(self) -> Status:
         """What the panel shows now, with the last cell's markers."""
-        return self._watch.mark(collect(self.k, self._namespace()))
+        status = collect(self.k, self._namespace())
+        return status if self._follower is None else self._follower.watch.mark(status)
 
     def refresh(self) -> None:
         """Recompute and show; widget messages go out only for parts whose text changed."""
@@ -129,26 +130,19 @@ class SeedPanel(widgets.VBox):
             self._error.value = f'<div class="seedmagic-error">{html.escape(str(error))}</div>'
             return
         self._error.value = ""
+        if self._follower is not None:
+            self._follower.watch.rebaseline(self._namespace())
         self.refresh()
 
     def _seed_clicked(self, _button: widgets.Button) -> None:
         self.seed_all(self._seed_field.value)
 
-    def _before_cell(self, _info: Any) -> None:
-        self._watch.start(self._namespace())
-
-    def _after_cell(self, _result: Any) -> None:
-        status = collect(self.k, self._namespace())
-        self._watch.finish(status)
-        self._show(self._watch.mark(status))
-
     def close(self) -> None:
         """Stop following the cells, then close the widgets."""
-        if self._shell is not None:
-            for event, callback in (("pre_run_cell", self._before_cell), ("post_run_cell", self._after_cell)):
-                if callback in self._shell.events.callbacks[event]:
-                    self._shell.events.unregister(event, callback)
-            self._shell = None
+        if self._follower is not None and self.refresh in self._follower.listeners:
+            self._follower.listeners.remove(self.refresh)
+        self._follower = None
+        self._shell = None
         for part in self._parts:
             part.close()
         super().close()
@@ -188,6 +182,12 @@ def shared_panel(shell: Any = None, **settings: Any) -> SeedPanel:
         _shared.set_trait("precision", settings.get("precision", _shared.precision))
         _shared.refresh()
     return _shared
+
+
+def update_shared_panel(**settings: Any) -> None:
+    """Give the open shared panel new settings (``%config SeedMagics.peek = 8``); none open, nothing to do."""
+    if _shared is not None and _shared.is_open:
+        shared_panel(_shared._shell, **settings)
 
 
 def close_shared_panel() -> None:

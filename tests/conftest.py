@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, settings
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-import seedmagic.core
-import seedmagic.state
+import seedmagic.importhook
+import seedmagic.session
 
 # One fixed Hypothesis profile: the same examples on every run (CI is a shared 2-core machine, so
 # no per-example deadline; each test sets how many examples it runs).
@@ -43,13 +43,13 @@ def lecture() -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def clean_seedmagic() -> Iterator[None]:
     """Each test starts with no seeds remembered and no import hook."""
-    seedmagic.state.book.seeds.clear()
-    seedmagic.state.book.session_seed = None
-    seedmagic.core.remove_import_hook()
+    seedmagic.session.book.seeds.clear()
+    seedmagic.session.book.session_seed = None
+    seedmagic.importhook.remove()
     yield
-    seedmagic.state.book.seeds.clear()
-    seedmagic.state.book.session_seed = None
-    seedmagic.core.remove_import_hook()
+    seedmagic.session.book.seeds.clear()
+    seedmagic.session.book.session_seed = None
+    seedmagic.importhook.remove()
 
 
 def new_shell(config: Config | None = None) -> InteractiveShell:

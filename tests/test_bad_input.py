@@ -16,7 +16,8 @@ LINE_CASES = [
     ("1.5", "got '1.5'"),
     ("10 20 30", "the statement is not valid Python"),
     ("10 print('unclosed", "the statement is not valid Python"),
-    ("10 --keep", "--keep must come before the seed"),
+    ("10 --keep", "--keep needs a statement or a %%seeded cell"),
+    ("10 --bogus", "unrecognized arguments: --bogus"),
     ("--keep 10", "--keep needs a statement or a %%seeded cell"),
     ("--name run 10", "--name needs a statement"),
     ("--only nosuchlib 3", "unknown generator 'nosuchlib'; known: random, numpy, torch"),
@@ -32,7 +33,7 @@ LINE_CASES = [
 
 CELL_CASES = [
     ("abc", "seed must be an integer"),
-    ("10 20", "unrecognized arguments: 20"),
+    ("10 20", "%%seeded takes options and one seed; '20' is neither"),
     ("--only nosuchlib 3", "unknown generator 'nosuchlib'"),
     ("-5", "got -5"),
     ("99999999999999999999", "got 99999999999999999999"),
@@ -42,7 +43,7 @@ CELL_CASES = [
 
 def assert_refused(action, message: str) -> None:
     before = state_bytes()
-    book = (dict(seedmagic.state.book.seeds), seedmagic.state.book.session_seed)
+    book = (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed)
     with pytest.raises(UsageError) as raised:
         action()
     text = str(raised.value)
@@ -50,7 +51,7 @@ def assert_refused(action, message: str) -> None:
     assert "\n" not in text
     assert type(raised.value) is UsageError  # a subclass would print a full traceback
     assert state_bytes() == before
-    assert (dict(seedmagic.state.book.seeds), seedmagic.state.book.session_seed) == book
+    assert (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed) == book
 
 
 @pytest.mark.parametrize("line, message", LINE_CASES)
@@ -69,7 +70,7 @@ def test_bad_seeded_cell(shell, line, message):
 
 def test_syntax_error_in_a_cell_runs_nothing(shell):
     assert_refused(lambda: shell.run_cell_magic("seeded", "10", "np.random.rand(3)\nif:"),
-                   "the cell is not valid Python: invalid syntax (line 2)")
+                   "the cell is not valid Python: invalid syntax (line 3)")  # line 1 is %%seeded
 
 
 def test_in_the_shell_the_error_is_one_line(shell, capsys):
@@ -98,7 +99,7 @@ def test_variable_expansion_works(shell):
     assert shell.run_line_magic("seed", "{n + 1} np.random.rand(2)").tolist() == np.random.RandomState(13).rand(2).tolist()
     assert shell.run_cell("%%seeded $n\nnp.random.rand(2)").result.tolist() == np.random.RandomState(12).rand(2).tolist()
     shell.run_line_magic("seed", "{n * 2}")
-    assert seedmagic.state.book.session_seed == 24
+    assert seedmagic.session.book.session_seed == 24
 
 
 def test_help_is_generated_from_the_arguments(shell, capsys):

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import seedmagic
-from seedmagic.generators import TORCH_DEFAULT_SEED
+from seedmagic.torchcompat import TORCH_DEFAULT_SEED
 
 
 def queued_seed() -> int | None:
@@ -89,14 +89,14 @@ def test_initialised_devices_are_captured_restored_and_peeked(cuda_built, monkey
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.cuda, "default_generators", tuple(devices), raising=False)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    from seedmagic.generators import TorchCUDA
+    from seedmagic.adapters import TorchCUDA
 
     cuda = TorchCUDA()
     state = cuda.get_state()
     torch.rand(4, generator=devices[0])
     cuda.set_state(state)
     assert torch.equal(devices[0].get_state(), torch.Generator().manual_seed(1).get_state())
-    monkeypatch.setattr(sys.modules["seedmagic.generators"], "_torch_peek",  # the CPU stands in for the device
+    monkeypatch.setattr(seedmagic.adapters, "_torch_peek",  # the CPU stands in for the device
                         lambda g, k, device: torch.rand(k, generator=torch.Generator().set_state(g.get_state())).tolist())
     peeked = cuda.peek(2)
     assert list(peeked) == ["torch.cuda:0", "torch.cuda:1"]

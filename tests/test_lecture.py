@@ -83,5 +83,5 @@ def test_seed_also_clears_numpys_cached_gaussian(shell):
 
 def test_seed_returns_its_seed_and_sets_the_session_seed():
     assert seedmagic.seed(7) == 7
-    assert seedmagic.state.book.session_seed == 7
+    assert seedmagic.session.book.session_seed == 7
     assert seedmagic.seed(np.uint32(8)) == 8

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 import seedmagic
-from seedmagic.core import import_hook_installed
+from seedmagic.importhook import installed as import_hook_installed
 from conftest import new_shell
 
 
@@ -54,11 +54,13 @@ def test_load_twice_reload_and_unload(bare_shell):
     assert ip.run_cell("%%seeded 3\nnp.random.rand(1)").result.tolist() == np.random.RandomState(3).rand(1).tolist()
 
 
-def test_unload_removes_the_import_hook(bare_shell, monkeypatch):
+def test_unload_and_reload_keep_a_seed_that_is_due(bare_shell, monkeypatch):
     ip = bare_shell
     ip.run_line_magic("load_ext", "seedmagic")
     monkeypatch.delitem(sys.modules, "torch")  # make torch look not yet imported
     ip.run_line_magic("seed", "10")
     assert import_hook_installed()
+    ip.run_line_magic("reload_ext", "seedmagic")
+    assert import_hook_installed()  # %seed still reports torch at 10, so its import must still seed it
     ip.run_line_magic("unload_ext", "seedmagic")
-    assert not import_hook_installed()
+    assert import_hook_installed()

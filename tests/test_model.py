@@ -89,8 +89,8 @@ class Interrupted(BaseException):
 class SeedingMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        seedmagic.state.book.seeds.clear()
-        seedmagic.state.book.session_seed = None
+        seedmagic.session.book.seeds.clear()
+        seedmagic.session.book.session_seed = None
         random.seed(0)
         np.random.seed(0)
         torch.manual_seed(0)
@@ -191,7 +191,7 @@ class MagicsMachine(RuleBasedStateMachine):
         self.shell = new_shell()
         self.shell.run_line_magic("load_ext", "seedmagic")
         self.shell.run_cell("import random\nimport numpy as np\nimport torch")
-        seedmagic.state.book.session_seed = None
+        seedmagic.session.book.session_seed = None
         random.seed(0)
         np.random.seed(0)
         torch.manual_seed(0)

@@ -13,6 +13,7 @@ from traitlets.config import Config
 
 import seedmagic
 from seedmagic import widget
+from seedmagic.magics import follow
 from seedmagic.widget import SeedPanel
 from conftest import new_shell, state_bytes
 
@@ -72,7 +73,7 @@ def test_rows_for_global_and_user_generators_show_the_lecture(shell, panel):
     assert shown["torch"].draws_text() == " ".join(f"{x:.4f}" for x in torch.rand(5).tolist())
     assert shown["seed1"].draws_text().startswith("0.77132064")
     assert shown["seed2"].draws_text().startswith("0.77770241")
-    assert shown["seed1"].scope == "yours (RandomState)"
+    assert shown["seed1"].scope == "yours (np.random.RandomState)"
     table = panel._table.value
     assert "seed1" in table and "0.77770241" in table and "session seed: 10" in table
 
@@ -113,7 +114,7 @@ def test_seed_all_button_does_what_the_magic_does(shell, panel):
     shell.run_line_magic("seed", "10")
     assert state_bytes() == after_button
     assert panel._error.value == ""
-    assert seedmagic.state.book.session_seed == 10
+    assert seedmagic.session.book.session_seed == 10
 
 
 @pytest.mark.parametrize("text", ["abc", "-1", "4294967296", "1.5", "", "  "])
@@ -160,11 +161,12 @@ def test_seed_shows_the_same_live_panel_and_closing_unregisters(shell, panel):
         return len(shell.events.callbacks["pre_run_cell"]) + len(shell.events.callbacks["post_run_cell"])
 
     with_panel = count()
+    follower = follow(shell)
     shell.run_line_magic("seed", "")
     shell.run_line_magic("seed", "")
-    assert widget._shared is panel and count() == with_panel
-    panel.close()
-    assert count() == with_panel - 2 and not panel.is_open
+    assert widget._shared is panel and count() == with_panel and follower.listeners == [panel.refresh]
+    panel.close()  # the cell watch is the extension's: the panel only stops listening to it
+    assert count() == with_panel and follower.listeners == [] and not panel.is_open
     shell.run_line_magic("seed", "")
     assert widget._shared is not panel and widget._shared.is_open
     shell.run_line_magic("unload_ext", "seedmagic")
@@ -172,10 +174,15 @@ def test_seed_shows_the_same_live_panel_and_closing_unregisters(shell, panel):
     shell.run_line_magic("load_ext", "seedmagic")
 
 
-def test_no_panel_means_no_callbacks(shell):
+def test_the_panel_adds_no_callbacks_of_its_own(shell):
     widget.close_shared_panel()
-    assert shell.events.callbacks["pre_run_cell"] == [] or all(
-        getattr(cb, "__self__", None).__class__ is not SeedPanel for cb in shell.events.callbacks["pre_run_cell"])
+    callbacks = {event: list(shell.events.callbacks[event]) for event in ("pre_run_cell", "post_run_cell")}
+    assert len(callbacks["pre_run_cell"]) == len(callbacks["post_run_cell"]) == 1  # the extension's cell watch
+    panel = seedmagic.panel()
+    try:
+        assert {event: list(shell.events.callbacks[event]) for event in callbacks} == callbacks
+    finally:
+        widget.close_shared_panel()
     shell.run_line_magic("seed", "")  # a plain shell: the text table, no panel
     assert widget._shared is None
 
@@ -235,8 +242,8 @@ def test_a_generator_that_cannot_be_read_does_not_break_the_panel(shell, panel):
     shell.user_ns["odd"] = Refusing(3)
     result = shell.run_cell("x = 1")
     assert result.success
-    assert rows(panel)["odd"].note == "cannot preview: no peeking"
-    assert "cannot preview: no peeking" in repr(panel)
+    assert rows(panel)["odd"].note == "cannot preview: RuntimeError: no peeking"
+    assert "cannot preview: RuntimeError: no peeking" in repr(panel)
 
 
 def test_the_shared_panel_follows_the_current_shell(shell, panel):
@@ -245,7 +252,7 @@ def test_the_shared_panel_follows_the_current_shell(shell, panel):
     try:
         moved = widget.shared_panel(other)
         assert moved is not panel and not panel.is_open
-        assert panel._before_cell not in old_shell.events.callbacks["pre_run_cell"]
-        assert moved._before_cell in other.events.callbacks["pre_run_cell"]
+        assert panel.refresh not in follow(old_shell).listeners
+        assert moved.refresh in follow(other).listeners
     finally:
         widget.close_shared_panel()

@@ -54,7 +54,7 @@ def test_worker_init_fn_seeds_random_and_numpy_from_torchs_worker_seed(monkeypat
     with seedmagic.seeded(0):
         seedmagic.worker_init_fn(1)
         drawn = (random.random(), np.random.rand())
-    expected_seed = int(np.random.SeedSequence(1235).generate_state(1)[0])
+    expected_seed = int(np.random.SeedSequence(1235, spawn_key=(0,)).generate_state(1)[0])  # rank 0
     assert drawn == (random.Random(expected_seed).random(), np.random.RandomState(expected_seed).rand())
 
 
@@ -117,7 +117,7 @@ def test_a_plugin_generator_is_seeded_restored_and_previewed(plugin_site):
 
 
 def test_a_broken_plugin_is_reported_once_and_skipped(monkeypatch):
-    generators_module = sys.modules["seedmagic.generators"]
+    generators_module = seedmagic.adapters
     broken = EntryPoint("broken", "no_such_module_for_seedmagic:Adapter", "seedmagic.generators")
     not_an_adapter = EntryPoint("odd", "json:dumps", "seedmagic.generators")
     monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [broken, not_an_adapter])

@@ -1,0 +1,45 @@
+"""Which rank this process is, and the seed a rank derives from a shared one."""
+
+from __future__ import annotations
+
+import os
+
+from .adapters import loaded_module
+from .session import SeedError
+
+#: Environment variables that launchers (torchrun, Lightning, accelerate) set, in the order they are read.
+RANK_VARIABLES = ("RANK", "LOCAL_RANK")
+
+
+def validate_rank(value: object, where: str = "rank") -> int:
+    """A rank is a non-negative integer; anything else is ``SeedError`` naming where it came from."""
+    if type(value) is str:
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 9:
+            return int(text)
+        raise SeedError(f"{where} must be a non-negative integer, got {value!r}")
+    if type(value) is not int or value < 0:
+        raise SeedError(f"{where} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def current_rank(rank: object = None) -> int:
+    """``rank`` if given, else ``torch.distributed``'s rank when initialised, else RANK or LOCAL_RANK, else 0."""
+    if rank is not None:
+        return validate_rank(rank)
+    torch = loaded_module("torch")
+    if torch is not None:
+        distributed = torch.distributed
+        if distributed.is_available() and distributed.is_initialized():
+            return int(distributed.get_rank())
+    for variable in RANK_VARIABLES:
+        if os.environ.get(variable, "") != "":
+            return validate_rank(os.environ[variable], f"the environment variable {variable}")
+    return 0
+
+
+def rank_seed(seed: int, rank: int) -> int:
+    """The seed of ``rank``: the first 32-bit word of ``SeedSequence(seed, spawn_key=(rank,))``."""
+    import numpy as np
+
+    return int(np.random.SeedSequence(seed, spawn_key=(rank,)).generate_state(1, dtype=np.uint32)[0])

@@ -1,0 +1,158 @@
+"""What seedmagic remembers: the seeds given so far, the open scopes, the history, and who is seeding.
+
+This module imports nothing of seedmagic. The ``book`` holds the seed each
+generator was last given, the session seed and the open scopes; the
+``history`` holds every seeding; ``seeding_as`` says which magic (and which
+notebook cell) the seedings in a block come from. The ``lock`` makes every
+seedmagic operation whole with respect to other threads.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class SeedError(ValueError):
+    """Bad input to seedmagic; the message is one line that says what is allowed."""
+
+
+#: Held while generators are seeded, captured or restored, so threads see whole operations.
+#: Never held while importing or waiting for an import (see ``adapters.is_loaded``).
+lock = threading.RLock()
+
+#: The environment variable through which child processes learn the seed in force.
+SEED_VARIABLE = "SEEDMAGIC_SEED"
+
+
+@dataclass
+class OpenScope:
+    """One open scope as the book sees it: its seed and the generators it manages."""
+
+    seed: int
+    names: tuple[str, ...]
+    #: Set when an outer scope closed before this one: this scope must not restore.
+    broken: bool = False
+
+
+@dataclass
+class Book:
+    """Seeds given so far: per generator, and the session seed that ``%seed N`` sets."""
+
+    seeds: dict[str, int] = field(default_factory=dict)
+    session_seed: int | None = None
+    #: Open scopes, innermost last.
+    scopes: list[OpenScope] = field(default_factory=list)
+
+    def scope_of(self, name: str) -> int | None:
+        """The seed of the innermost open scope that manages ``name``, or None (global)."""
+        for scope in reversed(self.scopes):
+            if name in scope.names:
+                return scope.seed
+        return None
+
+    def active_seed(self) -> int | None:
+        """The innermost scope's seed, else the session seed."""
+        return self.scopes[-1].seed if self.scopes else self.session_seed
+
+
+book = Book()
+
+
+def publish() -> None:
+    """Put the seed in force into the environment, for processes started from here to find."""
+    active = book.active_seed()
+    if active is None:
+        os.environ.pop(SEED_VARIABLE, None)
+    else:
+        os.environ[SEED_VARIABLE] = str(active)
+
+
+class Origin(NamedTuple):
+    """Who is seeding (a magic, the panel, a helper; None: the API) and in which notebook cell."""
+
+    source: str | None = None
+    cell: int | None = None
+
+
+#: The one record of who seeds where: the IPython glue sets the cell as each cell starts,
+#: the magics and the panel set the source around what they do.
+origin: ContextVar[Origin] = ContextVar("seedmagic_origin", default=Origin())
+
+
+def in_cell(cell: int | None) -> None:
+    """A notebook cell starts: seedings from now on happened in ``cell``."""
+    origin.set(Origin(None, cell))
+
+
+@contextmanager
+def seeding_as(source: str) -> Iterator[None]:
+    """Record the seedings inside the block as coming from ``source`` (in the running cell)."""
+    token = origin.set(origin.get()._replace(source=source))
+    try:
+        yield
+    finally:
+        origin.reset(token)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One seeding, as ``seedmagic.history()`` and ``%seed --history`` report it."""
+
+    #: The notebook cell (IPython's ``In [n]``) it happened in; None outside the magics.
+    count: int | None
+    #: What seeded: "%seed", "%%seeded", "seed()", "seeded()", "panel", ...
+    source: str
+    seed: int
+    generators: tuple[str, ...]
+    #: "global" for a seeding that stays; "restored" or "kept" for a scope.
+    scope: str
+    #: The label and base seed of a derived seed, or the base of an entropy seed.
+    label: str | None = None
+    base: int | None = None
+    entropy: bool = False
+
+
+class History:
+    """The last ``cap`` seedings, and how many older ones were dropped to keep memory bounded.
+
+    Records are kept as plain tuples (a scope adds one on every run) and
+    become ``Event``s when read.
+    """
+
+    def __init__(self, cap: int = 1000) -> None:
+        self._records: deque[tuple[Any, ...]] = deque(maxlen=cap)
+        self.dropped = 0
+
+    @property
+    def cap(self) -> int | None:
+        return self._records.maxlen
+
+    @property
+    def events(self) -> list[Event]:
+        return [Event(*fields) for fields in self._records]
+
+    def add(self, *fields: Any) -> None:
+        if len(self._records) == self._records.maxlen:
+            self.dropped += 1
+        self._records.append(fields)
+
+    def clear(self) -> None:
+        self._records.clear()
+        self.dropped = 0
+
+
+history = History()
+
+
+def record(default_source: str, seed: int, names: tuple[str, ...], scope: str,
+           label: str | None = None, base: int | None = None, entropy: bool = False) -> None:
+    """Add one seeding to the history (fields as in ``Event``)."""
+    who = origin.get()
+    history.add(who.cell, who.source or default_source, seed, names, scope, label, base, entropy)

@@ -1,0 +1,137 @@
+"""Snapshots: the full state of some generators and of seedmagic's book, ready to be put back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from . import importhook, statefile
+from .adapters import BUILTIN_NAMES, Adapter, is_loaded, plugin_failed, registry
+from .interrupts import atomic
+from .session import SeedError, book, lock, publish
+
+
+class _NotLoaded:
+    """Marks a generator whose library was not imported when the snapshot was taken."""
+
+    def __repr__(self) -> str:
+        return "NOT_LOADED"
+
+
+NOT_LOADED: Any = _NotLoaded()
+
+
+class Entry(NamedTuple):
+    """One generator in a snapshot: its state and the seed it had last been given."""
+
+    name: str
+    state: Any
+    seed: int | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The full state of some generators and of seedmagic's book, ready to be put back."""
+
+    entries: tuple[Entry, ...]
+    session_seed: int | None
+    #: False for a snapshot read from a file: restoring it first saves what it replaces, to roll back.
+    trusted: bool = True
+
+    @property
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.entries]
+
+    @atomic
+    def restore(self) -> None:
+        """Put every captured generator back as it was.
+
+        A library imported since the snapshot is put where a fresh import
+        would be: seeded with the seed it was due, or in the state it came
+        with. A plugin that fails is reported and skipped. If a state from a
+        file does not fit after all, every generator is put back as it was
+        before and ``SeedError`` says why.
+        """
+        adapters = registry()
+        with lock:
+            if self.trusted:
+                self._apply(adapters)
+                return
+            before = capture(adapters[entry.name] for entry in self.entries)
+            try:
+                self._apply(adapters)
+            except Exception as error:
+                before._apply(adapters)
+                failing = getattr(error, "seedmagic_generator", "a generator")
+                raise SeedError(f"the state for {failing} does not fit: {statefile.one_line(error)}") from None
+
+    def _apply(self, adapters: dict[str, Adapter]) -> None:
+        for entry in self.entries:
+            adapter = adapters[entry.name]
+            try:
+                _put_back(adapter, entry)
+            except Exception as error:
+                if entry.name not in BUILTIN_NAMES:
+                    plugin_failed(entry.name, "restore its state", error)
+                    continue
+                error.seedmagic_generator = entry.name  # type: ignore[attr-defined]
+                raise
+            if entry.seed is None:
+                book.seeds.pop(entry.name, None)
+            else:
+                book.seeds[entry.name] = entry.seed
+        book.session_seed = self.session_seed
+        publish()
+
+    def to_data(self) -> dict[str, Any]:
+        """The snapshot as plain data (the state-file document); it loads under ``torch.load(weights_only=True)``."""
+        items = [(entry.name, None if entry.state is NOT_LOADED else entry.state, entry.seed)
+                 for entry in self.entries]
+        return statefile.encode(items, self.session_seed)
+
+    @classmethod
+    def from_data(cls, document: Any, where: str = "the state", noun: str = "seedmagic state") -> Snapshot:
+        """Check a document from ``to_data`` (or a file) completely; ``SeedError`` names the first problem."""
+        items, session_seed = statefile.decode(document, where, noun)
+        entries = tuple(Entry(name, NOT_LOADED if state is None else state, seed) for name, state, seed in items)
+        return cls(entries, session_seed, trusted=False)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the snapshot as JSON (atomically: a failed write leaves the old file whole)."""
+        statefile.write(path, self.to_data())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Snapshot:
+        """Read a file written by ``save``; anything else is refused with one line (``SeedError``)."""
+        return cls.from_data(statefile.read(path), str(statefile.expand(path)), "seedmagic state file")
+
+
+def _put_back(adapter: Adapter, entry: Entry) -> None:
+    if entry.state is not NOT_LOADED:
+        adapter.set_state(entry.state)
+    elif is_loaded(adapter) and adapter.is_available():
+        if entry.seed is not None:
+            adapter.seed(entry.seed)
+        elif adapter.name in importhook.fresh_states:
+            adapter.set_state(importhook.fresh_states[adapter.name])
+
+
+def capture(adapters: Iterable[Adapter]) -> Snapshot:
+    """Snapshot ``adapters`` without importing anything or initialising a device.
+
+    A plugin whose state cannot be read is reported and left out.
+    """
+    with lock:
+        entries = []
+        for adapter in adapters:
+            try:
+                state = adapter.get_state() if is_loaded(adapter) and adapter.is_available() else NOT_LOADED
+            except Exception as error:
+                if adapter.name in BUILTIN_NAMES:
+                    raise
+                plugin_failed(adapter.name, "read its state", error)
+                continue
+            entries.append(Entry(adapter.name, state, book.seeds.get(adapter.name)))
+        return Snapshot(tuple(entries), book.session_seed)
