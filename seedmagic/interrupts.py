@@ -102,7 +102,6 @@ def atomic(function: F) -> F:
     """Run ``function`` whole: a SIGINT that arrives meanwhile is delivered once it has returned."""
     _guard.codes.add(function.__code__)
 
-    @functools.wraps(function)
     def section(*args: Any, **kwargs: Any) -> Any:
         held = hold()
         _guard.depth += held
@@ -115,4 +114,4 @@ def atomic(function: F) -> F:
                 _deliver()
 
     _guard.codes.add(section.__code__)
-    return section  # type: ignore[return-value]
+    return functools.wraps(function)(section)  # type: ignore[return-value]

@@ -36,7 +36,7 @@ from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
 from . import core, importhook
-from .session import in_cell, seeding_as
+from .session import SeedError, in_cell, seeding_as
 from .snapshot import Snapshot
 from .status import MAX_K, MIN_K, CellWatch, collect, describe, history_text, text_table
 
@@ -153,7 +153,7 @@ def _usage_errors() -> Iterator[None]:
     """Turn the core's ``SeedError`` into the one-line ``UsageError`` IPython prints plainly."""
     try:
         yield
-    except core.SeedError as error:
+    except SeedError as error:
         raise UsageError(str(error)) from None
 
 
@@ -193,12 +193,12 @@ class _Code:
             shown_text = transformed if first_line is None else first_line + "\n" + transformed
             filename = shell.compile.cache(shown_text, running_cell(shell) or 0, raw_code=source)
             plain, displayed = _display_split(tree.body, shell.ast_node_interactivity)
-            self.body: CodeType = shell.compile(ast.Module(plain, type_ignores=[]), filename, "exec")
-            self.last: CodeType | None = None
-            self.shown: list[CodeType] = []
-            if displayed and isinstance(displayed[-1], ast.Expr):
-                self.last = shell.compile(ast.Expression(displayed.pop().value), filename, "eval")
-            self.shown = [shell.compile(ast.Interactive([node]), filename, "single") for node in displayed]
+            build: Callable[[ast.mod, str, str], CodeType] = shell.compile  # type: ignore[assignment]
+            self.body: CodeType = build(ast.Module(plain, type_ignores=[]), filename, "exec")
+            last = displayed.pop() if displayed and isinstance(displayed[-1], ast.Expr) else None
+            assert last is None or isinstance(last, ast.Expr)
+            self.last = None if last is None else build(ast.Expression(last.value), filename, "eval")
+            self.shown = [build(ast.Interactive([node]), filename, "single") for node in displayed]
         except SyntaxError as error:
             message = error.msg or ""
             if "outside" in message and ("await" in message or "async" in message):
@@ -441,7 +441,8 @@ class SeedMagics(Magics):
                 argv = shlex.split(text)
             except ValueError as error:
                 raise UsageError(f"cannot read the options: {error}") from None
-            return parser.parse_args(argv)  # type: ignore[no-any-return]
+            parsed: argparse.Namespace = parser.parse_args(argv)
+            return parsed
 
         try:
             with _usage_errors():

@@ -83,7 +83,7 @@ class Origin(NamedTuple):
 
 #: The one record of who seeds where: the IPython glue sets the cell as each cell starts,
 #: the magics and the panel set the source around what they do.
-origin: ContextVar[Origin] = ContextVar("seedmagic_origin", default=Origin())
+origin: ContextVar[Origin] = ContextVar("seedmagic_origin", default=Origin())  # noqa: B039 (a NamedTuple is immutable)
 
 
 def in_cell(cell: int | None) -> None:

@@ -219,7 +219,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     if len(raw) > MAX_BYTES:
         raise SeedError(f"{where} is not a seedmagic state file: it is bigger than {MAX_BYTES} bytes")
     try:
-        return json.loads(raw.decode("utf-8"))  # type: ignore[no-any-return]
+        document: dict[str, Any] = json.loads(raw.decode("utf-8"))
+        return document
     except UnicodeDecodeError:
         raise SeedError(f"{where} is not a seedmagic state file: it is not text (JSON)") from None
     except (ValueError, RecursionError) as error:

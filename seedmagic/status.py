@@ -9,7 +9,7 @@ a generator.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .adapters import BUILTIN_NAMES, fingerprint, is_loaded, object_state, peek_object, registry, user_generator_kind
@@ -245,4 +245,5 @@ def history_text() -> str:
 def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
     """Rows as text columns two spaces apart; the last column is not padded."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip() for row in rows]
+    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]).rstrip()
+            for row in rows]

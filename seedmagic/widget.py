@@ -19,7 +19,7 @@ import traitlets
 
 from . import core
 from .magics import Follower, follow
-from .session import seeding_as
+from .session import SeedError, seeding_as
 from .status import MAX_K, MIN_K, Status, collect, text_table, warning_text
 
 _STYLE = """<style>
@@ -126,7 +126,7 @@ class SeedPanel(widgets.VBox):
         try:
             with seeding_as("panel"):
                 core.seed(core.parse_seed(text))
-        except core.SeedError as error:
+        except SeedError as error:
             self._error.value = f'<div class="seedmagic-error">{html.escape(str(error))}</div>'
             return
         self._error.value = ""

@@ -98,7 +98,7 @@ def lab(browser_parts, tmp_path_factory) -> Iterator[tuple[str, str]]:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("JupyterLab did not start: " + server.stdout.read1().decode(errors="replace"))
+                    raise RuntimeError("JupyterLab did not start: " + server.stdout.read1().decode(errors="replace")) from None
                 time.sleep(0.5)
         yield base, token
     finally:

@@ -33,7 +33,7 @@ def test_scope_restores_every_device_and_peek_does_not_consume():
     states = [g.get_state() for g in torch.cuda.default_generators]
     with seedmagic.seeded(10):
         inside = device_draws()
-    assert all(torch.equal(g.get_state(), s) for g, s in zip(torch.cuda.default_generators, states))
+    assert all(torch.equal(g.get_state(), s) for g, s in zip(torch.cuda.default_generators, states, strict=True))
     torch.manual_seed(10)
     assert inside == device_draws()
     peeked = seedmagic.peek(4)

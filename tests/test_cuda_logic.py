@@ -8,8 +8,6 @@ the devices if CUDA started inside the scope. Real devices: test_cuda_device.py.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 import torch
 
@@ -23,7 +21,7 @@ def queued_seed() -> int | None:
     if pending is None:
         return None
     callback = pending[0]
-    return dict(zip(callback.__code__.co_freevars, (c.cell_contents for c in callback.__closure__)))["seed"]
+    return dict(zip(callback.__code__.co_freevars, (c.cell_contents for c in callback.__closure__), strict=True))["seed"]
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ def test_hostile_state_files_are_refused_and_nothing_runs(tmp_path):
         np.random.rand(3)
         torch.rand(3)
         random.random()
-        refused(lambda: seedmagic.Snapshot.load(path).restore(), message)
+        refused(lambda path=path: seedmagic.Snapshot.load(path).restore(), message)
     assert not marker.exists()
 
 

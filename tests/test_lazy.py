@@ -50,8 +50,7 @@ default = torch.Generator().manual_seed(67280421310721)
 print(json.dumps([ip.user_ns["inside"] == expected_inside, after, torch.rand(3, generator=default).tolist()]))
 """
     runs = [json.loads(run_python(code).splitlines()[-1]) for _ in range(2)]
-    for inside_ok, _after, default in runs:
-        assert inside_ok
+    assert all(inside_ok for inside_ok, _, _ in runs)
     # After the scope torch is as a fresh import left it: seeded from entropy, so two sessions differ,
     # and neither is in a fixed "start-up" state.
     assert runs[0][1] != runs[1][1]

@@ -178,7 +178,7 @@ def test_the_panel_adds_no_callbacks_of_its_own(shell):
     widget.close_shared_panel()
     callbacks = {event: list(shell.events.callbacks[event]) for event in ("pre_run_cell", "post_run_cell")}
     assert len(callbacks["pre_run_cell"]) == len(callbacks["post_run_cell"]) == 1  # the extension's cell watch
-    panel = seedmagic.panel()
+    seedmagic.panel()
     try:
         assert {event: list(shell.events.callbacks[event]) for event in callbacks} == callbacks
     finally:
