@@ -12,10 +12,14 @@ import nbformat
 from nbclient import NotebookClient
 
 
-def execute(path: pathlib.Path, timeout: int = 300) -> nbformat.NotebookNode:
-    """Run every cell in a fresh kernel (the one named in the notebook) and return the notebook."""
+def execute(path: pathlib.Path, timeout: int = 300, workdir: pathlib.Path | None = None) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel (the one named in the notebook) and return the notebook.
+
+    The kernel runs in ``workdir`` (default: the notebook's folder), where the notebook's own files go.
+    """
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}).execute()
+    folder = str(workdir or path.parent)
+    NotebookClient(notebook, timeout=timeout, resources={"metadata": {"path": folder}}).execute()
     return notebook
 
 

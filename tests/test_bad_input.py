@@ -86,10 +86,11 @@ def test_api_refuses_bad_seeds(value):
     before = state_bytes()
     with pytest.raises(seedmagic.SeedError, match="seed must be an integer from 0 to 4294967295"):
         seedmagic.seed(value)  # type: ignore[arg-type]
-    with pytest.raises(seedmagic.SeedError):
-        if value is None:
-            raise seedmagic.SeedError("None is the documented default of seeded(), not an error")
-        seedmagic.seeded(value)
+    if value is None:
+        seedmagic.seeded(value)  # the documented default of seeded(): a fresh seed from entropy, not an error
+    else:
+        with pytest.raises(seedmagic.SeedError, match="seed must be an integer from 0 to 4294967295"):
+            seedmagic.seeded(value)
     assert state_bytes() == before
 
 

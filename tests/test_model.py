@@ -210,8 +210,7 @@ class MagicsMachine(RuleBasedStateMachine):
         options = (f"--skip {','.join(skip)} " if skip else "") + ("--keep " if keep else "")
         body = DRAW_CODE[name].format(k=k) + ("\nraise ValueError('in the cell')" if fails else "")
         saved = self.twins.states(names)
-        result = self.shell.run_cell(f"%%seeded {options}{n}\nvalue = " + body.replace("\nraise", "\nraise", 1)
-                                     + ("" if fails else "\nvalue"))
+        result = self.shell.run_cell(f"%%seeded {options}{n}\nvalue = " + body + ("" if fails else "\nvalue"))
         self.twins.seed(n, names)
         expected = self.twins.draw(name, (k,), False)
         if fails:

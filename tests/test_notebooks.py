@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import importlib.util
 
 import numpy as np
@@ -16,8 +18,9 @@ run_notebook = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run_notebook)
 
 
-def test_quickstart_reproduces_the_lecture(lecture):
-    notebook = run_notebook.execute(ROOT / "examples" / "quickstart.ipynb")
+@pytest.mark.notebook
+def test_quickstart_reproduces_the_lecture(lecture, tmp_path):
+    notebook = run_notebook.execute(ROOT / "examples" / "quickstart.ipynb", workdir=tmp_path)
     outputs = ["".join(run_notebook.output_text(o) for o in cell.outputs)
                for cell in notebook.cells if cell.cell_type == "code"]
     assert not any("Error" in text for text in outputs), outputs
@@ -46,8 +49,9 @@ def test_quickstart_reproduces_the_lecture(lecture):
     assert rows["torch"][3:] == [f"{x:.4f}" for x in torch_first.tolist()]
 
 
-def test_reproducible_training_notebook():
-    notebook = run_notebook.execute(ROOT / "examples" / "reproducible-training.ipynb")
+@pytest.mark.notebook
+def test_reproducible_training_notebook(tmp_path):
+    notebook = run_notebook.execute(ROOT / "examples" / "reproducible-training.ipynb", workdir=tmp_path)
     outputs = ["".join(run_notebook.output_text(o) for o in cell.outputs)
                for cell in notebook.cells if cell.cell_type == "code"]
     text = "".join(outputs)
@@ -60,4 +64,4 @@ def test_reproducible_training_notebook():
     assert [line.split()[1:3] for line in history[1:]] == [
         ["%seed", "2024"], ["%%seeded", str(seedmagic.derive_seed(2024, "data"))],
         ["%%seeded", str(train_seed)], ["%%seeded", str(train_seed)]]
-    (ROOT / "examples" / "training-state.json").unlink(missing_ok=True)
+    assert (tmp_path / "training-state.json").exists() and not (ROOT / "examples" / "training-state.json").exists()

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import seedmagic
+from conftest import run_python
 
 
 def test_peek_shows_the_next_draws_without_consuming_them():
@@ -77,3 +78,14 @@ def test_generators_lists_what_is_controlled_here():
     assert names[:3] == ["random", "numpy", "torch"]
     assert ("torch.cuda" in names) == torch.backends.cuda.is_built()
     assert ("torch.mps" in names) == torch.backends.mps.is_available()
+
+
+def test_fingerprints_are_pinned_and_the_same_in_every_process():
+    """Fingerprints are compared across runs and machines (``seedmagic check``): they must not drift."""
+    from seedmagic.adapters import fingerprint
+
+    assert fingerprint(np.random.RandomState(10).get_state(legacy=False)) == "ef69a635"
+    assert fingerprint(random.Random(10).getstate()) == "1d551408"
+    code = ("import random, numpy as np; from seedmagic.adapters import fingerprint; "
+            "print(fingerprint(np.random.RandomState(10).get_state(legacy=False)), fingerprint(random.Random(10).getstate()))")
+    assert run_python(code).split() == ["ef69a635", "1d551408"]
