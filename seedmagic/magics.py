@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from types import CodeType
 from typing import Any
 
+from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import (
@@ -192,7 +193,9 @@ class _Code:
             tree = shell.transform_ast(shell.compile.ast_parse(offset + transformed))
             shown_text = transformed if first_line is None else first_line + "\n" + transformed
             filename = shell.compile.cache(shown_text, running_cell(shell) or 0, raw_code=source)
-            plain, displayed = _display_split(tree.body, shell.ast_node_interactivity)
+            # A trailing ';' silences the whole cell, as IPython's display hook does for a plain cell.
+            silenced = DisplayHook.semicolon_at_end_of_expression(source)
+            plain, displayed = _display_split(tree.body, "last_expr" if silenced else shell.ast_node_interactivity)
             build: Callable[[ast.mod, str, str], CodeType] = shell.compile  # type: ignore[assignment]
             self.body: CodeType = build(ast.Module(plain, type_ignores=[]), filename, "exec")
             last = displayed.pop() if displayed and isinstance(displayed[-1], ast.Expr) else None
