@@ -288,25 +288,35 @@ class seeded(ContextDecorator):
         derived = self.base if self.name is None else derive_seed(self.base, self.name)
         return rank_seed(derived, self.rank) if self.per_rank and self.rank is not None else derived
 
-    @interrupts.atomic
     def __enter__(self) -> int:
+        """Enter atomically; an interrupt raised once the scope is entered, before its body, undoes the entry.
+
+        (A signal landing in this frame raises at once; one landing in
+        ``_enter`` or ``_abandon`` waits for them to finish.)
+        """
+        entered = len(self._entered)
+        try:
+            return self._enter()
+        except BaseException:
+            if len(self._entered) > entered:
+                self._abandon()
+            raise
+
+    @interrupts.atomic
+    def _enter(self) -> int:
         with lock:
             number = self._resolve()
             switches = None if self.torch is None else determinism.get(self.torch)
             saved = capture(self.adapters)
             names = tuple(saved.names)
             scope = OpenScope(number, names)
-            entered = _Entered(scope, saved, switches, held=False)
-            self._entered.append(entered)
             _apply(number, [adapter for adapter in self.adapters if adapter.name in names])
             if self.torch is not None:
                 determinism.set(self.torch, determinism.DETERMINISTIC)
             book.scopes.append(scope)
             publish()
-            entered.held = interrupts.hold()
-            if interrupts.interrupted():  # Ctrl-C while entering: leave as if never entered, then raise it
-                self._leave(self._entered.pop())
-                return number
+            held = interrupts.hold()  # until the scope closes, so that Ctrl-C waits for __exit__ to finish
+            self._entered.append(_Entered(scope, saved, switches, held))
             self.seed = number
             derived = self.name is not None or self.drawn or self.per_rank
             label = self.name if self.name is not None else (f"rank {self.rank}" if self.per_rank else None)
@@ -326,6 +336,12 @@ class seeded(ContextDecorator):
         if overlapped:
             raise SeedError(overlapped)
 
+    @interrupts.atomic
+    def _abandon(self) -> None:
+        """Undo an entry that an interrupt cut short before the body began."""
+        with lock:
+            self._leave(self._entered.pop())
+
     def _leave(self, entered: _Entered) -> str:
         """Close a scope: restore (unless kept or overtaken) and say what went wrong, if anything."""
         scope = entered.scope
@@ -334,8 +350,11 @@ class seeded(ContextDecorator):
         if index is not None:
             del book.scopes[index:]
         for other in later:
-            other.broken = True
-        if not scope.broken and not self.keep:
+            other.broken, other.restore_instead = True, None if self.keep else entered.saved
+        if scope.broken:
+            if scope.restore_instead is not None:
+                scope.restore_instead.restore()
+        elif not self.keep:
             entered.saved.restore()
             if self.torch is not None and entered.switches is not None:
                 determinism.set(self.torch, entered.switches)
@@ -348,8 +367,8 @@ class seeded(ContextDecorator):
                     f"every generator is back as before seeded({scope.seed}) (give each task its own generator: "
                     "seedmagic.spawn and np.random.default_rng)")
         if scope.broken:
-            return (f"seeded({scope.seed}) overlapped a scope opened before it that closed first: its draws were "
-                    "mixed with that scope's, and it restored nothing (the generators were already put back)")
+            return (f"seeded({scope.seed}) overlapped a scope opened before it that closed first: their draws were "
+                    "mixed; every generator is back as before that earlier scope")
         return ""
 
 

@@ -2,12 +2,16 @@
 
 A ``KeyboardInterrupt`` raised halfway through seeding three generators, or
 through putting them back, leaves some seeded and some not: the worst state
-seedmagic could leave behind. Functions marked ``@atomic`` (and every open
-scope) install a SIGINT handler that, while such a function runs, only notes
-the signal; the handler that was there before is called as soon as the
-function has finished. The handler knows a function is running from the
-interrupted frame and its callers, so the very first and last instructions
-of a section are covered too, not only the lines between two flag updates.
+seedmagic could leave behind. While a function marked ``@atomic`` runs (and
+while a scope is open), seedmagic's SIGINT handler is installed; a signal
+that arrives while an atomic function runs is only noted, and the handler
+that was there before (normally the one raising ``KeyboardInterrupt``) gets
+it as soon as the function returns. The handler knows an atomic function
+runs from the interrupted frame and its callers, so the first and last
+instructions of each function are covered too, not only the lines between
+two flag updates. (Entering a scope takes one more step, in
+``core.seeded.__enter__``: an interrupt raised once the scope is entered
+undoes the entry.)
 
 Only the main thread receives signals, so other threads need nothing; where
 the SIGINT handler is not a Python function (ignored, or the default that
@@ -30,12 +34,12 @@ class _Guard:
     """The handler's bookkeeping; touched only from the main thread."""
 
     def __init__(self) -> None:
-        #: Open scopes plus running sections; the handler is installed while this is positive.
+        #: Open scopes plus running atomic calls in the main thread; the handler is installed while positive.
         self.holders = 0
-        #: Running sections; a signal that arrives while positive is deferred.
+        #: Running atomic calls; a signal that arrives while positive waits.
         self.depth = 0
         self.pending = False
-        #: The handler replaced by ours, called for deferred and ordinary signals alike.
+        #: The handler replaced by ours, which gets every signal once no atomic function runs.
         self.previous: Callable[[int, FrameType | None], Any] | None = None
         #: Code of every ``@atomic`` function and of the wrapper itself.
         self.codes: set[CodeType] = set()
@@ -45,14 +49,14 @@ _guard = _Guard()
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    if _guard.depth or _inside_section(frame):
+    if _guard.depth or _inside_atomic(frame):
         _guard.pending = True
         return
     if _guard.previous is not None:
         _guard.previous(signum, frame)
 
 
-def _inside_section(frame: FrameType | None) -> bool:
+def _inside_atomic(frame: FrameType | None) -> bool:
     while frame is not None:
         if frame.f_code in _guard.codes:
             return True
@@ -60,13 +64,9 @@ def _inside_section(frame: FrameType | None) -> bool:
     return False
 
 
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
 def hold() -> bool:
-    """Keep the deferring handler installed (an open scope holds it until it closes); False off the main thread."""
-    if not _in_main_thread():
+    """Keep the handler installed (an open scope holds it until it closes); False off the main thread."""
+    if threading.current_thread() is not threading.main_thread():
         return False
     if _guard.holders == 0:
         current = signal.getsignal(signal.SIGINT)
@@ -80,22 +80,16 @@ def hold() -> bool:
 
 
 def release() -> None:
-    """Undo one ``hold``; the last one puts the previous handler back."""
+    """Undo one ``hold``; the last one puts the previous handler back (a signal on its way goes to it)."""
     _guard.holders -= 1
     if _guard.holders == 0 and _guard.previous is not None and signal.getsignal(signal.SIGINT) is _on_sigint:
         signal.signal(signal.SIGINT, _guard.previous)
 
 
-def interrupted() -> bool:
-    """Whether a SIGINT arrived during the running section (it will be delivered when the section ends)."""
-    return _guard.pending
-
-
 def _deliver() -> None:
     if _guard.pending and _guard.depth == 0:
         _guard.pending = False
-        handler = _guard.previous or signal.default_int_handler
-        handler(signal.SIGINT, None)
+        (_guard.previous or signal.default_int_handler)(signal.SIGINT, None)
 
 
 def atomic(function: F) -> F:

@@ -37,8 +37,10 @@ class OpenScope:
 
     seed: int
     names: tuple[str, ...]
-    #: Set when an outer scope closed before this one: this scope must not restore.
+    #: Set when a scope opened before this one closed first: this one's snapshot is stale, and it
+    #: restores the earlier scope's snapshot (``restore_instead``) instead, undoing draws made since.
     broken: bool = False
+    restore_instead: Any = None
 
 
 @dataclass

@@ -1,0 +1,273 @@
+"""Ctrl-C at any point, and scopes that overlap: restored means restored.
+
+A timer fires SIGINT at random moments while thousands of scopes open and
+close; after each one, whether the interrupt landed in the user's code, in
+seedmagic's entering or leaving, or outside, every generator must be whole:
+back as before the scope, and the book must show no open scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import seedmagic
+from seedmagic import interrupts
+from seedmagic.session import book
+from conftest import state_bytes
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer (POSIX)")
+
+
+class Storm:
+    """Fires one SIGINT after a random delay (through SIGALRM), like a frontend's interrupt button."""
+
+    def __init__(self, seed: int, longest: float) -> None:
+        self.random = random.Random(seed)
+        self.longest = longest
+        self.fired = 0
+
+    def __enter__(self) -> Storm:
+        self.previous = signal.signal(signal.SIGALRM, self._alarm)
+        return self
+
+    def _alarm(self, _signum: int, _frame: object) -> None:
+        self.fired += 1
+        signal.raise_signal(signal.SIGINT)
+
+    def arm(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, self.random.uniform(1e-6, self.longest))
+
+    def disarm(self) -> None:
+        """Stop the timer, and let a SIGINT already on its way arrive here rather than later."""
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for _ in range(3):
+            sum(range(10))
+
+    def __exit__(self, *_: object) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
+def settle(storm: Storm) -> None:
+    """Disarm, absorbing an interrupt that lands while doing so."""
+    while True:
+        try:
+            storm.disarm()
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+@pytest.mark.slow
+def test_scopes_are_restored_whatever_moment_ctrl_c_lands():
+    seedmagic.seed(1)
+    np.random.standard_normal()  # a cached Gaussian is part of the state too
+    interrupted_inside = deferred = 0
+    with Storm(seed=2024, longest=600e-6) as storm:
+        for n in range(3000):
+            before, session = state_bytes(), book.session_seed
+            try:
+                storm.arm()
+                with seedmagic.seeded(n):
+                    np.random.rand(3)
+                    torch.rand(3)
+                    random.random()
+                settle(storm)
+            except KeyboardInterrupt as error:
+                settle(storm)
+                interrupted_inside += 1
+                deferred += any(frame.name in ("__enter__", "__exit__") for frame in _frames(error))
+            assert state_bytes() == before, f"generators not restored after scope {n}"
+            assert book.scopes == [] and book.session_seed == session and seedmagic.active_seed() == session
+    assert storm.fired > 1000 and interrupted_inside > 500
+    assert deferred > 20  # many interrupts landed while entering or leaving, and waited for it to finish
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:coroutine 'InteractiveShell.run_cell_async' was never awaited")
+def test_seeded_cells_are_restored_whatever_moment_ctrl_c_lands(shell):
+    shell.run_line_magic("seed", "1")
+    with Storm(seed=11, longest=1500e-6) as storm:
+        interrupted = 0
+        for n in range(400):
+            before = state_bytes()
+            try:
+                storm.arm()
+                result = shell.run_cell(f"%%seeded {n}\nnp.random.rand(3); torch.rand(3); random.random()")
+                interrupted += isinstance(result.error_in_exec, KeyboardInterrupt)
+                settle(storm)
+            except KeyboardInterrupt:  # landed in IPython's own code around the cell
+                settle(storm)
+            assert state_bytes() == before and book.scopes == [] and seedmagic.active_seed() == 1
+    assert interrupted > 50
+
+
+def test_seeding_is_all_or_nothing_under_ctrl_c():
+    targets = {}
+    for n in (5, 6):
+        np.random.seed(n)
+        random.seed(n)
+        torch.manual_seed(n)
+        targets[n] = state_bytes()
+    seedmagic.seed(5)
+    with Storm(seed=7, longest=80e-6) as storm:
+        for i in range(3000):
+            n = 6 if i % 2 == 0 else 5
+            try:
+                storm.arm()
+                seedmagic.seed(n)
+                settle(storm)
+            except KeyboardInterrupt:
+                settle(storm)
+            now = state_bytes()
+            assert now in (targets[5], targets[6]), f"half-seeded after call {i}"
+            assert book.session_seed == (5 if now == targets[5] else 6)
+
+
+def test_without_deferral_the_same_storm_breaks_scopes(monkeypatch):
+    """The storm is strong enough to catch a scope half-restored when nothing defers the signal."""
+    monkeypatch.setattr(interrupts, "hold", lambda: False)
+    broken = False
+    seedmagic.seed(1)
+    with Storm(seed=99, longest=600e-6) as storm:
+        for n in range(3000):
+            before = state_bytes()
+            try:
+                storm.arm()
+                with seedmagic.seeded(n):
+                    np.random.rand(3)
+                settle(storm)
+            except KeyboardInterrupt:
+                settle(storm)
+            if state_bytes() != before or book.scopes:
+                broken = True
+                break
+    book.scopes.clear()
+    assert broken
+
+
+def test_the_previous_handler_is_back_and_ctrl_c_still_works():
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with seedmagic.seeded(3):
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler  # deferring while open
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)  # user code is interrupted at once
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_custom_handler_is_called_for_a_deferred_interrupt():
+    calls = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(signum))
+    try:
+        with seedmagic.seeded(3):
+            signal.raise_signal(signal.SIGINT)
+            assert calls == [signal.SIGINT]
+        assert signal.getsignal(signal.SIGINT) is not interrupts._on_sigint
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _frames(error: BaseException):
+    import traceback
+
+    return traceback.extract_tb(error.__traceback__)
+
+
+# Scopes that overlap without nesting -------------------------------------------------------------
+
+
+def test_two_asyncio_tasks_in_scopes_raise_and_leave_the_generators_as_before():
+    seedmagic.seed(1)
+    before = state_bytes()
+    errors = []
+
+    async def task(n: int, pause: float) -> None:
+        try:
+            with seedmagic.seeded(n):
+                np.random.rand(1)
+                await asyncio.sleep(pause)
+                np.random.rand(1)
+        except seedmagic.SeedError as error:
+            errors.append(str(error))
+
+    async def main() -> None:
+        await asyncio.gather(task(10, 0.02), task(20, 0.05))
+
+    asyncio.run(main())
+    assert len(errors) == 2
+    assert "seeded(10) closed while seeded(20), opened after it, was still open" in errors[0]
+    assert "seeded(20) overlapped a scope opened before it that closed first" in errors[1]
+    assert all("\n" not in error for error in errors)
+    assert state_bytes() == before  # never silently left seeded or swapped
+    assert book.scopes == [] and seedmagic.active_seed() == 1
+
+
+def test_two_threads_in_overlapping_scopes_raise_and_leave_the_generators_as_before():
+    seedmagic.seed(1)
+    before = state_bytes()
+    errors: list[str] = []
+    first_open, second_open, first_closed = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        try:
+            with seedmagic.seeded(10):
+                first_open.set()
+                second_open.wait(10)
+        except seedmagic.SeedError as error:
+            errors.append(str(error))
+        first_closed.set()
+
+    def second() -> None:
+        first_open.wait(10)
+        try:
+            with seedmagic.seeded(20):
+                second_open.set()
+                first_closed.wait(10)
+        except seedmagic.SeedError as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert len(errors) == 2 and state_bytes() == before and book.scopes == []
+
+
+def test_the_readme_advice_for_coroutines_gives_each_task_its_own_stream():
+    """README: give each task its own generator, seeded from seedmagic; scopes only around code without await."""
+    seedmagic.seed(2024)
+
+    async def task(rng: np.random.Generator) -> list[float]:
+        drawn = []
+        for _ in range(3):
+            drawn.append(rng.random())
+            await asyncio.sleep(0)
+        return drawn
+
+    def seeds() -> list[int]:
+        return [seedmagic.derive_seed(2024, f"task {i}") for i in range(2)]
+
+    async def together() -> list[list[float]]:
+        return list(await asyncio.gather(*(task(np.random.default_rng(s)) for s in seeds())))
+
+    alone = [asyncio.run(task(np.random.default_rng(s))) for s in seeds()]
+    assert asyncio.run(together()) == alone
+
+    async def scoped(n: int) -> list[float]:
+        with seedmagic.seeded(n):  # no await inside: the scope cannot overlap another task's
+            drawn = np.random.rand(2).tolist()
+        await asyncio.sleep(0)
+        return drawn
+
+    async def both() -> list[list[float]]:
+        return list(await asyncio.gather(scoped(1), scoped(2)))
+
+    assert asyncio.run(both()) == [np.random.RandomState(n).rand(2).tolist() for n in (1, 2)]
