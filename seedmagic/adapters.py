@@ -19,6 +19,7 @@ import warnings
 from typing import Any, Protocol, runtime_checkable
 
 from . import torchcompat
+from .interrupts import atomic
 
 #: Entry-point group through which other packages add generators.
 ENTRY_POINT_GROUP = "seedmagic.generators"
@@ -74,10 +75,13 @@ def is_loaded(adapter: Adapter) -> bool:
     return adapter.module is None or loaded_module(adapter.module) is not None
 
 
+@atomic
 def is_installed(module: str) -> bool:
     """Whether ``module`` can be imported, without importing it (a ``None`` in sys.modules blocks it).
 
-    Asked afresh each time, so that a ``%pip install`` during a session is seen.
+    Asked afresh each time, so that a ``%pip install`` during a session is seen. Atomic: a
+    ``KeyboardInterrupt`` inside ``find_spec`` can leave Python's import lock held, which
+    would hang every later import in other threads.
     """
     import importlib.util
 

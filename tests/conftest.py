@@ -18,6 +18,11 @@ from hypothesis import HealthCheck, settings
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
+try:  # the version matrix runs part of the suite where torch is not installed
+    import torch
+except ImportError:
+    torch = None
+
 import seedmagic.importhook
 import seedmagic.session
 
@@ -26,6 +31,9 @@ import seedmagic.session
 settings.register_profile("seedmagic", derandomize=True, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile("seedmagic")
+
+#: Tests that need torch; the rest also run in the torch-less environments of the version matrix.
+requires_torch = pytest.mark.skipif(torch is None, reason="needs torch")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "seed_doc_values.json"
@@ -71,7 +79,7 @@ def shell() -> Iterator[InteractiveShell]:
     """A fresh InteractiveShell with seedmagic loaded and numpy, torch and random imported."""
     ip = new_shell()
     ip.run_line_magic("load_ext", "seedmagic")
-    ip.run_cell("import random\nimport numpy as np\nimport torch")
+    ip.run_cell("import random\nimport numpy as np" + ("\nimport torch" if torch is not None else ""))
     yield ip
     ip.run_line_magic("unload_ext", "seedmagic")
     InteractiveShell.clear_instance()
@@ -79,14 +87,12 @@ def shell() -> Iterator[InteractiveShell]:
 
 def state_bytes() -> dict[str, Any]:
     """Every global generator's full state in comparable form."""
-    import torch
-
     numpy_state = np.random.get_state(legacy=False)
     return {
         "random": random.getstate(),
         "numpy": (numpy_state["state"]["key"].tobytes(), numpy_state["state"]["pos"],
                   numpy_state["has_gauss"], numpy_state["gauss"]),
-        "torch": torch.get_rng_state().numpy().tobytes(),
+        "torch": None if torch is None else torch.get_rng_state().numpy().tobytes(),
     }
 
 

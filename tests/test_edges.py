@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from IPython.core.error import UsageError
 
 import seedmagic
-from conftest import run_python, state_bytes
+from conftest import requires_torch, run_python, state_bytes, torch
 
 
 class Recorder:
@@ -113,6 +112,7 @@ def test_await_is_refused_with_one_line(shell):
 # Comments, repeated options, quotes, options after the seed ---------------------------------------
 
 
+@requires_torch
 @pytest.mark.parametrize("line", ["10  # the lecture's seed", "10 #", "--only numpy,random,torch 10 # all three"])
 def test_a_trailing_comment_is_a_comment(shell, line):
     shell.run_line_magic("seed", line)
@@ -130,6 +130,7 @@ def test_a_comment_after_the_seed_of_a_cell(shell):
     assert shell.run_cell("%%seeded 4  # fixed\nnp.random.rand(1)").result.tolist() == [np.random.RandomState(4).rand()]
 
 
+@requires_torch
 def test_repeated_only_and_skip_are_merged(shell):
     np.random.seed(1)
     random.seed(1)
@@ -154,6 +155,7 @@ def test_options_given_twice_are_refused(shell, line):
     assert state_bytes() == before
 
 
+@requires_torch
 def test_quotes_follow_shell_rules(shell, capsys):
     with seedmagic.seeded(10, name="my run"):
         expected = np.random.rand(2).tolist()

@@ -11,13 +11,12 @@ import threading
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 import seedmagic
 from seedmagic import statefile
-from conftest import run_python, state_bytes
+from conftest import requires_torch, run_python, state_bytes, torch
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +44,9 @@ FIELDS = [
 
 def draws_are_sane() -> None:
     """Draw from every generator through every path a poisoned state would break."""
-    values = [*np.random.rand(3), np.random.standard_normal(), random.random(), random.gauss(0, 1),
-              *torch.rand(2).tolist(), *torch.randn(2).tolist()]
+    values = [*np.random.rand(3), np.random.standard_normal(), random.random(), random.gauss(0, 1)]
+    if torch is not None:
+        values += [*torch.rand(2).tolist(), *torch.randn(2).tolist()]
     assert all(math.isfinite(value) for value in values)
     assert all(0 <= value < 1 for value in values[:3])
 
@@ -70,6 +70,7 @@ def test_any_hostile_field_is_refused_or_harmless(document, field, value, word):
     draws_are_sane()  # accepted: then it was a state the library can really be in
 
 
+@requires_torch
 @given(position=st.integers(0, 5055), value=st.integers(0, 255))
 def test_any_torch_byte_is_refused_or_harmless(document, position, value):
     mangled = json.loads(json.dumps(document))
@@ -190,6 +191,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     assert isinstance(error, seedmagic.SeedError) and "not a regular file" in str(error)
 
 
+@requires_torch
 def test_a_file_saved_before_torch_loads_after_torch_in_the_same_session(tmp_path):
     out = run_python(f"""
 import seedmagic, numpy as np
