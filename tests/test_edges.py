@@ -65,7 +65,7 @@ def run_both(shell, body: str, interactivity: str = "last_expr") -> list[tuple[A
         shell.user_ns.update(calls=calls, plt=Recorder(calls), Recorder=Recorder, x=np.arange(5.0), y=np.ones(5))
         shown: list[str] = []
         original = shell.displayhook.write_format_data
-        shell.displayhook.write_format_data = lambda data, md=None: shown.append(data["text/plain"])
+        shell.displayhook.write_format_data = lambda data, md=None, shown=shown: shown.append(data["text/plain"])
         try:
             result = shell.run_cell(prefix + body, store_history=True)
         finally:
