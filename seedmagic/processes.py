@@ -60,10 +60,10 @@ def _base_seed(n: object, published: str | None = None) -> tuple[int, bool]:
     return int.from_bytes(os.urandom(4), "little"), True
 
 
-def _say_drawn(base: int, caller: str) -> None:
+def _say_drawn(caller: str, base: int, replay: str) -> None:
     """An entropy seed is printed, so that the run can be replayed."""
-    print(f"{caller}: no seed published in {SEED_VARIABLE}; seeded with {base} from OS entropy: "
-          f"rerun with {caller}({base})", flush=True)
+    print(f"{caller}: no seed published in {SEED_VARIABLE}; seeded with {base} from OS entropy: rerun with {replay}",
+          flush=True)
 
 
 def seed_process(n: object = None, *, rank: object = None, per_rank: bool = False, sync: bool = False,
@@ -89,7 +89,7 @@ def seed_process(n: object = None, *, rank: object = None, per_rank: bool = Fals
         used = seed(base, per_rank=per_rank, rank=chosen_rank)
     os.environ[RANK_VARIABLE] = str(chosen_rank)
     if drawn:
-        _say_drawn(base, "seed_process")
+        _say_drawn("seed_process", base, f"seed_process({base})")
     return used
 
 
@@ -169,7 +169,7 @@ class PoolInitializer:
 
         base, drawn = _base_seed(None, self.published)
         if drawn:
-            _say_drawn(base, "pool_initializer")
+            _say_drawn("pool_initializer", base, f"seedmagic.seed({base}) before the pool starts")
         with seeding_as("pool_initializer"):
             return seed(derive_seed(base, multiprocessing.current_process().name))
 

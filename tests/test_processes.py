@@ -170,6 +170,26 @@ def test_spawn_refuses_bad_input(k, base, message):
         seedmagic.spawn(k, base)
 
 
+# Workers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_worker_init_fn_reseeds_torch_too_mixing_in_the_rank(monkeypatch, rank):
+    monkeypatch.setenv("RANK", str(rank))
+    monkeypatch.setattr(torch, "initial_seed", lambda: 1235)  # what the DataLoader gives worker 1 of base seed 1234
+    seedmagic.worker_init_fn(1)
+    assert drawn() == library_draws(library_rank_seed(1235, rank))
+
+
+def test_pool_initializer_with_nothing_published_draws_from_entropy_and_says_how_to_replay(capsys):
+    used = seedmagic.pool_initializer()
+    base = int(re.fullmatch(r"pool_initializer: no seed published in SEEDMAGIC_SEED; seeded with (\d+) from OS "
+                            r"entropy: rerun with seedmagic.seed\(\1\) before the pool starts\n",
+                            capsys.readouterr().out).group(1))
+    assert used == seedmagic.derive_seed(base, "MainProcess")
+    assert drawn() == library_draws(used)
+
+
 # Child processes and pools, with every start method -----------------------------
 
 POOLS = """
