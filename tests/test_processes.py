@@ -30,9 +30,10 @@ ENVIRONMENT = ("SEEDMAGIC_SEED", "SEEDMAGIC_RANK", "RANK", "LOCAL_RANK")
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No seed or rank published by an earlier test or by the shell that started pytest."""
+    """No seed or rank published by an earlier test or by the shell that started pytest, nor left for a later one."""
     for variable in ENVIRONMENT:
-        monkeypatch.delenv(variable, raising=False)
+        monkeypatch.setenv(variable, "")  # recorded, so that what a test publishes is taken back afterwards
+        monkeypatch.delenv(variable)
 
 
 def library_draws(n: int) -> tuple[float, float, list[float]]:
