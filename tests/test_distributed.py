@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import pathlib
+import random
 import socket
 import subprocess
 import sys
@@ -44,9 +45,19 @@ class Launch(NamedTuple):
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768 and up).
+
+    A port from that range could be taken meanwhile by an outgoing connection,
+    even by a rank connecting to it before rank 0 listens (a TCP self-connect).
+    """
+    for port in random.Random().sample(range(20000, 32000), 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port from 20000 to 32000")
 
 
 @functools.cache
