@@ -1,6 +1,6 @@
 """seedmagic side by side with the tools people use today, in one process.
 
-Run with ``bash scripts/bench.sh`` (it makes ``.venv-bench`` with Lightning).
+Run with ``bash scripts/bench.sh`` (it makes ``.venv-bench`` with Lightning and accelerate).
 Contenders are alternated round by round, so drifts in machine load hit them
 all alike; each figure is the median over rounds of the mean time per call in
 a round. Before timing, every scope contender's draws inside and after the
@@ -216,6 +216,53 @@ def load_cost(rounds: int) -> dict[str, Any]:
     return figures
 
 
+# 5. Processes and checkpoints ---------------------------------------------------
+
+
+def _optional(module: str, label: str) -> Any | None:
+    """A contender's module, or None (said on stderr) when it is not installed here."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        print(f"{label} is not installed: skipped (bash scripts/bench.sh installs it)", file=sys.stderr)
+        return None
+
+
+def hand_written_checkpoint() -> None:
+    """What people write by hand: the three states into a dict, then back."""
+    states = {"random": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    random.setstate(states["random"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+
+
+def process_cost(calls: int, rounds: int) -> dict[str, dict[str, float]]:
+    """Seeding a child or rank, a DataLoader worker's init, and an RNG checkpoint round trip."""
+    os.environ["SEEDMAGIC_SEED"] = "10"  # what a child finds after %seed 10 in the notebook
+    seeding: dict[str, Callable[[], Any]] = {"seedmagic.seed_process()": seedmagic.seed_process}
+    workers: dict[str, Callable[[], Any]] = {"seedmagic.worker_init_fn": lambda: seedmagic.worker_init_fn(1)}
+    checkpoints: dict[str, Callable[[], Any]] = {
+        "seedmagic load_state_dict(state_dict())": lambda: seedmagic.load_state_dict(seedmagic.state_dict()),
+        "hand-written get/set of random, NumPy, torch": hand_written_checkpoint,
+    }
+    lightning = _optional("lightning.fabric.utilities.seed", "lightning")
+    if lightning is not None:
+        seeding["lightning seed_everything"] = lambda: lightning.seed_everything(10, verbose=False)
+        workers["lightning pl_worker_init_function"] = lambda: lightning.pl_worker_init_function(1)
+        checkpoints["lightning _collect_rng_states + _set_rng_states"] = \
+            lambda: lightning._set_rng_states(lightning._collect_rng_states())
+    accelerate = _optional("accelerate.utils", "accelerate")
+    if accelerate is not None:
+        seeding["accelerate set_seed"] = lambda: accelerate.set_seed(10)
+    try:
+        return {"seeding": measure(seeding, calls, rounds), "worker_init": measure(workers, calls, rounds),
+                "checkpoint": measure(checkpoints, calls, rounds)}
+    finally:
+        os.environ.pop("SEEDMAGIC_SEED", None)
+
+
 # Report -------------------------------------------------------------------------
 
 
@@ -240,6 +287,7 @@ def main() -> None:
     cells = cell_cost(calls=50, rounds=rounds)
     panels = panel_cost(calls=200, rounds=rounds)
     load = load_cost(rounds=3 if options.quick else 7)
+    processes = process_cost(calls=200, rounds=rounds)
 
     lines = [f"seedmagic {seedmagic.__version__} benchmarks, {time.strftime('%Y-%m-%d')}",
              f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -253,9 +301,14 @@ def main() -> None:
               f"  {'%load_ext seedmagic (shell + load)':<44} {load['%load_ext seedmagic'] * 1e3:9.1f} ms",
               f"  {'the load itself':<44} {load['the load itself'] * 1e3:9.1f} ms",
               f"  imports torch: {load['imports torch']}, imports ipywidgets: {load['imports ipywidgets']}"]
+    lines += ["", *table("5a. seeding a child process or rank with seed 10", processes["seeding"],
+                         "seedmagic.seed_process()")]
+    lines += ["", *table("5b. a DataLoader worker's init", processes["worker_init"], "seedmagic.worker_init_fn")]
+    lines += ["", *table("5c. RNG checkpoint: collect every state, then put it back", processes["checkpoint"],
+                         "hand-written get/set of random, NumPy, torch")]
     print("\n".join(lines))
     results = {"machine": lines[1], "scope_cost_s": scopes, "cell_cost_s": cells, "panel_refresh_s": panels,
-               "extension_load": load}
+               "extension_load": load, "process_cost_s": processes}
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .core import MAX_SEED, active_seed, derive_seed, generators, peek, seed, seeded, snapshot
-from .processes import torch_generator, worker_init_fn
+from .processes import (load_state_dict, pool_initializer, seed_process, spawn, state_dict, torch_generator,
+                        worker_init_fn)
 from .session import Event, SeedError
 from .session import history as _history
 from .snapshot import Snapshot
@@ -30,11 +31,16 @@ __all__ = [
     "generators",
     "history",
     "load_ipython_extension",
+    "load_state_dict",
     "panel",
     "peek",
+    "pool_initializer",
     "seed",
+    "seed_process",
     "seeded",
     "snapshot",
+    "spawn",
+    "state_dict",
     "torch_generator",
     "unload_ipython_extension",
     "worker_init_fn",

@@ -63,16 +63,16 @@ def parse_seed(text: str) -> int:
     return validate_seed(stripped)
 
 
-def validate_k(k: object) -> int:
-    """The number of draws to preview: an integer from 0 to ``MAX_PEEK``."""
+def validate_k(k: object, most: int = MAX_PEEK) -> int:
+    """A count ``k`` (draws to preview, seeds to spawn): an integer from 0 to ``most``."""
     if isinstance(k, bool):
-        raise SeedError(f"k must be an integer from 0 to {MAX_PEEK}, got {k!r}")
+        raise SeedError(f"k must be an integer from 0 to {most}, got {k!r}")
     try:
         count = operator.index(k)  # type: ignore[arg-type]
     except TypeError:
-        raise SeedError(f"k must be an integer from 0 to {MAX_PEEK}, got {_short(k)}") from None
-    if not 0 <= count <= MAX_PEEK:
-        raise SeedError(f"k must be an integer from 0 to {MAX_PEEK}, got {_short(count)}")
+        raise SeedError(f"k must be an integer from 0 to {most}, got {_short(k)}") from None
+    if not 0 <= count <= most:
+        raise SeedError(f"k must be an integer from 0 to {most}, got {_short(count)}")
     return count
 
 

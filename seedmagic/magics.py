@@ -36,7 +36,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
-from . import core, importhook
+from . import core, importhook, statefile
 from .session import SeedError, in_cell, seeding_as
 from .snapshot import Snapshot
 from .status import MAX_K, MIN_K, CellWatch, collect, describe, history_text, text_table
@@ -475,12 +475,11 @@ class SeedMagics(Magics):
                 print(history_text())
             elif args.save:
                 snapshot = core.snapshot()
-                snapshot.save(args.save)
-                print(f"saved {', '.join(snapshot.names)} to {args.save}")
+                print(f"saved {', '.join(snapshot.names)} to {snapshot.save(args.save)}")
             else:
                 snapshot = Snapshot.load(args.load)
                 snapshot.restore()
-                print(f"loaded {', '.join(snapshot.names)} from {args.load}")
+                print(f"loaded {', '.join(snapshot.names)} from {statefile.expand(args.load)}")
 
     def _run_scoped(self, source: str, scope: core.seeded, code: _Code, local_ns: dict[str, Any] | None) -> Any:
         __tracebackhide__ = True

@@ -1,18 +1,180 @@
-"""Seeds that follow the work out of the kernel: DataLoader workers, child processes, ranks.
+"""Seeds that follow the work out of the kernel: child processes, ranks, workers and checkpoints.
 
 Every helper here derives its seeds with NumPy's ``SeedSequence`` from the
 seed in force, so two runs under the same seed get the same streams again
-and no two workers share one.
+and no two workers share one. A process learns the seed in force from its
+parent through the environment (``SEEDMAGIC_SEED``, which ``seed`` and every
+scope keep up to date), so it works with every start method and launcher.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from .adapters import registry
-from .core import active_seed, seed
-from .ranks import current_rank, rank_seed
-from .session import SeedError, seeding_as
+from .core import MAX_SEED, active_seed, derive_seed, seed, snapshot, validate_k, validate_seed
+from .ranks import RANK_VARIABLE, current_rank, rank_seed
+from .session import SEED_VARIABLE, SeedError, seeding_as
+from .snapshot import Snapshot
+
+#: The most child seeds ``spawn`` makes at once (each is a ``SeedSequence`` while it is made).
+MAX_SPAWN = 2**24
+
+
+def _active_or_error() -> int:
+    seed_now = active_seed()
+    if seed_now is None:
+        raise SeedError("no seed is active: run %seed N (or seedmagic.seed(N)) first, or use a scope")
+    return seed_now
+
+
+def _flag(value: object, name: str) -> bool:
+    if type(value) is not bool:
+        raise SeedError(f"{name} must be True or False, got {str(value)[:40]!r}")
+    return value
+
+
+def published_seed(text: str | None = None) -> int | None:
+    """The seed a parent published (``text``, default ``SEEDMAGIC_SEED``), or None when there is none.
+
+    A value that is not a seed is ``SeedError`` naming the variable: a typo
+    there must not silently become an unseeded run.
+    """
+    raw = os.environ.get(SEED_VARIABLE, "") if text is None else text
+    stripped = raw.strip()
+    if not stripped:
+        return None
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 10 and int(stripped) <= MAX_SEED:
+        return int(stripped)
+    raise SeedError(f"the environment variable {SEED_VARIABLE} must be an integer from 0 to {MAX_SEED}, "
+                    f"got {raw[:40]!r}")
+
+
+def _base_seed(n: object, published: str | None = None) -> tuple[int, bool]:
+    """``n``, else the published seed, else one from OS entropy; and whether it was drawn."""
+    if n is not None:
+        return validate_seed(n), False
+    found = published_seed(published)
+    if found is not None:
+        return found, False
+    return int.from_bytes(os.urandom(4), "little"), True
+
+
+def _say_drawn(caller: str, base: int, replay: str) -> None:
+    """An entropy seed is printed, so that the run can be replayed."""
+    print(f"{caller}: no seed published in {SEED_VARIABLE}; seeded with {base} from OS entropy: rerun with {replay}",
+          flush=True)
+
+
+def seed_process(n: object = None, *, rank: object = None, per_rank: bool = False, sync: bool = False,
+                 verify: bool = False) -> int:
+    """Seed this child process or rank like the notebook that started it; return the seed used.
+
+    The seed is ``n``, else the one the parent published in ``SEEDMAGIC_SEED``,
+    else one from OS entropy (printed, to replay the run). ``per_rank=True``
+    seeds this rank with ``SeedSequence(seed, spawn_key=(rank,))``'s first
+    word, for dropout and augmentation; the default gives every rank the same
+    seed, hence the same initial weights. ``sync=True`` takes rank 0's seed
+    over ``torch.distributed``; ``verify=True`` raises ``SeedError`` on every
+    rank when the ranks were not seeded alike. Everything is checked, and the
+    ranks have agreed, before any generator moves. The rank is published in
+    ``SEEDMAGIC_RANK`` for the processes this one starts (DataLoader workers).
+    """
+    per_rank, sync, verify = (_flag(per_rank, "per_rank"), _flag(sync, "sync"), _flag(verify, "verify"))
+    base, drawn = _base_seed(n)
+    chosen_rank = current_rank(rank)
+    if sync or verify:
+        base, drawn = _agree(base, drawn, per_rank, sync, verify)
+    with seeding_as("seed_process"):
+        used = seed(base, per_rank=per_rank, rank=chosen_rank)
+    os.environ[RANK_VARIABLE] = str(chosen_rank)
+    if drawn:
+        _say_drawn("seed_process", base, f"seed_process({base})")
+    return used
+
+
+def _agree(base: int, drawn: bool, per_rank: bool, sync: bool, verify: bool) -> tuple[int, bool]:
+    """Take rank 0's seed (``sync``) and check that every rank has the same (``verify``).
+
+    Runs collectives on the default process group, so every rank must call
+    it; ``verify`` raises on every rank alike, so none is left waiting.
+    """
+    import torch
+
+    distributed = torch.distributed
+    if not (distributed.is_available() and distributed.is_initialized()):
+        wanted = "sync=True" if sync else "verify=True"
+        raise SeedError(f"{wanted} needs torch.distributed's process group: call "
+                        "torch.distributed.init_process_group first")
+    device = torch.device("cuda", torch.cuda.current_device()) if distributed.get_backend() == "nccl" else "cpu"
+    if sync:
+        shared = torch.tensor([base], dtype=torch.int64, device=device)
+        distributed.broadcast(shared, src=0)
+        base, drawn = int(shared.item()), drawn and distributed.get_rank() == 0
+    if verify:
+        mine = torch.tensor([base, int(per_rank)], dtype=torch.int64, device=device)
+        every = [torch.empty_like(mine) for _ in range(distributed.get_world_size())]
+        distributed.all_gather(every, mine)
+        seeds = [tuple(int(value) for value in tensor.tolist()) for tensor in every]
+        odd = next((r for r, other in enumerate(seeds) if other != seeds[0]), None)
+        if odd is not None:
+            def told(pair: tuple[int, ...]) -> str:
+                return f"{pair[0]}{' per rank' if pair[1] else ''}"
+
+            raise SeedError(f"rank {odd} was seeded with {told(seeds[odd])} but rank 0 with {told(seeds[0])}: "
+                            "seed every rank alike, or pass sync=True to take rank 0's seed")
+    return base, drawn
+
+
+def spawn(k: int, base: int | None = None) -> list[int]:
+    """``k`` independent child seeds of ``base`` (default: the active seed), for pool tasks.
+
+    They come from ``SeedSequence(base).spawn(k)``: child ``i`` is the same
+    for every ``k``, so ``pool.map(f, zip(spawn(len(items)), items))`` gives
+    the same results whatever the pool size and whichever worker runs a task.
+    """
+    count = validate_k(k, MAX_SPAWN)
+    root = _active_or_error() if base is None else validate_seed(base)
+    import numpy as np
+
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in np.random.SeedSequence(root).spawn(count)]
+
+
+class PoolInitializer:
+    """``Pool(initializer=seedmagic.pool_initializer)``: each worker its own stream of the published seed.
+
+    A forked worker inherits its parent's generators, so without this every
+    worker repeats the others' draws. Each worker is seeded with
+    ``derive_seed(seed, multiprocessing.current_process().name)``: the names
+    (``ForkPoolWorker-3``) count the processes the parent started, so the
+    streams are distinct, and the same again when a fresh kernel runs the
+    same cells; which task lands on which worker is up to the scheduler, so
+    use ``spawn(k)`` when results must not depend on it.
+    """
+
+    def __init__(self, published: str | None = None) -> None:
+        #: The parent's ``SEEDMAGIC_SEED`` when this was pickled; None: read this process's environment.
+        self.published = published
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Carry the parent's seed: a forkserver keeps the environment it was started with, perhaps an older one."""
+        return (PoolInitializer, (os.environ.get(SEED_VARIABLE, ""),))
+
+    def __repr__(self) -> str:
+        return "seedmagic.pool_initializer"
+
+    def __call__(self) -> int:
+        """Seed this worker; return the seed it got."""
+        import multiprocessing
+
+        base, drawn = _base_seed(None, self.published)
+        if drawn:
+            _say_drawn("pool_initializer", base, f"seedmagic.seed({base}) before the pool starts")
+        with seeding_as("pool_initializer"):
+            return seed(derive_seed(base, multiprocessing.current_process().name))
+
+
+pool_initializer = PoolInitializer()
 
 
 def torch_generator(*, per_rank: bool = False, rank: object = None) -> Any:
@@ -23,9 +185,7 @@ def torch_generator(*, per_rank: bool = False, rank: object = None) -> Any:
     each rank its own (the rank's derived seed), so ranks do not draw the
     same augmentations.
     """
-    seed_now = active_seed()
-    if seed_now is None:
-        raise SeedError("no seed is active: run %seed N (or seedmagic.seed(N)) first, or use a scope")
+    seed_now = _active_or_error()
     chosen = rank_seed(seed_now, current_rank(rank)) if per_rank else seed_now
     import torch
 
@@ -33,17 +193,42 @@ def torch_generator(*, per_rank: bool = False, rank: object = None) -> Any:
 
 
 def worker_init_fn(worker_id: int) -> None:
-    """``DataLoader(worker_init_fn=...)``: reseed ``random``, NumPy and plugins in each worker.
+    """``DataLoader(worker_init_fn=...)``: reseed torch, ``random``, NumPy and plugins in each worker.
 
-    The seed comes from torch's per-worker seed (the loader's base seed plus
-    the worker id) and the global rank through ``SeedSequence``, so workers
-    never share a stream, not even across ranks, and a run under the same
-    seed gets the same streams again.
+    The seed mixes torch's per-worker seed (the loader's base seed for this
+    epoch plus the worker id) with the global rank through ``SeedSequence``,
+    as Lightning's ``pl_worker_init_function`` does: loaders that shuffle
+    alike on every rank still give each (rank, worker) its own streams, in
+    torch too, and a run under the same seed gets the same streams again.
     """
     import numpy as np
     import torch
 
     words = np.random.SeedSequence(torch.initial_seed(), spawn_key=(current_rank(),)).generate_state(1)
-    torch_names = [name for name, adapter in registry().items() if adapter.module == "torch"]
     with seeding_as("worker_init_fn"):
-        seed(int(words[0]), skip=torch_names)
+        seed(int(words[0]))
+
+
+def state_dict() -> dict[str, Any]:
+    """Every generator's full state as plain data, for a checkpoint beside the model's.
+
+    The same document as a state file, so ``torch.save`` writes it and
+    ``torch.load(..., weights_only=True)`` reads it back.
+    """
+    return snapshot().to_data()
+
+
+def load_state_dict(state: Any) -> None:
+    """Put every generator back as ``state_dict()`` saw it; bad input is ``SeedError`` and moves nothing.
+
+    It must hold every generator seedmagic controls here: a checkpoint that
+    silently left one where it was would not resume the run it claims to.
+    (``Snapshot.from_data(d).restore()`` puts back just the ones it holds.)
+    """
+    where, noun = "the state dict", "seedmagic state dict"
+    loaded = Snapshot.from_data(state, where, noun)
+    missing = [name for name in snapshot().names if name not in loaded.names]
+    if missing:
+        raise SeedError(f"{where} is not a usable {noun}: it has no state for {', '.join(missing)} "
+                        "(make it with seedmagic.state_dict())")
+    loaded.restore()

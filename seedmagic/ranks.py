@@ -7,8 +7,12 @@ import os
 from .adapters import loaded_module
 from .session import SeedError
 
-#: Environment variables that launchers (torchrun, Lightning, accelerate) set, in the order they are read.
-RANK_VARIABLES = ("RANK", "LOCAL_RANK")
+#: Where ``seed_process`` publishes the rank it seeded for, so that the processes a rank starts
+#: (DataLoader workers started with spawn, which do not inherit ``torch.distributed``) know it.
+RANK_VARIABLE = "SEEDMAGIC_RANK"
+#: Environment variables read for the rank, in this order: the launchers' (torchrun, Lightning,
+#: accelerate), then seedmagic's own.
+RANK_VARIABLES = ("RANK", "LOCAL_RANK", RANK_VARIABLE)
 
 
 def validate_rank(value: object, where: str = "rank") -> int:
@@ -24,7 +28,7 @@ def validate_rank(value: object, where: str = "rank") -> int:
 
 
 def current_rank(rank: object = None) -> int:
-    """``rank`` if given, else ``torch.distributed``'s rank when initialised, else RANK or LOCAL_RANK, else 0."""
+    """``rank`` if given, else ``torch.distributed``'s rank when initialised, else RANK_VARIABLES', else 0."""
     if rank is not None:
         return validate_rank(rank)
     torch = loaded_module("torch")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -98,13 +99,16 @@ class Snapshot:
         entries = tuple(Entry(name, NOT_LOADED if state is None else state, seed) for name, state, seed in items)
         return cls(entries, session_seed, trusted=False)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the snapshot as JSON (atomically: a failed write leaves the old file whole)."""
-        statefile.write(path, self.to_data())
+    def save(self, path: str | os.PathLike[str]) -> pathlib.Path:
+        """Write the snapshot as JSON (atomically: a failed write leaves the old file whole); return the path.
+
+        A ``{rank}`` in ``path`` becomes this process's rank, so each rank writes its own file.
+        """
+        return statefile.write(path, self.to_data())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Snapshot:
-        """Read a file written by ``save``; anything else is refused with one line (``SeedError``)."""
+        """Read a file written by ``save`` (``{rank}`` as there); anything else is refused with one line."""
         return cls.from_data(statefile.read(path), str(statefile.expand(path)), "seedmagic state file")
 
 

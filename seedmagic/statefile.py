@@ -21,12 +21,15 @@ import tempfile
 from typing import Any
 
 from .adapters import Adapter, absence, registry
+from .ranks import current_rank
 from .session import SeedError
 
 FORMAT = "seedmagic-state"
 VERSION = 2
 #: A state file is tens of kilobytes; anything bigger is not one of ours.
 MAX_BYTES = 4 * 2**20
+#: Replaced by the rank in a state file's path.
+RANK_FIELD = "{rank}"
 _ARRAY_DTYPES = {"uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float32", "float64"}
 
 #: One generator in a document: its name, its state (None: not created yet) and its last seed.
@@ -191,10 +194,16 @@ def _decode_array(tag: str, body: dict[str, Any]) -> Any:
 
 
 def expand(path: str | os.PathLike[str]) -> pathlib.Path:
-    """A path as the user meant it: ``~`` expanded; an empty name is refused."""
+    """A path as the user meant it: ``~`` expanded, ``{rank}`` made this process's rank; an empty name is refused.
+
+    ``{rank}`` lets every rank of a job run the same ``%seed --save rng-{rank}.json``
+    and write (and later read) its own file.
+    """
     text = os.fspath(path)
     if not isinstance(text, str) or not text.strip():
         raise SeedError("give a file name (the path is empty)")
+    if RANK_FIELD in text:
+        text = text.replace(RANK_FIELD, str(current_rank()))
     return pathlib.Path(text).expanduser()
 
 

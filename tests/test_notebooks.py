@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import importlib.util
+import re
 
 import numpy as np
+import pytest
 import torch
 
 import seedmagic
@@ -65,3 +65,18 @@ def test_reproducible_training_notebook(tmp_path):
         ["%seed", "2024"], ["%%seeded", str(seedmagic.derive_seed(2024, "data"))],
         ["%%seeded", str(train_seed)], ["%%seeded", str(train_seed)]]
     assert (tmp_path / "training-state.json").exists() and not (ROOT / "examples" / "training-state.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_distributed_notebook(tmp_path):
+    """torchrun and torch.multiprocessing.spawn from cells: the ranks take the notebook's seed."""
+    notebook = run_notebook.execute(ROOT / "examples" / "distributed.ipynb", workdir=tmp_path)
+    text = "".join(run_notebook.output_text(o) for cell in notebook.cells if cell.cell_type == "code"
+                   for o in cell.outputs)
+    assert "Error" not in text, text
+    for line in ("seeds: [10, 10]", "same-seed weights equal across ranks: True", "per-rank dropout differs: True",
+                 "weights are torch.manual_seed(10)'s: True", "torch.multiprocessing.spawn gives the same: True"):
+        assert line + "\n" in text
+    assert re.search(r"saved random, numpy, torch to \S+/seedmagic-ddp-\w+/rng-0\.json", text)
+    assert not (ROOT / "examples" / "ddp_demo.py").exists()
