@@ -33,6 +33,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 #: Tags (and nbval's comment markers) that nbval users put on cells.
@@ -138,7 +139,7 @@ def read_notebook(path: pathlib.Path) -> Any:
 
 
 def notebook_paths(arguments: Iterable[str]) -> list[pathlib.Path]:
-    """The notebooks named, folders searched for ``*.ipynb`` (checkpoints skipped); missing paths kept for the report."""
+    """The notebooks named, folders searched for ``*.ipynb`` (checkpoints skipped); missing paths kept to report."""
     paths: list[pathlib.Path] = []
     for argument in arguments:
         path = pathlib.Path(argument)
@@ -171,7 +172,7 @@ _TIMINGS = (
     re.compile(r"[\d.]+ ?(ns|µs|us|ms|s) ± [\d.]+ ?(ns|µs|us|ms|s) per loop.*$", re.MULTILINE),
     re.compile(r"\b\d+(\.\d+)? ?(ns|µs|us|ms|s|sec|secs|seconds)\b"),
     re.compile(r"\b\d+(\.\d+)? ?(it/s|s/it)\b"),
-    re.compile(r"\d+:\d\d(<|\b)(\d+:\d\d|\?)?"),
+    re.compile(r"\d+:\d\d<(\d+:\d\d|\?)"),  # tqdm's elapsed<remaining
 )
 _IMAGE = re.compile(r"^(image|video|audio)/")
 _WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -503,7 +504,7 @@ def _explain(difference: _Difference, notebook: Any, shifts: dict[int, list[str]
                     "other", "seed it with a fixed number: `%seed N`")
         return (name, f"{label} drew from {name}, which was seeded ({seeds[0]}) yet is in another state in each "
                 "run: something before it drew from it a varying number of times (threads, time, data)",
-                f"reseed right before it (`%seed N` or `%%seeded N`) and look for draws that vary above it")
+                "reseed right before it (`%seed N` or `%%seeded N`) and look for draws that vary above it")
     if a.error != b.error:
         happened = a.error or b.error
         return (None, f"{label} raised {happened} in one run only, while every generator it drew from is in the "
@@ -690,8 +691,7 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
         cells = sum(1 for cell in notebook.cells if _executes(cell))
         progress.start(name, cells, 2)
         kernels = [_Kernel(notebook, path, kernel, options) for _ in range(2)]
-        tasks = [asyncio.ensure_future(k.run(rerun=options.rerun and i == 1,
-                                             progress=lambda done, i=i: progress.step(name, i, done)))
+        tasks = [asyncio.ensure_future(k.run(rerun=options.rerun and i == 1, progress=partial(progress.step, name, i)))
                  for i, k in enumerate(kernels)]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -6,6 +6,7 @@ at once and the tests read its results.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pathlib
@@ -15,11 +16,10 @@ import sys
 
 import nbformat
 import pytest
+from conftest import ROOT, run_python
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from seedmagic import check as checking
-
-from conftest import ROOT, run_python
 
 NOTEBOOKS = ROOT / "tests" / "notebooks"
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -54,10 +54,30 @@ def test_outputs_are_normalised_as_nbval_users_expect():
                                                             "text": "0.7151894\n"}])
 
 
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream in (Terminal(), io.StringIO()):
+        progress = checking.Progress(stream)
+        progress.start("a.ipynb", 4, 2)
+        progress.step("a.ipynb", 0, 4)
+        progress.step("a.ipynb", 1, 2)
+        progress.finish(checking.Result("a.ipynb", "reproducible", seconds=1.5))
+        text = stream.getvalue()
+        if isinstance(stream, Terminal):
+            assert "\r\033[K[##########----------] a.ipynb 2/4" in text  # the slower run sets the bar
+        else:
+            assert text == ("seedmagic check: a.ipynb: 2 kernels, 4 code cells\n"
+                            "seedmagic check: a.ipynb: reproducible (1.5 s)\n")
+
+
 def test_importing_the_check_imports_neither_nbclient_nor_nbformat():
     out = run_python("""
         import sys, seedmagic, seedmagic.check, seedmagic.probe, seedmagic.pytest_plugin
-        print(sorted(name for name in ("nbclient", "nbformat", "jupyter_client", "torch", "numpy") if name in sys.modules))
+        heavy = ("nbclient", "nbformat", "jupyter_client", "torch", "numpy")
+        print(sorted(name for name in heavy if name in sys.modules))
     """)
     assert out.strip() == "[]"
 
@@ -83,6 +103,10 @@ def test_bad_input_that_needs_no_kernel_gets_one_line_each_and_exit_2(tmp_path):
     ]
     assert {name: snapshot(tmp_path / name) for name in files[1:]} == before
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(files[1:])  # no temporary files left
+    unknown = cli("--kernel", "no-such-kernel", str(NOTEBOOKS / "seeded.ipynb"))
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().endswith("no kernel named 'no-such-kernel' is installed (named by --kernel; "
+                                           "installed: python3); pass --kernel NAME")
     usage = subprocess.run([sys.executable, "-m", "seedmagic"], capture_output=True, text=True, env=ENV)
     assert usage.returncode == 2 and "check" in usage.stderr
 
@@ -93,7 +117,7 @@ def test_bad_input_that_needs_no_kernel_gets_one_line_each_and_exit_2(tmp_path):
 @pytest.fixture(scope="module")
 def checked() -> dict[str, checking.Result]:
     """Two fresh runs of each small notebook (one check, reused by the tests below)."""
-    names = ["seeded", "unseeded_numpy", "unseeded_torch", "default_rng", "clock", "rerun_shift"]
+    names = ["seeded", "unseeded_numpy", "unseeded_torch", "default_rng", "clock", "rerun_shift", "entropy_scope"]
     results = checking.check([NOTEBOOKS / f"{name}.ipynb" for name in names])
     return dict(zip(names, results))
 
@@ -141,6 +165,14 @@ def test_outputs_that_differ_with_equal_states_are_not_blamed_on_a_generator(che
     assert (result.status, result.cell, result.generator) == ("divergent", 2, None)
     assert ("outputs differ but every generator's state is identical after the cell: the difference does not "
             "come from a global random generator (time, hashing, threads, data)") in result.reason
+
+
+@pytest.mark.notebook
+def test_a_scope_seeded_from_entropy_is_named_though_it_restores_every_generator(checked):
+    result = checked["entropy_scope"]
+    assert (result.status, result.cell) == ("divergent", 1)
+    assert result.reason.startswith("cell 1 (In [2]) ran under a seed drawn from OS entropy (")
+    assert result.fix.startswith("give it the seed: `%%seeded ")
 
 
 @pytest.mark.notebook
@@ -237,8 +269,8 @@ def test_the_pytest_plugin_reports_each_notebook_as_a_test(tmp_path):
     for name in ("seeded", "unseeded_numpy"):
         shutil.copy(NOTEBOOKS / f"{name}.ipynb", tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:seedmagic", "-p", "seedmagic.pytest_plugin",
-         "--seedmagic-check", "-c", os.devnull, "--rootdir", str(tmp_path), "-rA", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:seedmagic",
+         "-p", "seedmagic.pytest_plugin", "--seedmagic-check", "-c", os.devnull, "--rootdir", str(tmp_path), "-rA", str(tmp_path)],
         capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=170)
     assert done.returncode == 1, done.stdout
     assert "PASSED seeded.ipynb::seedmagic-check" in done.stdout
