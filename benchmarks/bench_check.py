@@ -36,7 +36,7 @@ from nbclient import NotebookClient
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from seedmagic.check import (
+from seedmagic.check import (  # noqa: E402 (after the path is set)
     Options,
     _check_kernel,
     _Kernel,

@@ -442,7 +442,7 @@ def _difference(a: CellRun, b: CellRun, before: tuple[dict[str, Any], dict[str, 
         users = [name for name in users if b.first["users"].get(name) != pa["users"].get(name)]
     seeds_a = [event for event in pa["events"] if event[3]]
     seeds_b = [event for event in pb["events"] if event[3]]
-    entropy = [(x[1], y[1]) for x, y in zip(seeds_a, seeds_b) if x[1] != y[1]]
+    entropy = [(x[1], y[1]) for x, y in zip(seeds_a, seeds_b, strict=False) if x[1] != y[1]]
     if len(seeds_a) != len(seeds_b):
         entropy.append((seeds_a[0][1] if seeds_a else None, seeds_b[0][1] if seeds_b else None))
     return _Difference(a, b, before, generators, users, outputs, entropy)
@@ -527,7 +527,7 @@ def compare(path: str, notebook: Any, a: Run, b: Run, rerun: bool = False) -> Re
     empty: dict[str, Any] = {"users": {}}
     before = (empty, empty)
     divergent: list[_Difference] = []
-    for cell_a, cell_b in zip(a.cells, b.cells):
+    for cell_a, cell_b in zip(a.cells, b.cells, strict=False):
         ignore = bool(_tags(notebook.cells[cell_a.index]) & IGNORE_OUTPUT_TAGS)
         difference = _difference(cell_a, cell_b, before, ignore)
         if difference:
@@ -589,7 +589,7 @@ def compare_record(path: str, notebook: Any, record: Any, run: Run) -> Result | 
     changed = {name: (then_versions.get(name), version) for name, version in run.versions.items()
                if name != "seedmagic" and then_versions.get(name) != version and then_versions.get(name) is not None}
     kinds = {name: value[0] for cell in run.cells for name, value in cell.probe["users"].items()}
-    for old, new in zip(record["cells"], now["cells"]):
+    for old, new in zip(record["cells"], now["cells"], strict=False):
         label = _label(next(cell for cell in run.cells if cell.index == new["cell"]))
         if old.get("cell") != new["cell"] or old.get("source") != new["source"]:
             return Result(path, "divergent", new["cell"], None,
@@ -766,7 +766,7 @@ def table(results: Sequence[Result]) -> str:
     rows = [(result.notebook, words[result.status], "-" if result.cell is None else str(result.cell),
              result.generator or "-", f"{result.seconds:.1f} s") for result in results]
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip() for row in [header, *rows]]
     for result in results:
         if result.reproducible and not result.note:
             continue

@@ -119,7 +119,7 @@ def checked() -> dict[str, checking.Result]:
     """Two fresh runs of each small notebook (one check, reused by the tests below)."""
     names = ["seeded", "unseeded_numpy", "unseeded_torch", "default_rng", "clock", "rerun_shift", "entropy_scope"]
     results = checking.check([NOTEBOOKS / f"{name}.ipynb" for name in names])
-    return dict(zip(names, results))
+    return dict(zip(names, results, strict=True))
 
 
 @pytest.mark.notebook
