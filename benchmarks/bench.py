@@ -11,6 +11,7 @@ Prints a table and writes the same figures to ``benchmarks/results.json``.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import pathlib
@@ -49,6 +50,8 @@ def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int) -
 
 # 1. Scope cost ------------------------------------------------------------------
 
+LIGHTNING = "lightning isolate_rng + seed_everything"
+
 
 @contextmanager
 def hand_written(n: int):
@@ -63,6 +66,26 @@ def hand_written(n: int):
         random.setstate(states[0])
         np.random.set_state(states[1])
         torch.set_rng_state(states[2])
+
+
+@contextmanager
+def least_hand_written(n: int):
+    """The least public-API code that saves, seeds and restores the same three generators.
+
+    torch's default generator is seeded directly: ``torch.manual_seed`` also
+    queues a seed for CUDA devices (formatting a stack trace each time), which
+    a CPU-only build has none of.
+    """
+    states = random.getstate(), np.random.get_state(), torch.default_generator.get_state()
+    random.seed(n)
+    np.random.seed(n)
+    torch.default_generator.manual_seed(n)
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.default_generator.set_state(states[2])
 
 
 @contextmanager
@@ -87,10 +110,11 @@ def scope_contenders() -> dict[str, Callable[[int], AbstractContextManager[Any]]
     try:
         import lightning  # noqa: F401
 
-        contenders["lightning isolate_rng + seed_everything"] = lightning_scope
+        contenders[LIGHTNING] = lightning_scope
     except ImportError:
         print("lightning is not installed: run bash scripts/bench.sh", file=sys.stderr)
     contenders["hand-written get/seed/set"] = hand_written
+    contenders["least hand-written public-API code"] = least_hand_written
     contenders["torch.random.fork_rng (torch only)"] = fork_rng_scope
     return contenders
 
@@ -137,18 +161,35 @@ def scope_cost(calls: int, rounds: int) -> dict[str, float]:
 
 def cell_cost(calls: int, rounds: int) -> dict[str, float]:
     from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.magic import output_can_be_silenced
 
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "seedmagic")
     shell.run_cell("import numpy as np")
     shell.register_magic_function(lambda line, cell: shell.ex(cell), "cell", "noop")
+
+    @output_can_be_silenced  # a trailing ';' hides the value, as in any cell: part of IPython's pipeline
+    def minimal_seeded(line: str, cell: str) -> Any:
+        """The least cell magic that runs a cell through IPython's pipeline inside least_hand_written."""
+        with least_hand_written(int(line)):
+            tree = shell.transform_ast(shell.compile.ast_parse(shell.transform_cell(cell)))
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(shell.compile(tree, "<cell>", "exec"), shell.user_ns)
+            if last is not None:
+                return eval(shell.compile(ast.Expression(last.value), "<cell>", "eval"), shell.user_ns)
+            return None
+
+    shell.register_magic_function(minimal_seeded, "cell", "minimal_seeded")
     cell = "x = np.random.rand(5)"
     plain = shell.run_cell(cell)
     assert plain.success and shell.run_cell("%%seeded 10\n" + cell).success
+    seeded_value = shell.run_cell("%%seeded 10\nnp.random.rand(3)").result
+    assert (shell.run_cell("%%minimal_seeded 10\nnp.random.rand(3)").result == seeded_value).all()
     return measure(
         {
             "plain cell": lambda: shell.run_cell(cell),
             "do-nothing cell magic": lambda: shell.run_cell("%%noop\n" + cell),
+            "minimal seeding cell magic": lambda: shell.run_cell("%%minimal_seeded 10\n" + cell),
             "%%seeded 10 cell": lambda: shell.run_cell("%%seeded 10\n" + cell),
         },
         calls, rounds,
@@ -161,6 +202,7 @@ def cell_cost(calls: int, rounds: int) -> dict[str, float]:
 def panel_cost(calls: int, rounds: int) -> dict[str, float]:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from seedmagic.magics import follow
     from seedmagic.widget import SeedPanel
 
     shell = InteractiveShell.instance()
@@ -175,7 +217,7 @@ def panel_cost(calls: int, rounds: int) -> dict[str, float]:
             {
                 "refresh, default k=5, 3 generators": bare.refresh,
                 "refresh, 20 user generators too": busy.refresh,
-                "after each cell (both callbacks)": lambda: (busy._before_cell(None), busy._after_cell(None)),
+                "after each cell (cell watch + refresh)": follow(shell).after_cell,
             },
             calls, rounds,
         )
@@ -293,7 +335,7 @@ def main() -> None:
              f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
              f"NumPy {np.__version__}, torch {torch.__version__}", ""]
     lines += table("1. scope cost: enter, seed random/NumPy/torch with 10, exit and restore",
-                   scopes, "lightning isolate_rng + seed_everything" if len(scopes) == 4 else "seedmagic.seeded")
+                   scopes, LIGHTNING if LIGHTNING in scopes else "seedmagic.seeded")
     lines += ["", *table("2. cell cost: x = np.random.rand(5) through run_cell", cells, "do-nothing cell magic")]
     lines += ["", *table("3. panel refresh (kernel time)", panels, "refresh, default k=5, 3 generators")]
     lines += ["", "4. extension load in a fresh process (torch not imported)",
@@ -306,9 +348,19 @@ def main() -> None:
     lines += ["", *table("5b. a DataLoader worker's init", processes["worker_init"], "seedmagic.worker_init_fn")]
     lines += ["", *table("5c. RNG checkpoint: collect every state, then put it back", processes["checkpoint"],
                          "hand-written get/set of random, NumPy, torch")]
+    targets = {
+        "scope / lightning (target <= 0.33)": scopes["seedmagic.seeded"] / scopes[LIGHTNING] if LIGHTNING in scopes
+        else None,
+        "scope / least hand-written (target <= 1.25)":
+            scopes["seedmagic.seeded"] / scopes["least hand-written public-API code"],
+        "%%seeded cell / minimal seeding cell magic (target <= 1.15)":
+            cells["%%seeded 10 cell"] / cells["minimal seeding cell magic"],
+    }
+    lines += ["", "targets"] + [f"  {name:<60} {'n/a' if ratio is None else f'{ratio:.2f}x'}"
+                                for name, ratio in targets.items()]
     print("\n".join(lines))
     results = {"machine": lines[1], "scope_cost_s": scopes, "cell_cost_s": cells, "panel_refresh_s": panels,
-               "extension_load": load, "process_cost_s": processes}
+               "extension_load": load, "process_cost_s": processes, "target_ratios": targets}
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 

@@ -14,7 +14,7 @@ from .processes import (load_state_dict, pool_initializer, seed_process, spawn, 
                         worker_init_fn)
 from .session import Event, SeedError
 from .session import history as _history
-from .snapshot import Snapshot
+from .snapshots import Snapshot
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

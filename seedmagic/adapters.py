@@ -75,18 +75,48 @@ def is_loaded(adapter: Adapter) -> bool:
     return adapter.module is None or loaded_module(adapter.module) is not None
 
 
-@atomic
 def is_installed(module: str) -> bool:
     """Whether ``module`` can be imported, without importing it (a ``None`` in sys.modules blocks it).
 
-    Asked afresh each time, so that a ``%pip install`` during a session is seen. Atomic: a
-    ``KeyboardInterrupt`` inside ``find_spec`` can leave Python's import lock held, which
-    would hang every later import in other threads.
+    Searching the path costs more than a whole scope, so the answer is kept
+    for as long as ``sys.path`` and the modification times of its folders stay
+    the same: a ``%pip install`` (or uninstall) during a session changes them,
+    and the next call searches again.
     """
-    import importlib.util
-
     if module in sys.modules:
         return sys.modules[module] is not None
+    signature = _path_signature()
+    known = _found.get(module)
+    if known is not None and known[0] == signature:
+        return known[1]
+    found = _findable(module)
+    _found[module] = (signature, found)
+    return found
+
+
+#: Per module: the path signature when it was searched for, and whether it was found.
+_found: dict[str, tuple[tuple[object, ...], bool]] = {}
+
+
+def _path_signature() -> tuple[object, ...]:
+    """``sys.path`` with the modification time of each folder: what an install changes."""
+    import os
+
+    stamps: list[object] = []
+    for entry in sys.path:
+        try:
+            stamps.append(os.stat(entry or ".").st_mtime_ns)
+        except (OSError, TypeError, ValueError):
+            stamps.append(None)
+    return (*sys.path, *stamps)
+
+
+@atomic
+def _findable(module: str) -> bool:
+    """Atomic: a ``KeyboardInterrupt`` inside ``find_spec`` can leave Python's import lock held,
+    which would hang every later import in other threads."""
+    import importlib.util
+
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
@@ -520,8 +550,11 @@ def fingerprint(state: Any) -> str:
                 crc = feed(value[key], zlib.crc32(str(key).encode(), crc))
             return crc
         if isinstance(value, (tuple, list)):
-            if value and all(type(item) is int and 0 <= item < 2**64 for item in value):
-                return zlib.crc32(array("Q", value).tobytes(), crc)
+            if value and type(value[0]) is int:  # a key of unsigned words, as random's state holds
+                try:
+                    return zlib.crc32(array("Q", value).tobytes(), crc)
+                except (TypeError, OverflowError):
+                    pass
             for item in value:
                 crc = feed(item, crc)
             return crc

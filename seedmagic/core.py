@@ -20,7 +20,7 @@ from . import determinism, importhook, interrupts
 from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
 from .ranks import current_rank, rank_seed
 from .session import OpenScope, SeedError, book, lock, publish, record
-from .snapshot import Snapshot, capture
+from .snapshots import Snapshot, capture
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
 MAX_SEED = 2**32 - 1

@@ -69,11 +69,11 @@ def hold() -> bool:
     if threading.current_thread() is not threading.main_thread():
         return False
     if _guard.holders == 0:
-        current = signal.getsignal(signal.SIGINT)
+        current = signal.signal(signal.SIGINT, _on_sigint)
         if callable(current) and current is not _on_sigint:
             _guard.previous = current
-            signal.signal(signal.SIGINT, _on_sigint)
-        else:
+        else:  # ignored, or the default that ends the process: nothing to defer
+            signal.signal(signal.SIGINT, current)
             _guard.previous = None
     _guard.holders += 1
     return True
@@ -82,8 +82,10 @@ def hold() -> bool:
 def release() -> None:
     """Undo one ``hold``; the last one puts the previous handler back (a signal on its way goes to it)."""
     _guard.holders -= 1
-    if _guard.holders == 0 and _guard.previous is not None and signal.getsignal(signal.SIGINT) is _on_sigint:
-        signal.signal(signal.SIGINT, _guard.previous)
+    if _guard.holders == 0 and _guard.previous is not None:
+        current = signal.signal(signal.SIGINT, _guard.previous)
+        if current is not _on_sigint:  # replaced while held (the user's own handler): it stays
+            signal.signal(signal.SIGINT, current)
 
 
 def _deliver() -> None:

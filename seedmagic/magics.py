@@ -38,7 +38,7 @@ from traitlets import Bool, Int, TraitError, observe, validate
 
 from . import core, importhook, statefile
 from .session import SeedError, in_cell, seeding_as
-from .snapshot import Snapshot
+from .snapshots import Snapshot
 from .status import MAX_K, MIN_K, CellWatch, collect, describe, history_text, text_table
 
 
@@ -193,9 +193,12 @@ class _Code:
             tree = shell.transform_ast(shell.compile.ast_parse(offset + transformed))
             shown_text = transformed if first_line is None else first_line + "\n" + transformed
             filename = shell.compile.cache(shown_text, running_cell(shell) or 0, raw_code=source)
-            # A trailing ';' silences the whole cell, as IPython's display hook does for a plain cell.
-            silenced = DisplayHook.semicolon_at_end_of_expression(source)
-            plain, displayed = _display_split(tree.body, "last_expr" if silenced else shell.ast_node_interactivity)
+            # A trailing ';' silences the whole cell, as IPython's display hook does for a plain cell (with
+            # the default interactivity, @output_can_be_silenced alone hides the one value shown).
+            interactivity = shell.ast_node_interactivity
+            if interactivity != "last_expr" and DisplayHook.semicolon_at_end_of_expression(source):
+                interactivity = "last_expr"
+            plain, displayed = _display_split(tree.body, interactivity)
             build: Callable[[ast.mod, str, str], CodeType] = shell.compile  # type: ignore[assignment]
             self.body: CodeType = build(ast.Module(plain, type_ignores=[]), filename, "exec")
             last = displayed.pop() if displayed and isinstance(displayed[-1], ast.Expr) else None

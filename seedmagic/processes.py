@@ -15,7 +15,7 @@ from typing import Any
 from .core import MAX_SEED, active_seed, derive_seed, seed, snapshot, validate_k, validate_seed
 from .ranks import RANK_VARIABLE, current_rank, rank_seed
 from .session import SEED_VARIABLE, SeedError, seeding_as
-from .snapshot import Snapshot
+from .snapshots import Snapshot
 
 #: The most child seeds ``spawn`` makes at once (each is a ``SeedSequence`` while it is made).
 MAX_SPAWN = 2**24

@@ -70,10 +70,13 @@ book = Book()
 def publish() -> None:
     """Put the seed in force into the environment, for processes started from here to find."""
     active = book.active_seed()
-    if active is None:
-        os.environ.pop(SEED_VARIABLE, None)
+    text = None if active is None else str(active)
+    if os.environ.get(SEED_VARIABLE) == text:
+        return
+    if text is None:
+        del os.environ[SEED_VARIABLE]
     else:
-        os.environ[SEED_VARIABLE] = str(active)
+        os.environ[SEED_VARIABLE] = text
 
 
 class Origin(NamedTuple):

@@ -116,3 +116,16 @@ print(json.dumps([np.random.rand(5).tolist(), sorted(m for m in ("IPython", "ipy
     draws, heavy = json.loads(out)
     assert draws == lecture["numpy_global_seed_10"]["rand5_first"]
     assert heavy == []
+
+
+def test_an_install_during_the_session_is_seen(tmp_path, monkeypatch):
+    """Whether a library is installed is remembered only while the path's folders are unchanged."""
+    from seedmagic.adapters import is_installed
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert not is_installed("seedmagic_install_probe")
+    assert not is_installed("seedmagic_install_probe")  # asked again: answered from what was found
+    (tmp_path / "seedmagic_install_probe.py").write_text("")  # what %pip install does to a folder on the path
+    assert is_installed("seedmagic_install_probe")
+    (tmp_path / "seedmagic_install_probe.py").unlink()
+    assert not is_installed("seedmagic_install_probe")
