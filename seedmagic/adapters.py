@@ -319,9 +319,13 @@ class TorchCPU(_TorchGenerator):
         return is_installed("torch")
 
     def seed(self, n: int | None) -> None:
+        """``n=None``: fresh from OS entropy, as torch seeds itself at import (``torch.seed()``)."""
         torch = sys.modules["torch"]
-        value = torchcompat.TORCH_DEFAULT_SEED if n is None else n
-        torch.default_generator.manual_seed(value)
+        if n is None:
+            value = torch.default_generator.seed()
+        else:
+            torch.default_generator.manual_seed(n)
+            value = n
         for backend in torchcompat.other_backends(torch):
             if not torchcompat.in_bad_fork(backend):  # as torch.manual_seed checks
                 backend.manual_seed_all(value)

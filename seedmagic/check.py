@@ -766,7 +766,8 @@ def table(results: Sequence[Result]) -> str:
     rows = [(result.notebook, words[result.status], "-" if result.cell is None else str(result.cell),
              result.generator or "-", f"{result.seconds:.1f} s") for result in results]
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip() for row in [header, *rows]]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in [header, *rows]]
     for result in results:
         if result.reproducible and not result.note:
             continue

@@ -157,14 +157,17 @@ class CellWatch:
     is compared with the state it was imported in.
     """
 
-    last: dict[str, str] | None = None
-    advanced: frozenset[str] = frozenset()
+    #: Fingerprints by (whose, name): seedmagic's generators ("global") and the user's variables ("user")
+    #: apart, as a variable may be called ``numpy``.
+    last: dict[tuple[str, str], str] | None = None
+    advanced: frozenset[tuple[str, str]] = frozenset()
     unseeded: tuple[str, ...] = ()
 
     def rebaseline(self, namespace: Mapping[str, Any]) -> None:
         """Take the present states as the "before" of the next cell."""
         with lock:
-            self.last = {**global_fingerprints(), **user_fingerprints(namespace)}
+            self.last = {**{("global", name): state for name, state in global_fingerprints().items()},
+                         **{("user", name): state for name, state in user_fingerprints(namespace).items()}}
 
     def after_cell(self, namespace: Mapping[str, Any]) -> None:
         """Note what moved since the last cell, and which global generators moved with no seed in control."""
@@ -177,20 +180,20 @@ class CellWatch:
             if before is None:
                 self.advanced, self.unseeded = frozenset(), ()
                 return
-            adapters = registry()
             moved = []
-            for name, state in now.items():
-                baseline = before.get(name)
-                if baseline is None and name in adapters and name in fresh_states:
+            for (whose, name), state in now.items():
+                baseline = before.get((whose, name))
+                if baseline is None and whose == "global" and name in fresh_states:
                     baseline = fingerprint(fresh_states[name])
                 if baseline is not None and baseline != state:
-                    moved.append(name)
+                    moved.append((whose, name))
             self.advanced = frozenset(moved)
-            self.unseeded = tuple(name for name in moved if name in adapters and book.seeds.get(name) is None)
+            self.unseeded = tuple(name for whose, name in moved if whose == "global" and book.seeds.get(name) is None)
 
     def mark(self, status: Status) -> Status:
         """``status`` with the last cell's markers and warning."""
-        rows = tuple(replace(row, advanced=_generator(row.label) in self.advanced) for row in status.rows)
+        rows = tuple(replace(row, advanced=("global" if row.kind == "global" else "user", _generator(row.label))
+                             in self.advanced) for row in status.rows)
         return replace(status, rows=rows, unseeded=self.unseeded)
 
 

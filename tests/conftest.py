@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import pathlib
 import random
 import subprocess
@@ -49,8 +50,10 @@ def lecture() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def clean_seedmagic() -> Iterator[None]:
-    """Each test starts with no seeds remembered and no import hook."""
+def clean_seedmagic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with no seeds remembered, no import hook, and no seed or rank published."""
+    for variable in ("SEEDMAGIC_SEED", "SEEDMAGIC_RANK"):
+        monkeypatch.delenv(variable, raising=False)
     seedmagic.session.book.seeds.clear()
     seedmagic.session.book.session_seed = None
     seedmagic.importhook.remove()
@@ -58,6 +61,8 @@ def clean_seedmagic() -> Iterator[None]:
     seedmagic.session.book.seeds.clear()
     seedmagic.session.book.session_seed = None
     seedmagic.importhook.remove()
+    for variable in ("SEEDMAGIC_SEED", "SEEDMAGIC_RANK"):
+        os.environ.pop(variable, None)  # then monkeypatch puts back what the environment had before
 
 
 def new_shell(config: Config | None = None) -> InteractiveShell:

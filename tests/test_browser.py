@@ -3,6 +3,9 @@
 Screenshots are left in ``artifacts/browser/`` for inspection. Where Chromium
 or Playwright is missing the test skips and says how to enable it; with
 ``SEEDMAGIC_REQUIRE_BROWSER=1`` (set by ``.ci/run``) that is a failure.
+``docs/panel.png`` is the README's picture of the panel and ``docs/panel.txt``
+the text the browser showed in it: the test fails when today's panel shows
+other text (then run it with ``SEEDMAGIC_UPDATE_DOCS=1`` to renew both).
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ import torch
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = pathlib.Path(os.environ.get("SEEDMAGIC_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "artifacts" / "browser"
+DOCS = ROOT / "docs"
 HOW_TO_ENABLE = ("browser tests need Debian's Chromium (apt-get install chromium) and "
                  "pip install 'seedmagic[browser]' (JupyterLab, Playwright)")
 
@@ -175,7 +181,11 @@ def test_panel_renders_and_follows_the_cells(lab):
             expect(panel.locator("tr .moved")).to_have_count(1)
             page.screenshot(path=str(ARTIFACTS / "notebook.png"))
             panel.screenshot(path=str(ARTIFACTS / "panel-after-draw.png"))
+            shown = " ".join(panel.locator(".seedmagic-table").inner_text().split()) + "\n"
         finally:
             browser.close()
     if os.environ.get("SEEDMAGIC_UPDATE_DOCS") == "1":
-        shutil.copy(ARTIFACTS / "panel-after-draw.png", ROOT / "docs" / "panel.png")
+        shutil.copy(ARTIFACTS / "panel-after-draw.png", DOCS / "panel.png")
+        (DOCS / "panel.txt").write_text(shown)
+    assert shown == (DOCS / "panel.txt").read_text(), (
+        "docs/panel.png is out of date: the panel shows other text now; renew it with SEEDMAGIC_UPDATE_DOCS=1")
