@@ -34,14 +34,19 @@ _SEED_RULE = f"seed must be an integer from 0 to {MAX_SEED}"
 
 def validate_seed(value: object) -> int:
     """Return ``value`` as an int seed, or raise ``SeedError``: the one place the seed range is checked."""
+    return _integer_up_to(value, MAX_SEED, _SEED_RULE)
+
+
+def _integer_up_to(value: object, most: int, rule: str) -> int:
+    """``value`` as an int from 0 to ``most`` (bools are not numbers here), or ``SeedError`` stating ``rule``."""
     if isinstance(value, bool):
-        raise SeedError(f"{_SEED_RULE}, got {value!r}")
+        raise SeedError(f"{rule}, got {value!r}")
     try:
         number = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        raise SeedError(f"{_SEED_RULE}, got {_short(value)}") from None
-    if not 0 <= number <= MAX_SEED:
-        raise SeedError(f"{_SEED_RULE}, got {_short(number)}")
+        raise SeedError(f"{rule}, got {_short(value)}") from None
+    if not 0 <= number <= most:
+        raise SeedError(f"{rule}, got {_short(number)}")
     return number
 
 
@@ -65,15 +70,7 @@ def parse_seed(text: str) -> int:
 
 def validate_k(k: object, most: int = MAX_PEEK) -> int:
     """A count ``k`` (draws to preview, seeds to spawn): an integer from 0 to ``most``."""
-    if isinstance(k, bool):
-        raise SeedError(f"k must be an integer from 0 to {most}, got {k!r}")
-    try:
-        count = operator.index(k)  # type: ignore[arg-type]
-    except TypeError:
-        raise SeedError(f"k must be an integer from 0 to {most}, got {_short(k)}") from None
-    if not 0 <= count <= most:
-        raise SeedError(f"k must be an integer from 0 to {most}, got {_short(count)}")
-    return count
+    return _integer_up_to(k, most, f"k must be an integer from 0 to {most}")
 
 
 def validate_label(label: object) -> str:
@@ -119,11 +116,15 @@ def generators() -> list[str]:
     A library that is installed but not imported yet counts (it is seeded when
     imported); device generators count once torch is imported and shows them.
     """
-    return [
-        adapter.name
-        for adapter in registry().values()
-        if absence(adapter) is None and (is_loaded(adapter) or adapter.module == adapter.name)
-    ]
+    return _known([adapter for adapter in registry().values() if absence(adapter) is None])
+
+
+def _known(adapters: Iterable[Adapter]) -> list[str]:
+    """The names among ``adapters`` that are known to exist: a device's generator only once torch shows it.
+
+    (Such a device is still seeded when torch is imported; it is just not named before.)
+    """
+    return [adapter.name for adapter in adapters if is_loaded(adapter) or adapter.module == adapter.name]
 
 
 def _apply(n: int, adapters: list[Adapter]) -> None:
@@ -180,7 +181,7 @@ def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bo
         if torch is not None:
             determinism.set(torch, determinism.DETERMINISTIC)
         publish()
-        record("seed()", used, tuple(adapter.name for adapter in adapters), "global",
+        record("seed()", used, tuple(_known(adapters)), "global",
                f"rank {current_rank(rank)}" if per_rank else None, number if per_rank else None)
     return used
 
@@ -320,7 +321,7 @@ class seeded(ContextDecorator):
             self.seed = number
             derived = self.name is not None or self.drawn or self.per_rank
             label = self.name if self.name is not None else (f"rank {self.rank}" if self.per_rank else None)
-            record("seeded()", number, names, "kept" if self.keep else "restored", label,
+            record("seeded()", number, tuple(_known(self.adapters)), "kept" if self.keep else "restored", label,
                    self.base if derived else None, self.drawn)
         return number
 

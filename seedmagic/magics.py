@@ -36,7 +36,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
-from . import core, importhook, statefile
+from . import core, determinism, importhook, statefile
 from .session import SeedError, in_cell, seeding_as
 from .snapshots import Snapshot
 from .status import MAX_K, MIN_K, CellWatch, collect, describe, history_text, text_table
@@ -361,35 +361,36 @@ class SeedMagics(Magics):
         __tracebackhide__ = True
         head, statement = split_line(line)
         with self._parsing(head, local_ns) as parse:
-            args = parse(self.seed.parser)
-            actions = [option for option in ("history", "save", "load") if getattr(args, option)]
-            if actions:
-                self._refuse_with_file_options(args, actions, statement)
-            elif args.seed is None:
-                if any((args.only, args.skip, args.keep, args.name, args.deterministic, args.per_rank)):
-                    raise UsageError("give a seed: %seed [options] SEED [statement]")
-            elif not statement:
-                if args.keep or args.name:
-                    option = "--keep" if args.keep else "--name"
-                    raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
-                number = core.parse_seed(args.seed)
-                core.select(_names(args.only), _names(args.skip))
-            else:
-                code = _Code(self.ip, statement, "the statement")
-                scope = self._scope(args)
-        if actions:
-            return self._file_or_history(args)
+            job = self._line_job(parse(self.seed.parser), statement)
+        return job(local_ns)
+
+    def _line_job(self, args: argparse.Namespace, statement: str) -> Callable[[dict[str, Any] | None], Any]:
+        """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet."""
+        files = [option for option in ("history", "save", "load") if getattr(args, option)]
+        if files:
+            self._refuse_with_file_options(args, files, statement)
+            return lambda _: self._file_or_history(args)
         if args.seed is None:
+            if any((args.only, args.skip, args.keep, args.name, args.deterministic, args.per_rank)):
+                raise UsageError("give a seed: %seed [options] SEED [statement]")
+            return lambda _: self.show_status()
+        if statement:
+            code, scope = _Code(self.ip, statement, "the statement"), self._scope(args)
+            return lambda local_ns: self._run_scoped("%seed", scope, code, local_ns)
+        if args.keep or args.name:
+            option = "--keep" if args.keep else "--name"
+            raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
+        number, only, skip = core.parse_seed(args.seed), _names(args.only), _names(args.skip)
+        core.select(only, skip)
+        if args.deterministic:
+            determinism.torch_for_determinism()
+        return lambda _: self._seed_globally(number, only, skip, args)
+
+    def _seed_globally(self, number: int, only: str | None, skip: str | None, args: argparse.Namespace) -> None:
+        with _usage_errors(), seeding_as("%seed"):
+            core.seed(number, only=only, skip=skip, deterministic=args.deterministic, per_rank=args.per_rank)
+        if self.show_panel:
             self.show_status()
-            return None
-        if not statement:
-            with _usage_errors(), seeding_as("%seed"):
-                core.seed(number, only=_names(args.only), skip=_names(args.skip),
-                          deterministic=args.deterministic, per_rank=args.per_rank)
-            if self.show_panel:
-                self.show_status()
-            return None
-        return self._run_scoped("%seed", scope, code, local_ns)
 
     @magic_arguments(name="%seeded")
     @_with(_SCOPE_OPTIONS)

@@ -129,3 +129,16 @@ def test_an_install_during_the_session_is_seen(tmp_path, monkeypatch):
     assert is_installed("seedmagic_install_probe")
     (tmp_path / "seedmagic_install_probe.py").unlink()
     assert not is_installed("seedmagic_install_probe")
+
+
+def test_history_names_what_generators_names_before_torch_is_imported():
+    out = run_python(SHELL + """
+import seedmagic
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+ip.run_cell("%%seeded 3\\nx = 1")
+print(seedmagic.generators(), [list(e.generators) for e in seedmagic.history()])
+""")
+    listed, recorded = out.splitlines()[-1].split("] [")
+    assert "torch.cuda" not in listed and "torch.cuda" not in recorded and "torch.mps" not in recorded
+    assert "'torch'" in listed and "'torch'" in recorded
