@@ -82,6 +82,7 @@ def test_importing_the_check_imports_neither_nbclient_nor_nbformat():
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_bad_input_that_needs_no_kernel_gets_one_line_each_and_exit_2(tmp_path):
     (tmp_path / "text.ipynb").write_text("hello, not JSON")
     nbformat.write(new_notebook(cells=[new_markdown_cell("# prose only")]), tmp_path / "prose.ipynb")

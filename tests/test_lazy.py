@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import run_python
+
+pytestmark = pytest.mark.slow  # each test starts a fresh interpreter
 
 SHELL = """
 from IPython.core.interactiveshell import InteractiveShell

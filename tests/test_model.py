@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -171,7 +172,7 @@ class SeedingMachine(RuleBasedStateMachine):
 
 
 SeedingMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
-TestSeeding = SeedingMachine.TestCase
+TestSeeding = pytest.mark.slow(SeedingMachine.TestCase)
 
 
 DRAW_CODE = {
@@ -243,4 +244,4 @@ class MagicsMachine(RuleBasedStateMachine):
 
 
 MagicsMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=15, deadline=None)
-TestMagics = MagicsMachine.TestCase
+TestMagics = pytest.mark.slow(MagicsMachine.TestCase)

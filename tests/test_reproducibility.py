@@ -50,6 +50,7 @@ def test_labels_give_independent_streams_in_any_order(shell, capsys):
     assert shell.run_cell("%%seeded --name train 11\nnp.random.rand(3)").result.tolist() != train.tolist()
 
 
+@pytest.mark.slow
 def test_derived_seeds_are_the_same_in_every_process():
     code = "import seedmagic; print(seedmagic.derive_seed(10, 'train'), seedmagic.derive_seed(10, 'tést'))"
     outputs = {

@@ -84,6 +84,7 @@ def test_any_torch_byte_is_refused_or_harmless(document, position, value):
     draws_are_sane()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pos", [2**31 - 1, 625, -1, 10**6])
 def test_the_state_that_used_to_crash_the_process_is_refused(tmp_path, pos):
     """NumPy's set_state does not check the position: a draw after such a state read out of bounds."""
@@ -191,6 +192,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     assert isinstance(error, seedmagic.SeedError) and "not a regular file" in str(error)
 
 
+@pytest.mark.slow
 @requires_torch
 def test_a_file_saved_before_torch_loads_after_torch_in_the_same_session(tmp_path):
     out = run_python(f"""

@@ -87,6 +87,7 @@ def run_with_plugin(site: str, code: str) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_a_plugin_generator_is_seeded_restored_and_previewed(plugin_site):
     out = run_with_plugin(plugin_site, """
         import seedmagic, seedmagic_demo
