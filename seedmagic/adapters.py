@@ -151,11 +151,18 @@ def _mt_key(data: Any, what: str) -> list[int]:
     return key
 
 
-def _finite(value: Any, what: str, allow_none: bool = False) -> float | None:
+#: No Gaussian a generator caches can be this large (Box-Muller and the polar method over doubles
+#: stay below 40); a state file that says otherwise would make every later normal draw absurd.
+MAX_GAUSS = 1e3
+
+
+def _gaussian(value: Any, what: str, allow_none: bool = False) -> float | None:
+    """A cached Gaussian: a finite number a real generator can have drawn (None: none cached)."""
     if value is None and allow_none:
         return None
-    if type(value) not in (int, float) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number{' or null' if allow_none else ''}")
+    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > MAX_GAUSS:
+        raise ValueError(f"{what} must be a finite number no larger than {MAX_GAUSS:g}"
+                         f"{' or null' if allow_none else ''}")
     return float(value)
 
 
@@ -201,7 +208,7 @@ class PythonRandom:
         pos = data["pos"]
         if type(pos) is not int or not 0 <= pos <= MT_WORDS:
             raise ValueError(f"the random position must be an integer from 0 to {MT_WORDS}")
-        gauss_next = _finite(data["gauss_next"], "the random gauss_next", allow_none=True)
+        gauss_next = _gaussian(data["gauss_next"], "the random gauss_next", allow_none=True)
         return (3, (*key, pos), gauss_next)
 
 
@@ -253,22 +260,15 @@ class NumpyGlobal:
             raise ValueError(f"the numpy position must be an integer from 0 to {MT_WORDS}")
         if data["has_gauss"] not in (0, 1) or type(data["has_gauss"]) is not int:
             raise ValueError("the numpy has_gauss must be 0 or 1")
-        gauss = _finite(data["gauss"], "the numpy cached Gaussian")
+        gauss = _gaussian(data["gauss"], "the numpy cached Gaussian")
         return {"bit_generator": "MT19937", "state": {"key": np.array(key, dtype=np.uint32), "pos": pos},
                 "has_gauss": data["has_gauss"], "gauss": gauss}
-
-
-def _bit_generator_copy(bit_generator: Any) -> Any:
-    """A new bit generator of the same kind, in the same state."""
-    copy = type(bit_generator)()
-    copy.state = bit_generator.state
-    return copy
 
 
 def _randomstate_peek(generator: Any, k: int) -> list[float]:
     """``random_sample(k)`` from a copy of a NumPy ``RandomState``, made through its public state."""
     random_module = sys.modules["numpy"].random
-    state = generator.get_state(legacy=False)
+    state = random_module.RandomState.get_state(generator, legacy=False)
     kind = getattr(random_module, state["bit_generator"], None)
     if not (isinstance(kind, type) and issubclass(kind, random_module.BitGenerator)):
         raise ValueError(f"unknown bit generator {state['bit_generator']!r}")
@@ -281,19 +281,36 @@ def _torch_peek(generator: Any, k: int, device: str) -> list[float]:
     """Draw ``torch.rand(k)`` from a copy of ``generator``."""
     torch = sys.modules["torch"]
     copy = torch.Generator(device=device)
-    copy.set_state(generator.get_state())
+    copy.set_state(torch.Generator.get_state(generator))
     return torch.rand(k, generator=copy, device=device).tolist()
 
 
 def _torch_state(data: Any, what: str, size: int, device: str) -> Any:
-    """A torch generator state from a list of bytes, first tried on a scratch generator of ``device``."""
+    """A torch generator state from a list of bytes, tried first on scratch generators of ``device``.
+
+    torch checks the size and the position; it does not check the key or the
+    cached Gaussians, so the scratch copies also draw: uniform draws that are
+    all equal (an all-zero key) or normal draws that are not finite or absurd
+    (a poisoned cache) mean no real generator was ever in this state.
+    """
     torch = sys.modules["torch"]
     _int_list(data, what, size, 256)
     state = torch.tensor(data, dtype=torch.uint8)
+
+    def scratch() -> Any:
+        generator = torch.Generator(device=device)
+        generator.set_state(state)
+        return generator
+
     try:
-        torch.Generator(device=device).set_state(state)
+        uniform = torch.rand(16, generator=scratch(), device=device, dtype=torch.float64)
+        normal = torch.cat([torch.randn(4, generator=scratch(), device=device, dtype=dtype).double()
+                            for dtype in (torch.float32, torch.float64)])
     except RuntimeError as error:
         raise ValueError(f"{what} is not a state torch accepts: {(str(error).splitlines() or ['?'])[0]}") from None
+    stuck = bool((uniform == uniform[0]).all())
+    if stuck or not bool(normal.isfinite().all()) or float(normal.abs().max()) > MAX_GAUSS:
+        raise ValueError(f"{what} is not a state a torch generator can be in (its key or cached Gaussian is corrupt)")
     return state
 
 
@@ -513,17 +530,37 @@ def user_generator_kind(obj: object) -> str | None:
     return None
 
 
+# A user's generator may be of a subclass whose methods do anything (log, draw, raise): only the
+# library's own methods are called on it, through its base class.
+
+
+def _numpy_class(cls: type) -> Any:
+    """The NumPy class that ``cls`` (perhaps a user's subclass) extends."""
+    return next(base for base in cls.__mro__ if base.__module__.startswith("numpy"))
+
+
+def _bit_generator_of(generator: Any) -> tuple[Any, Any]:
+    """A NumPy ``Generator``'s bit generator and its state, through NumPy's own descriptors."""
+    numpy_random = sys.modules["numpy"].random
+    bit_generator = numpy_random.Generator.bit_generator.__get__(generator)
+    return bit_generator, _numpy_class(type(bit_generator)).state.__get__(bit_generator)
+
+
 def peek_object(obj: Any, k: int) -> tuple[list[float], int] | None:
     """Next ``k`` draws of a generator the user created, and the decimals to show them with."""
     kind = user_generator_kind(obj)
     if kind == "random":
-        return _random_peek(obj.getstate(), k), 8
+        return _random_peek(random.Random.getstate(obj), k), 8
     if kind == "RandomState":
         return _randomstate_peek(obj, k), 8
     if kind == "numpy.Generator":
-        return type(obj)(_bit_generator_copy(obj.bit_generator)).random(k).tolist(), 8
+        bit_generator, state = _bit_generator_of(obj)
+        copy = _numpy_class(type(bit_generator))()
+        copy.state = state
+        return sys.modules["numpy"].random.Generator(copy).random(k).tolist(), 8
     if kind == "torch.Generator":
-        return _torch_peek(obj, k, str(obj.device)), 4
+        torch = sys.modules["torch"]
+        return _torch_peek(obj, k, str(torch.Generator.device.__get__(obj))), 4
     return None
 
 
@@ -531,12 +568,12 @@ def object_state(obj: Any) -> Any:
     """The state of a user-created generator, for fingerprints."""
     kind = user_generator_kind(obj)
     if kind == "random":
-        return obj.getstate()
+        return random.Random.getstate(obj)
     if kind == "RandomState":
-        return obj.get_state(legacy=False)
+        return sys.modules["numpy"].random.RandomState.get_state(obj, legacy=False)
     if kind == "numpy.Generator":
-        return obj.bit_generator.state
-    return obj.get_state()
+        return _bit_generator_of(obj)[1]
+    return sys.modules["torch"].Generator.get_state(obj)
 
 
 def fingerprint(state: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import os
+import threading
 from collections.abc import Iterable
 from contextlib import ContextDecorator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 from . import determinism, importhook, interrupts
 from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
 from .ranks import current_rank, rank_seed
-from .session import OpenScope, SeedError, book, lock, publish, record
+from .session import OpenScope, Overlap, SeedError, book, lock, publish, record
 from .snapshots import Snapshot, capture
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
@@ -64,7 +65,8 @@ def parse_seed(text: str) -> int:
     stripped = text.strip()
     digits = stripped[1:] if stripped.startswith("-") else stripped
     if digits.isascii() and digits.isdigit():
-        return validate_seed(int(stripped) if len(digits) <= 20 else 10**30)
+        significant = digits.lstrip("0")
+        return validate_seed(int(stripped) if len(significant) <= 20 else 10**30)
     return validate_seed(stripped)
 
 
@@ -225,11 +227,9 @@ def derive_seed(base: int, label: str) -> int:
 
 @dataclass
 class _Entered:
-    """What one entry into a scope must undo."""
+    """One entry into a scope, as the scope object keeps it (a decorator can be entered again and again)."""
 
     scope: OpenScope
-    saved: Snapshot
-    switches: determinism.Switches | None
     held: bool
 
 
@@ -310,14 +310,14 @@ class seeded(ContextDecorator):
             switches = None if self.torch is None else determinism.get(self.torch)
             saved = capture(self.adapters)
             names = tuple(saved.names)
-            scope = OpenScope(number, names)
+            scope = OpenScope(number, names, saved, switches, threading.get_ident())
             _apply(number, [adapter for adapter in self.adapters if adapter.name in names])
             if self.torch is not None:
                 determinism.set(self.torch, determinism.DETERMINISTIC)
             book.scopes.append(scope)
             publish()
             held = interrupts.hold()  # until the scope closes, so that Ctrl-C waits for __exit__ to finish
-            self._entered.append(_Entered(scope, saved, switches, held))
+            self._entered.append(_Entered(scope, held))
             self.seed = number
             derived = self.name is not None or self.drawn or self.per_rank
             label = self.name if self.name is not None else (f"rank {self.rank}" if self.per_rank else None)
@@ -333,7 +333,7 @@ class seeded(ContextDecorator):
         traceback: TracebackType | None,
     ) -> None:
         with lock:
-            overlapped = self._leave(self._entered.pop())
+            overlapped = self._leave()
         if overlapped:
             raise SeedError(overlapped)
 
@@ -341,36 +341,52 @@ class seeded(ContextDecorator):
     def _abandon(self) -> None:
         """Undo an entry that an interrupt cut short before the body began."""
         with lock:
-            self._leave(self._entered.pop())
+            self._leave()
 
-    def _leave(self, entered: _Entered) -> str:
-        """Close a scope: restore (unless kept or overtaken) and say what went wrong, if anything."""
+    def _leave(self) -> str:
+        """Close this thread's latest entry: restore, or take part in an overlap; say what went wrong."""
+        thread = threading.get_ident()
+        entered = next(e for e in reversed(self._entered) if e.scope.thread == thread)
+        self._entered.remove(entered)
         scope = entered.scope
-        index = next((i for i, open_scope in enumerate(book.scopes) if open_scope is scope), None)
-        later = book.scopes[index + 1:] if index is not None else []
-        if index is not None:
-            del book.scopes[index:]
-        for other in later:
-            other.broken, other.restore_instead = True, None if self.keep else entered.saved
-        if scope.broken:
-            if scope.restore_instead is not None:
-                scope.restore_instead.restore()
-        elif not self.keep:
-            entered.saved.restore()
-            if self.torch is not None and entered.switches is not None:
-                determinism.set(self.torch, entered.switches)
+        stack = [id(open_scope) for open_scope in book.scopes]
+        if book.overlap is None and (id(scope) not in stack or stack[-1] == id(scope)):  # nested, as it should be
+            book.scopes[:] = [open_scope for open_scope in book.scopes if open_scope is not scope]
+            if not self.keep:
+                scope.saved.restore()
+                if scope.switches is not None and self.torch is not None:
+                    determinism.set(self.torch, scope.switches)
+            message = ""
+        else:
+            message = _leave_overlapping(scope)
         publish()
         if entered.held:
             interrupts.release()
-        if later:
-            return (f"seeded({scope.seed}) closed while seeded({later[0].seed}), opened after it, was still open: "
-                    "two threads or tasks drew from the global generators at once, so their draws were mixed; "
-                    f"every generator is back as before seeded({scope.seed}) (give each task its own generator: "
-                    "seedmagic.spawn and np.random.default_rng)")
-        if scope.broken:
-            return (f"seeded({scope.seed}) overlapped a scope opened before it that closed first: their draws were "
-                    "mixed; every generator is back as before that earlier scope")
-        return ""
+        return message
+
+
+def _leave_overlapping(scope: OpenScope) -> str:
+    """Close a scope that did not nest; the last one of an overlap puts back the state before the oldest."""
+    if book.overlap is None:
+        later = book.scopes[[id(s) for s in book.scopes].index(id(scope)) + 1]
+        oldest = book.scopes[0]
+        switched = next((s.switches for s in book.scopes if s.switches is not None), None)
+        book.overlap = Overlap(oldest.saved, oldest.seed, switched)
+        what = (f"seeded({scope.seed}) closed while seeded({later.seed}), opened after it, was still open: "
+                "two threads or tasks drew from the global generators at once, so their draws were mixed")
+    else:
+        what = f"seeded({scope.seed}) overlapped other scopes: its draws were mixed with theirs"
+    book.scopes[:] = [s for s in book.scopes if s is not scope]
+    overlap = book.overlap
+    advice = "(give each task its own generator: seedmagic.spawn, np.random.default_rng)"
+    if book.scopes:
+        return (f"{what}; every generator goes back to its state before seeded({overlap.oldest_seed}) when the "
+                f"last of these scopes closes {advice}")
+    overlap.baseline.restore()
+    if overlap.switches is not None:
+        determinism.set(determinism.torch_for_determinism(), overlap.switches)
+    book.overlap = None
+    return f"{what}; every generator is back as before seeded({overlap.oldest_seed}) {advice}"
 
 
 def active_seed() -> int | None:

@@ -52,8 +52,7 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     if _guard.depth or _inside_atomic(frame):
         _guard.pending = True
         return
-    if _guard.previous is not None:
-        _guard.previous(signum, frame)
+    (_guard.previous or signal.default_int_handler)(signum, frame)
 
 
 def _inside_atomic(frame: FrameType | None) -> bool:
@@ -70,7 +69,9 @@ def hold() -> bool:
         return False
     if _guard.holders == 0:
         current = signal.signal(signal.SIGINT, _on_sigint)
-        if callable(current) and current is not _on_sigint:
+        if current is _on_sigint:  # put back by user code that saved it while a scope was open
+            _guard.previous = _guard.previous or signal.default_int_handler
+        elif callable(current):
             _guard.previous = current
         else:  # ignored, or the default that ends the process: nothing to defer
             signal.signal(signal.SIGINT, current)

@@ -134,9 +134,15 @@ def split_line(line: str) -> tuple[str, str]:
             seen_seed = True
             token = token.removesuffix(";")  # "%seed 10;" silences nothing, but is no error
         else:
-            return " ".join(head), line[start:].strip()
+            statement = line[start:].strip()
+            return " ".join(head), "" if _says_nothing(statement) else statement
         head.append(token)
     return " ".join(head), ""
+
+
+def _says_nothing(statement: str) -> bool:
+    """``;`` and comments alone are no statement: ``%seed 10 ;`` seeds, as ``%seed 10`` does."""
+    return statement.replace(";", " ").strip().startswith("#") or not statement.replace(";", " ").strip()
 
 
 def running_cell(shell: InteractiveShell) -> int | None:
@@ -371,13 +377,13 @@ class SeedMagics(Magics):
             self._refuse_with_file_options(args, files, statement)
             return lambda _: self._file_or_history(args)
         if args.seed is None:
-            if any((args.only, args.skip, args.keep, args.name, args.deterministic, args.per_rank)):
+            if any((args.only, args.skip, args.keep, args.name is not None, args.deterministic, args.per_rank)):
                 raise UsageError("give a seed: %seed [options] SEED [statement]")
             return lambda _: self.show_status()
         if statement:
             code, scope = _Code(self.ip, statement, "the statement"), self._scope(args)
             return lambda local_ns: self._run_scoped("%seed", scope, code, local_ns)
-        if args.keep or args.name:
+        if args.keep or args.name is not None:
             option = "--keep" if args.keep else "--name"
             raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
         number, only, skip = core.parse_seed(args.seed), _names(args.only), _names(args.skip)
@@ -468,7 +474,7 @@ class SeedMagics(Magics):
     def _refuse_with_file_options(args: argparse.Namespace, actions: list[str], statement: str) -> None:
         """``--history``, ``--save PATH`` and ``--load PATH`` go alone, without seed or other options."""
         others = [f"--{name.replace('_', '-')}" for name in ("only", "skip", "keep", "name", "deterministic",
-                                                             "per_rank") if getattr(args, name)]
+                                                             "per_rank") if getattr(args, name) not in (None, False)]
         if len(actions) > 1 or others or args.seed is not None or statement:
             extra = others + [f"--{name}" for name in actions[1:]] + ([args.seed] if args.seed else [])
             raise UsageError(f"--{actions[0]} goes alone: drop {' '.join(extra) or statement[:40]}")

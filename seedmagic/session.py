@@ -31,16 +31,31 @@ lock = threading.RLock()
 SEED_VARIABLE = "SEEDMAGIC_SEED"
 
 
-@dataclass
+@dataclass(eq=False)
 class OpenScope:
-    """One open scope as the book sees it: its seed and the generators it manages."""
+    """One open scope as the book sees it: its seed, the generators it manages, what it puts back."""
 
     seed: int
     names: tuple[str, ...]
-    #: Set when a scope opened before this one closed first: this one's snapshot is stale, and it
-    #: restores the earlier scope's snapshot (``restore_instead``) instead, undoing draws made since.
-    broken: bool = False
-    restore_instead: Any = None
+    #: The snapshot taken on entry (a ``Snapshot``), and torch's determinism switches then, if it set them.
+    saved: Any = None
+    switches: Any = None
+    #: The thread that entered it (only that thread leaves it).
+    thread: int = 0
+
+
+@dataclass
+class Overlap:
+    """Scopes that did not nest: one closed while a scope opened after it was still open.
+
+    Every scope open then, or opened since, is part of it; none restores on its
+    own. When the last of them closes, the generators go back to the state
+    before the oldest (``baseline``) and torch's switches to what they were.
+    """
+
+    baseline: Any
+    oldest_seed: int
+    switches: Any = None
 
 
 @dataclass
@@ -51,6 +66,8 @@ class Book:
     session_seed: int | None = None
     #: Open scopes, innermost last.
     scopes: list[OpenScope] = field(default_factory=list)
+    #: Set while scopes that did not nest are still open.
+    overlap: Overlap | None = None
 
     def scope_of(self, name: str) -> int | None:
         """The seed of the innermost open scope that manages ``name``, or None (global)."""
@@ -67,10 +84,21 @@ class Book:
 book = Book()
 
 
+#: What the environment held before this process first published (a seed inherited from a parent).
+_inherited: list[str | None] = []
+
+
 def publish() -> None:
-    """Put the seed in force into the environment, for processes started from here to find."""
+    """Put the seed in force into the environment, for processes started from here to find.
+
+    With no seed in force, the value the environment had before seedmagic
+    first wrote it comes back: a child process keeps the seed its parent
+    published, also after a scope of its own.
+    """
+    if not _inherited:
+        _inherited.append(os.environ.get(SEED_VARIABLE))
     active = book.active_seed()
-    text = None if active is None else str(active)
+    text = _inherited[0] if active is None else str(active)
     if os.environ.get(SEED_VARIABLE) == text:
         return
     if text is None:

@@ -239,6 +239,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
 def write(path: str | os.PathLike[str], document: dict[str, Any]) -> pathlib.Path:
     """Write atomically: a temporary file beside the target, flushed to disk, then renamed over it."""
     where = expand(path)
+    if where.is_symlink():  # write the file the link points to, and keep the link
+        where = pathlib.Path(os.path.realpath(where))
     text = json.dumps(document, allow_nan=False) + "\n"
     if where.is_dir():
         raise SeedError(f"cannot write {where}: it is a folder")

@@ -101,11 +101,11 @@ def state_bytes() -> dict[str, Any]:
     }
 
 
-def run_python(code: str, timeout: float = 120) -> str:
-    """Run ``code`` in a fresh interpreter (nothing imported yet) and return its stdout."""
+def run_python(code: str, timeout: float = 120, env: dict[str, str] | None = None) -> str:
+    """Run ``code`` in a fresh interpreter (nothing imported yet; ``env`` added to the environment); its stdout."""
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})},
     )
     assert result.returncode == 0, result.stderr
     return result.stdout

@@ -264,3 +264,32 @@ def test_k_is_validated_in_one_place():
     for bad in (-1, 1.5, "3", True, 10**6):
         with pytest.raises(seedmagic.SeedError, match="k must be an integer"):
             seedmagic.peek(bad)
+
+
+@pytest.mark.parametrize("line", ["10 ;", "10 ; # comment", "10;"])
+def test_a_semicolon_after_the_seed_is_no_statement(shell, line):
+    shell.run_line_magic("seed", line)
+    assert seedmagic.active_seed() == 10
+    assert np.random.rand() == np.random.RandomState(10).rand()
+
+
+def test_an_empty_label_is_still_a_label(shell):
+    before = state_bytes()
+    with pytest.raises(UsageError, match="--name needs a statement"):
+        shell.run_line_magic("seed", "--name '' 10")
+    assert state_bytes() == before
+
+
+def test_leading_zeros_are_the_number_they_spell(shell):
+    shell.run_line_magic("seed", "0" * 30 + "10")
+    assert seedmagic.active_seed() == 10
+
+
+def test_a_child_keeps_its_parents_seed_after_a_scope_of_its_own():
+    out = run_python("""
+import os, seedmagic
+with seedmagic.seeded(5):
+    inside = os.environ["SEEDMAGIC_SEED"]
+print(inside, os.environ.get("SEEDMAGIC_SEED"), seedmagic.seed_process())
+""", env={"SEEDMAGIC_SEED": "10"})
+    assert out.split() == ["5", "10", "10"]

@@ -172,3 +172,32 @@ thread.join()
 print((np.random.get_state()[1] == np.random.RandomState(5).get_state()[1]).all())
 """, timeout=60)
     assert out.strip().endswith("True")
+
+
+def test_the_cell_watch_and_the_table_never_call_a_users_generator_methods(shell, capsys):
+    """Subclasses may log, draw or raise in getstate/get_state/__init__: seedmagic uses the libraries' own methods."""
+    shell.run_cell('''
+calls = []
+class LoudRandom(random.Random):
+    def getstate(self):
+        calls.append("getstate"); self.random(); return super().getstate()
+class LoudState(np.random.RandomState):
+    def get_state(self, legacy=True):
+        calls.append("get_state"); self.random_sample(); return super().get_state(legacy)
+class LoudGenerator(np.random.Generator):
+    def __init__(self, bit_generator):
+        calls.append("__init__"); super().__init__(bit_generator)
+class LoudTorch(torch.Generator):
+    def get_state(self):
+        calls.append("torch get_state"); return super().get_state()
+r, s, g, t = LoudRandom(5), LoudState(5), LoudGenerator(np.random.PCG64(5)), LoudTorch()
+t.manual_seed(5)
+calls.clear()
+''')
+    for source in ("x = 1", "y = 2", "%seed"):
+        assert shell.run_cell(source).success
+    assert shell.user_ns["calls"] == []
+    assert shell.user_ns["r"].random() == random.Random(5).random()  # no draw was consumed
+    assert shell.user_ns["s"].random_sample() == np.random.RandomState(5).random_sample()
+    assert shell.user_ns["g"].random() == np.random.Generator(np.random.PCG64(5)).random()
+    assert "LoudRandom" not in capsys.readouterr().err

@@ -19,7 +19,7 @@ import pytest
 import seedmagic
 from seedmagic import interrupts
 from seedmagic.session import book
-from conftest import run_python, state_bytes, torch
+from conftest import requires_torch, run_python, state_bytes, torch
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer (POSIX)")
 
@@ -219,7 +219,7 @@ def test_two_asyncio_tasks_in_scopes_raise_and_leave_the_generators_as_before():
     asyncio.run(main())
     assert len(errors) == 2
     assert "seeded(10) closed while seeded(20), opened after it, was still open" in errors[0]
-    assert "seeded(20) overlapped a scope opened before it that closed first" in errors[1]
+    assert "seeded(20) overlapped other scopes" in errors[1] and "back as before seeded(10)" in errors[1]
     assert all("\n" not in error for error in errors)
     assert state_bytes() == before  # never silently left seeded or swapped
     assert book.scopes == [] and seedmagic.active_seed() == 1
@@ -287,3 +287,114 @@ def test_the_readme_advice_for_coroutines_gives_each_task_its_own_stream():
         return list(await asyncio.gather(scoped(1), scoped(2)))
 
     assert asyncio.run(both()) == [np.random.RandomState(n).rand(2).tolist() for n in (1, 2)]
+
+
+def test_ctrl_c_still_arrives_after_user_code_puts_back_a_handler_saved_inside_a_scope():
+    """A handler saved while a scope was open is seedmagic's; putting it back later must not swallow Ctrl-C."""
+    with seedmagic.seeded(10):
+        saved = signal.signal(signal.SIGINT, lambda *_: None)
+    signal.signal(signal.SIGINT, saved)
+    try:
+        with seedmagic.seeded(1):
+            pass
+        for inside in (True, False):
+            with pytest.raises(KeyboardInterrupt):
+                if inside:
+                    with seedmagic.seeded(2):
+                        signal.raise_signal(signal.SIGINT)
+                else:
+                    signal.raise_signal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def test_one_decorated_function_in_two_threads_keeps_each_threads_entry():
+    seedmagic.seed(1)
+    before = state_bytes()
+    inside, go_on, worker_done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    @seedmagic.seeded(10)
+    def work(in_worker: bool) -> None:
+        np.random.rand()
+        if in_worker:  # the worker's scope opens first and closes first, inside the main thread's
+            inside.set()
+            go_on.wait(10)
+        else:
+            go_on.set()
+            worker_done.wait(10)
+
+    def worker() -> None:
+        try:
+            work(True)
+        except Exception as error:  # the overlap is reported as SeedError, never as anything else
+            errors.append(error)
+        worker_done.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    inside.wait(10)
+    try:
+        work(False)
+    except seedmagic.SeedError as error:
+        errors.append(error)
+    thread.join(10)
+    assert len(errors) == 2 and all(isinstance(error, seedmagic.SeedError) for error in errors)
+    assert state_bytes() == before and book.scopes == [] and book.overlap is None
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+
+
+def enter_all(*seeds: int) -> dict[int, seedmagic.seeded]:
+    scopes = {n: seedmagic.seeded(n) for n in seeds}
+    for scope in scopes.values():
+        scope.__enter__()
+        np.random.rand(1)
+    return scopes
+
+
+def leave(scope: seedmagic.seeded) -> str:
+    try:
+        scope.__exit__(None, None, None)
+    except seedmagic.SeedError as error:
+        return str(error)
+    return "ok"
+
+
+def test_three_overlapping_scopes_end_as_before_the_first():
+    seedmagic.seed(1)
+    before = state_bytes()
+    scopes = enter_all(100, 200, 300)
+    outcomes = [leave(scopes[200]), leave(scopes[100]), leave(scopes[300])]
+    assert all("\n" not in text and text != "ok" for text in outcomes)
+    assert "back as before seeded(100)" in outcomes[-1]
+    assert state_bytes() == before and book.scopes == [] and book.overlap is None
+
+
+def test_a_scope_opened_during_an_overlap_is_told_and_nothing_is_swapped_silently():
+    seedmagic.seed(1)
+    before = state_bytes()
+    scopes = enter_all(100, 200)
+    first = leave(scopes[100])
+    late = seedmagic.seeded(300)
+    late.__enter__()
+    drawn = np.random.rand(2).tolist()
+    second = leave(scopes[200])
+    assert np.random.rand(1).tolist() == np.random.RandomState(300).rand(3)[2:].tolist()  # still its own stream
+    third = leave(late)
+    assert drawn == np.random.RandomState(300).rand(2).tolist()
+    assert "closed while seeded(200)" in first and "overlapped" in second and "overlapped" in third
+    assert state_bytes() == before and book.overlap is None
+
+
+@requires_torch
+def test_determinism_switches_come_back_after_an_overlap():
+    before = torch.are_deterministic_algorithms_enabled()
+    plain, strict = seedmagic.seeded(1), seedmagic.seeded(2, deterministic=True)
+    plain.__enter__()
+    strict.__enter__()
+    assert torch.are_deterministic_algorithms_enabled()
+    leave(plain)
+    leave(strict)
+    assert torch.are_deterministic_algorithms_enabled() == before

@@ -205,3 +205,45 @@ seedmagic.Snapshot.load({str(tmp_path / 's.json')!r}).restore()
 print(np.random.rand(3).tolist() == before, torch.initial_seed())
 """)
     assert out.split() == ["True", "4"]  # torch was due seed 4 in the file, and gets it
+
+
+@requires_torch
+def test_a_torch_state_with_a_poisoned_cache_or_an_empty_key_is_refused(document):
+    """torch's own set_state accepts these; the next draws would be NaN, or zeros forever.
+
+    The byte offsets are those of torch 2.x's CPU generator state (the test's knowledge, not seedmagic's:
+    seedmagic checks by drawing from scratch copies).
+    """
+    import struct
+
+    good = bytes(document["generators"]["torch"]["state"])
+    normals = 8 + 4 + 4 + 8 + 624 * 8  # seed, left, seeded, next, the key; then normal_x, _y, _rho, valid
+    nan_cache = bytearray(good)
+    struct.pack_into("<d", nan_cache, normals + 8, float("nan"))  # the cached normal_y, marked valid
+    struct.pack_into("<i", nan_cache, normals + 24, 1)
+    empty_key = bytearray(good)
+    empty_key[24:24 + 624 * 8] = bytes(624 * 8)
+    for state in (nan_cache, empty_key):
+        mangled = json.loads(json.dumps(document))
+        mangled["generators"]["torch"]["state"] = list(state)
+        before = state_bytes()
+        with pytest.raises(seedmagic.SeedError, match="not a state a torch generator can be in"):
+            seedmagic.load_state_dict(mangled)
+        assert state_bytes() == before
+
+
+@pytest.mark.parametrize("generator, field", [("numpy", "gauss"), ("random", "gauss_next")])
+def test_an_impossible_cached_gaussian_is_refused(document, generator, field):
+    mangled = json.loads(json.dumps(document))
+    mangled["generators"][generator]["state"][field] = 1e308
+    with pytest.raises(seedmagic.SeedError, match="no larger than"):
+        seedmagic.Snapshot.from_data(mangled)
+
+
+def test_saving_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / "real.json"
+    target.write_text("keep me")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    seedmagic.snapshot().save(link)
+    assert link.is_symlink() and json.loads(target.read_text())["format"] == "seedmagic-state"
