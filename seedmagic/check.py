@@ -166,11 +166,12 @@ def _executes(cell: Any) -> bool:
 
 # Outputs, normalised as nbval users expect ---------------------------------------------
 
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
+#: Object addresses in reprs (``<Foo object at 0x7f3a...>``); other hexadecimal text is data.
+_ADDRESS = re.compile(r"(?<=\bat )0x[0-9a-fA-F]{6,}")
+#: Timings IPython and tqdm print themselves; a time a cell prints on its own is an output like any other.
 _TIMINGS = (
     re.compile(r"^(CPU times|Wall time):.*$", re.MULTILINE),
     re.compile(r"[\d.]+ ?(ns|µs|us|ms|s) ± [\d.]+ ?(ns|µs|us|ms|s) per loop.*$", re.MULTILINE),
-    re.compile(r"\b\d+(\.\d+)? ?(ns|µs|us|ms|s|sec|secs|seconds)\b"),
     re.compile(r"\b\d+(\.\d+)? ?(it/s|s/it)\b"),
     re.compile(r"\d+:\d\d<(\d+:\d\d|\?)"),  # tqdm's elapsed<remaining
 )

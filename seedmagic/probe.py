@@ -20,17 +20,18 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from .adapters import fingerprint, object_state, registry, user_generator_kind
+from .adapters import registry, user_generator_kind
 from .session import book, history
-from .status import global_fingerprints, user_generators
+from .status import CellWatch, user_generators
 
 
 class Probe:
-    """Fingerprints after each cell, compared with those after the previous one."""
+    """What each cell did to the generators, from the panel's own cell watch."""
 
     def __init__(self, namespace: dict[str, Any]) -> None:
         self.namespace = namespace
-        self.last = global_fingerprints()
+        self.watch = CellWatch()
+        self.watch.rebaseline(namespace)
         self.seen = self._seedings()
 
     @staticmethod
@@ -39,32 +40,18 @@ class Probe:
         return history.dropped + len(history.events)
 
     def take(self) -> dict[str, Any]:
-        from .importhook import fresh_states
-
-        now = global_fingerprints()
-        adapters = registry()
-        advanced = []
-        for name, state in now.items():
-            before = self.last.get(name)
-            if before is None and name in fresh_states:
-                before = fingerprint(fresh_states[name])
-            if before is not None and before != state:
-                advanced.append(name)
-        self.last = now
+        self.watch.after_cell(self.namespace)
+        fingerprints = self.watch.last or {}
         count = self._seedings()
         new_events = history.events[-(count - self.seen):] if count > self.seen else []
         self.seen = count
-        users = {}
-        for name, value in user_generators(self.namespace).items():
-            try:
-                users[name] = [user_generator_kind(value), fingerprint(object_state(value))]
-            except Exception:  # a generator that cannot be read is left out, as the panel does
-                continue
+        holders = user_generators(self.namespace)
         return {
-            "globals": now,
-            "advanced": advanced,
-            "unseeded": [name for name in advanced if name in adapters and book.seeds.get(name) is None],
-            "users": users,
+            "globals": {name: state for (whose, name), state in fingerprints.items() if whose == "global"},
+            "advanced": [name for name in registry() if ("global", name) in self.watch.advanced],
+            "unseeded": list(self.watch.unseeded),
+            "users": {name: [user_generator_kind(holders[name]), state]
+                      for (whose, name), state in fingerprints.items() if whose == "user" and name in holders},
             "seeds": dict(book.seeds),
             "session_seed": book.session_seed,
             "events": [[event.source, event.seed, list(event.generators), event.entropy, event.label]

@@ -80,14 +80,33 @@ USER_KINDS = {"random": "random.Random", "RandomState": "np.random.RandomState",
               "numpy.Generator": "np.random.Generator", "torch.Generator": "torch.Generator"}
 
 
+#: Lists, tuples and dicts up to this size are looked into for generators (``rngs[0]``, ``rngs['train']``).
+MAX_CONTAINER = 64
+
+
 def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The generators the user holds in ``namespace``, by variable name (private names skipped).
 
-    Only the values' types are looked at (``user_generator_kind``): no
-    user code runs, whatever the namespace holds.
+    Variables and the items of small plain lists, tuples and dicts are
+    looked at, by their type alone (``user_generator_kind``): no user code
+    runs, whatever the namespace holds.
     """
-    return {name: value for name, value in list(namespace.items())
-            if type(name) is str and not name.startswith("_") and user_generator_kind(value) is not None}
+    found: dict[str, Any] = {}
+    for name, value in list(namespace.items()):
+        if type(name) is not str or name.startswith("_"):
+            continue
+        if user_generator_kind(value) is not None:
+            found[name] = value
+            continue
+        items: list[tuple[object, Any]] = []
+        if type(value) in (list, tuple) and len(value) <= MAX_CONTAINER:
+            items = list(enumerate(value))
+        elif type(value) is dict and len(value) <= MAX_CONTAINER:
+            items = [(key, item) for key, item in list(value.items()) if type(key) in (str, int)]
+        for key, item in items:
+            if user_generator_kind(item) is not None:
+                found[f"{name}[{key!r}]"] = item
+    return found
 
 
 def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:

@@ -46,9 +46,15 @@ def test_outputs_are_normalised_as_nbval_users_expect():
     second = [{"output_type": "stream", "name": "stdout",
                "text": "<object object at 0x7f0000000000>\nCPU times: user 9 ms\nWall time: 7 ms\n"},
               {"output_type": "execute_result", "execution_count": 9, "metadata": {},
-               "data": {"text/plain": "took 0.5 s", "application/vnd.jupyter.widget-view+json": {"model_id": "b2"}}},
+               "data": {"text/plain": "took 1.25 s", "application/vnd.jupyter.widget-view+json": {"model_id": "b2"}}},
               {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["elsewhere"]}]
     assert checking.normalise(first) == checking.normalise(second)
+    def printed(text: str) -> list:
+        return checking.normalise([{"output_type": "stream", "name": "stdout", "text": text}])
+
+    # A time or a hexadecimal number the cell prints itself is data: it must not hide a difference.
+    assert printed("first arrival after 1.25 s\n") != printed("first arrival after 0.50 s\n")
+    assert printed("run id 0x5d1f9e0a77c3b2e1\n") != printed("run id 0x0b6e2f94d3a1c870\n")
     other = [{"output_type": "stream", "name": "stdout", "text": "0.5488135\n"}]
     assert checking.normalise(other) != checking.normalise([{"output_type": "stream", "name": "stdout",
                                                             "text": "0.7151894\n"}])
@@ -118,7 +124,8 @@ def test_bad_input_that_needs_no_kernel_gets_one_line_each_and_exit_2(tmp_path):
 @pytest.fixture(scope="module")
 def checked() -> dict[str, checking.Result]:
     """Two fresh runs of each small notebook (one check, reused by the tests below)."""
-    names = ["seeded", "unseeded_numpy", "unseeded_torch", "default_rng", "clock", "rerun_shift", "entropy_scope"]
+    names = ["seeded", "unseeded_numpy", "unseeded_torch", "default_rng", "clock", "rerun_shift", "entropy_scope",
+             "rng_in_list"]
     results = checking.check([NOTEBOOKS / f"{name}.ipynb" for name in names])
     return dict(zip(names, results, strict=True))
 
@@ -158,6 +165,12 @@ def test_default_rng_without_a_seed_is_named_at_its_creation(checked):
     assert (result.status, result.cell, result.generator) == ("divergent", 2, "rng")
     assert result.reason == "cell 2 (In [3]) created `rng = np.random.default_rng()` without a seed"
     assert result.fix == "give it a seed: `np.random.default_rng(N)`"
+
+
+@pytest.mark.notebook
+def test_a_generator_held_in_a_list_is_found(checked):
+    result = checked["rng_in_list"]
+    assert (result.status, result.cell, result.generator) == ("divergent", 2, "rngs[0]"), result
 
 
 @pytest.mark.notebook

@@ -89,3 +89,12 @@ def test_fingerprints_are_pinned_and_the_same_in_every_process():
     code = ("import random, numpy as np; from seedmagic.adapters import fingerprint; "
             "print(fingerprint(np.random.RandomState(10).get_state(legacy=False)), fingerprint(random.Random(10).getstate()))")
     assert run_python(code).split() == ["ef69a635", "1d551408"]
+
+
+def test_generators_in_small_lists_and_dicts_are_found_by_type_alone():
+    from seedmagic.status import MAX_CONTAINER, user_generators
+
+    rng = np.random.default_rng(1)
+    namespace = {"rngs": [rng, 3], "by_name": {"train": rng, 5: "x"}, "big": [rng] * (MAX_CONTAINER + 1),
+                 "_private": [rng], "text": "abc"}
+    assert sorted(user_generators(namespace)) == ["by_name['train']", "rngs[0]"]
