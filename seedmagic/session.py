@@ -84,8 +84,16 @@ class Book:
 book = Book()
 
 
-#: What the environment held before this process first published (a seed inherited from a parent).
-_inherited: list[str | None] = []
+@dataclass
+class _Published:
+    """What the environment held before this process first published (a seed inherited from a parent),
+    and what seedmagic wrote last (so that an unchanged seed costs no environment write)."""
+
+    inherited: str | None
+    written: str | None
+
+
+_published: list[_Published] = []
 
 
 def publish() -> None:
@@ -95,16 +103,18 @@ def publish() -> None:
     first wrote it comes back: a child process keeps the seed its parent
     published, also after a scope of its own.
     """
-    if not _inherited:
-        _inherited.append(os.environ.get(SEED_VARIABLE))
+    if not _published:
+        _published.append(_Published(os.environ.get(SEED_VARIABLE), os.environ.get(SEED_VARIABLE)))
+    published = _published[0]
     active = book.active_seed()
-    text = _inherited[0] if active is None else str(active)
-    if os.environ.get(SEED_VARIABLE) == text:
+    text = published.inherited if active is None else str(active)
+    if text == published.written:
         return
     if text is None:
-        del os.environ[SEED_VARIABLE]
+        os.environ.pop(SEED_VARIABLE, None)
     else:
         os.environ[SEED_VARIABLE] = text
+    published.written = text
 
 
 class Origin(NamedTuple):
