@@ -98,3 +98,31 @@ def test_generators_in_small_lists_and_dicts_are_found_by_type_alone():
     namespace = {"rngs": [rng, 3], "by_name": {"train": rng, 5: "x"}, "big": [rng] * (MAX_CONTAINER + 1),
                  "_private": [rng], "text": "abc"}
     assert sorted(user_generators(namespace)) == ["by_name['train']", "rngs[0]"]
+
+
+def test_the_terminal_table_shows_the_last_cells_marker_and_the_unseeded_warning(shell, capsys):
+    """Without widgets, %seed prints what the panel shows: the advanced marker and the unseeded-draw warning."""
+    shell.run_cell("x = np.random.rand(2)", store_history=True)  # numpy was never seeded here
+    capsys.readouterr()
+    shell.run_line_magic("seed", "")
+    text = capsys.readouterr().out
+    numpy_row = next(line for line in text.splitlines() if line.lstrip("* ").startswith("numpy "))
+    assert numpy_row.startswith("*") and "* advanced by the last cell" in text
+    assert "warning: the last cell drew from numpy while no seed controlled it" in text
+
+
+def test_each_kind_of_user_generator_is_named_for_what_it_is(shell):
+    from seedmagic.status import collect
+
+    shell.run_cell("import torch\na = np.random.default_rng(1)\nb = torch.Generator()\nc = np.random.RandomState(1)\n"
+                   "d = random.Random(1)")
+    kinds = {row.label: row.scope for row in collect(3, shell.user_ns).rows if row.kind != "global"}
+    assert kinds == {"a": "yours (np.random.Generator)", "b": "yours (torch.Generator)",
+                     "c": "yours (np.random.RandomState)", "d": "yours (random.Random)"}
+
+
+def test_the_cell_magics_help_names_it_with_two_percent_signs():
+    from seedmagic.magics import SeedMagics
+
+    assert SeedMagics.seeded.parser.format_usage().split()[1] == "%%seeded"
+    assert SeedMagics.seed.parser.format_usage().split()[1] == "%seed"
