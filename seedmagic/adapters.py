@@ -151,9 +151,10 @@ def _mt_key(data: Any, what: str) -> list[int]:
     return key
 
 
-#: No Gaussian a generator caches can be this large (Box-Muller and the polar method over doubles
-#: stay below 40); a state file that says otherwise would make every later normal draw absurd.
-MAX_GAUSS = 1e3
+#: No Gaussian a generator caches can be larger: Box-Muller over 53-bit doubles (Python's random,
+#: torch) stays below 8.6, NumPy's polar method below 12.1. A state file that says otherwise
+#: would poison the next normal draw (and every log-normal one built on it).
+MAX_GAUSS = 16.0
 
 
 def _gaussian(value: Any, what: str, allow_none: bool = False) -> float | None:
@@ -516,16 +517,20 @@ def user_generator_kind(obj: object) -> str | None:
     state cannot be read (``random.SystemRandom``).
     """
     mro = type.__dict__["__mro__"].__get__(type(obj))
-    if random.Random in mro:
-        return None if random.SystemRandom in mro else "random"
+
+    def extends(cls: type) -> bool:  # by identity: ``in`` would call a metaclass's __eq__
+        return any(base is cls for base in mro)
+
+    if extends(random.Random):
+        return None if extends(random.SystemRandom) else "random"
     numpy = loaded_module("numpy")
     if numpy is not None:
-        if numpy.random.RandomState in mro:
+        if extends(numpy.random.RandomState):
             return "RandomState"
-        if numpy.random.Generator in mro:
+        if extends(numpy.random.Generator):
             return "numpy.Generator"
     torch = loaded_module("torch")
-    if torch is not None and torch.Generator in mro:
+    if torch is not None and extends(torch.Generator):
         return "torch.Generator"
     return None
 
@@ -534,16 +539,23 @@ def user_generator_kind(obj: object) -> str | None:
 # library's own methods are called on it, through its base class.
 
 
-def _numpy_class(cls: type) -> Any:
-    """The NumPy class that ``cls`` (perhaps a user's subclass) extends."""
-    return next(base for base in cls.__mro__ if base.__module__.startswith("numpy"))
+def _numpy_bit_generator_class(bit_generator: Any) -> Any:
+    """NumPy's own bit generator class that ``bit_generator`` is (or extends); found by identity."""
+    numpy_random = sys.modules["numpy"].random
+    known = [getattr(numpy_random, name) for name in ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+             if hasattr(numpy_random, name)]
+    mro = type.__dict__["__mro__"].__get__(type(bit_generator))
+    found = next((base for base in mro if any(base is cls for cls in known)), None)
+    if found is None:
+        raise TypeError("its bit generator is none of NumPy's own")
+    return found
 
 
 def _bit_generator_of(generator: Any) -> tuple[Any, Any]:
     """A NumPy ``Generator``'s bit generator and its state, through NumPy's own descriptors."""
     numpy_random = sys.modules["numpy"].random
     bit_generator = numpy_random.Generator.bit_generator.__get__(generator)
-    return bit_generator, _numpy_class(type(bit_generator)).state.__get__(bit_generator)
+    return bit_generator, _numpy_bit_generator_class(bit_generator).state.__get__(bit_generator)
 
 
 def peek_object(obj: Any, k: int) -> tuple[list[float], int] | None:
@@ -555,7 +567,7 @@ def peek_object(obj: Any, k: int) -> tuple[list[float], int] | None:
         return _randomstate_peek(obj, k), 8
     if kind == "numpy.Generator":
         bit_generator, state = _bit_generator_of(obj)
-        copy = _numpy_class(type(bit_generator))()
+        copy = _numpy_bit_generator_class(bit_generator)()
         copy.state = state
         return sys.modules["numpy"].random.Generator(copy).random(k).tolist(), 8
     if kind == "torch.Generator":

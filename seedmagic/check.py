@@ -166,21 +166,25 @@ def _executes(cell: Any) -> bool:
 
 # Outputs, normalised as nbval users expect ---------------------------------------------
 
-#: Object addresses in reprs (``<Foo object at 0x7f3a...>``); other hexadecimal text is data.
-_ADDRESS = re.compile(r"(?<=\bat )0x[0-9a-fA-F]{6,}")
+#: Object addresses in reprs (``<Foo object at 0x7f3a...>``, closed by ``>``); other hexadecimal text is data.
+_ADDRESS = re.compile(r"(?<=\bat )0x[0-9a-fA-F]{6,}(?=>)")
 #: Timings IPython and tqdm print themselves; a time a cell prints on its own is an output like any other.
 _TIMINGS = (
     re.compile(r"^(CPU times|Wall time):.*$", re.MULTILINE),
-    re.compile(r"[\d.]+ ?(ns|µs|us|ms|s) ± [\d.]+ ?(ns|µs|us|ms|s) per loop.*$", re.MULTILINE),
-    re.compile(r"\b\d+(\.\d+)? ?(it/s|s/it)\b"),
+    re.compile(r"[\d.]+ ?(ns|µs|μs|us|ms|s) (±|\+-) [\d.]+ ?(ns|µs|μs|us|ms|s) per loop.*$", re.MULTILINE),
+    re.compile(r"^The slowest run took [\d.]+ times longer than the fastest\..*$", re.MULTILINE),  # %timeit
+    re.compile(r"\b\d+(\.\d+)? ?[kMGTP]?(it|B|b|[A-Za-z]+)/s\b|\b\d+(\.\d+)? ?s/it\b"),  # tqdm's rates
     re.compile(r"\d+:\d\d<(\d+:\d\d|\?)"),  # tqdm's elapsed<remaining
 )
+#: A progress bar redraws its line after a carriage return: only the last drawing counts.
+_REDRAWN = re.compile(r"[^\n]*\r(?!\n)")
 _IMAGE = re.compile(r"^(image|video|audio)/")
 _WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def sanitise(text: str) -> str:
     """Memory addresses and timings out, as nbval's usual sanitisers do."""
+    text = _REDRAWN.sub("", text)
     text = _ADDRESS.sub("0xADDRESS", text)
     for pattern in _TIMINGS:
         text = pattern.sub("<time>", text)

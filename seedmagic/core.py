@@ -20,7 +20,7 @@ from typing import Any
 from . import determinism, importhook, interrupts
 from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
 from .ranks import current_rank, rank_seed
-from .session import OpenScope, Overlap, SeedError, book, lock, publish, record
+from .session import OpenScope, Overlap, SeedError, book, lock, open_here, publish, record
 from .snapshots import Snapshot, capture
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
@@ -63,7 +63,9 @@ def _short(value: object) -> str:
 def parse_seed(text: str) -> int:
     """A seed typed as text (a magic's argument, the panel's field), or ``SeedError``."""
     stripped = text.strip()
-    digits = stripped[1:] if stripped.startswith("-") else stripped
+    if stripped.startswith("-"):  # "-0" too: a seed is written without a sign
+        raise SeedError(f"{_SEED_RULE}, got {stripped if len(stripped) <= 40 else stripped[:37] + '...'}")
+    digits = stripped
     if digits.isascii() and digits.isdigit():
         significant = digits.lstrip("0")
         return validate_seed(int(stripped) if len(significant) <= 20 else 10**30)
@@ -230,7 +232,7 @@ class _Entered:
     """One entry into a scope, as the scope object keeps it (a decorator can be entered again and again)."""
 
     scope: OpenScope
-    held: bool
+    held: interrupts.Hold | None
 
 
 class seeded(ContextDecorator):
@@ -292,32 +294,37 @@ class seeded(ContextDecorator):
     def __enter__(self) -> int:
         """Enter atomically; an interrupt raised once the scope is entered, before its body, undoes the entry.
 
-        (A signal landing in this frame raises at once; one landing in
-        ``_enter`` or ``_abandon`` waits for them to finish.)
+        The SIGINT handler is held for the scope's whole life, so that its exit
+        is covered from the first instruction. (A signal landing in this frame
+        raises at once; one landing in ``_enter`` or ``_abandon`` waits.)
         """
-        entered = len(self._entered)
+        held, count = None, len(self._entered)
         try:
-            return self._enter()
+            held = interrupts.hold()
+            return self._enter(held)
         except BaseException:
-            if len(self._entered) > entered:
+            if len(self._entered) > count:
                 self._abandon()
+            elif held is not None:
+                interrupts.release(held)
             raise
 
     @interrupts.atomic
-    def _enter(self) -> int:
+    def _enter(self, held: interrupts.Hold | None) -> int:
         with lock:
             number = self._resolve()
             switches = None if self.torch is None else determinism.get(self.torch)
             saved = capture(self.adapters)
-            names = tuple(saved.names)
-            scope = OpenScope(number, names, saved, switches, threading.get_ident())
-            _apply(number, [adapter for adapter in self.adapters if adapter.name in names])
+            scope = OpenScope(number, tuple(saved.names), saved, switches, threading.get_ident())
+            _apply(number, [adapter for adapter in self.adapters if adapter.name in scope.names])
             if self.torch is not None:
                 determinism.set(self.torch, determinism.DETERMINISTIC)
             book.scopes.append(scope)
+            if book.overlap is not None:
+                book.overlap.join(scope)
             publish()
-            held = interrupts.hold()  # until the scope closes, so that Ctrl-C waits for __exit__ to finish
             self._entered.append(_Entered(scope, held))
+            open_here.set((*open_here.get(), scope))
             self.seed = number
             derived = self.name is not None or self.drawn or self.per_rank
             label = self.name if self.name is not None else (f"rank {self.rank}" if self.per_rank else None)
@@ -343,35 +350,48 @@ class seeded(ContextDecorator):
         with lock:
             self._leave()
 
-    def _leave(self) -> str:
-        """Close this thread's latest entry: restore, or take part in an overlap; say what went wrong."""
+    def _mine(self) -> _Entered:
+        """The entry this exit closes: the latest one made in this context (an asyncio task, a thread), else
+        this thread's latest (a scope entered in one notebook cell and left in another)."""
+        here = open_here.get()
         thread = threading.get_ident()
-        entered = next(e for e in reversed(self._entered) if e.scope.thread == thread)
+        for candidates in ([e for e in self._entered if any(s is e.scope for s in here)],
+                           [e for e in self._entered if e.scope.thread == thread]):
+            if candidates:
+                return max(candidates, key=lambda e: next((i for i, s in enumerate(here) if s is e.scope), -1))
+        raise SeedError(f"seeded({self.seed}) is not open in this thread: __exit__ without __enter__")
+
+    def _leave(self) -> str:
+        """Close this context's latest entry: restore, or take part in an overlap; say what went wrong."""
+        entered = self._mine()
         self._entered.remove(entered)
         scope = entered.scope
-        stack = [id(open_scope) for open_scope in book.scopes]
-        if book.overlap is None and (id(scope) not in stack or stack[-1] == id(scope)):  # nested, as it should be
-            book.scopes[:] = [open_scope for open_scope in book.scopes if open_scope is not scope]
-            if not self.keep:
-                scope.saved.restore()
-                if scope.switches is not None and self.torch is not None:
-                    determinism.set(self.torch, scope.switches)
-            message = ""
-        else:
-            message = _leave_overlapping(scope)
-        publish()
-        if entered.held:
-            interrupts.release()
+        open_here.set(tuple(s for s in open_here.get() if s is not scope))
+        try:
+            stack = [id(open_scope) for open_scope in book.scopes]
+            if book.overlap is None and (id(scope) not in stack or stack[-1] == id(scope)):  # nested, as it should be
+                book.scopes[:] = [open_scope for open_scope in book.scopes if open_scope is not scope]
+                if not self.keep:
+                    scope.saved.restore()
+                    if scope.switches is not None and self.torch is not None:
+                        determinism.set(self.torch, scope.switches)
+                message = ""
+            else:
+                message = _leave_overlapping(scope)
+            publish()
+        finally:
+            if entered.held is not None:
+                interrupts.release(entered.held)
         return message
 
 
 def _leave_overlapping(scope: OpenScope) -> str:
-    """Close a scope that did not nest; the last one of an overlap puts back the state before the oldest."""
+    """Close a scope that did not nest; the last one of an overlap puts back the state before all of them."""
     if book.overlap is None:
         later = book.scopes[[id(s) for s in book.scopes].index(id(scope)) + 1]
-        oldest = book.scopes[0]
-        switched = next((s.switches for s in book.scopes if s.switches is not None), None)
-        book.overlap = Overlap(oldest.saved, oldest.seed, switched)
+        book.overlap = Overlap(book.scopes[0].seed)
+        for open_scope in book.scopes:
+            book.overlap.join(open_scope)
         what = (f"seeded({scope.seed}) closed while seeded({later.seed}), opened after it, was still open: "
                 "two threads or tasks drew from the global generators at once, so their draws were mixed")
     else:
@@ -382,7 +402,7 @@ def _leave_overlapping(scope: OpenScope) -> str:
     if book.scopes:
         return (f"{what}; every generator goes back to its state before seeded({overlap.oldest_seed}) when the "
                 f"last of these scopes closes {advice}")
-    overlap.baseline.restore()
+    Snapshot(tuple(overlap.entries.values()), overlap.session_seed).restore()
     if overlap.switches is not None:
         determinism.set(determinism.torch_for_determinism(), overlap.switches)
     book.overlap = None

@@ -30,29 +30,47 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Guard:
-    """The handler's bookkeeping; touched only from the main thread."""
+class Deferring:
+    """seedmagic's SIGINT handler, standing in for the handler it replaced (``previous``).
+
+    A signal that arrives while an atomic function runs is only noted; any
+    other goes to ``previous`` at once. User code that saves the handler
+    while a scope is open gets this object, and putting it back later means
+    ``previous`` again.
+    """
 
     def __init__(self) -> None:
-        #: Open scopes plus running atomic calls in the main thread; the handler is installed while positive.
+        self.previous: Callable[[int, FrameType | None], Any] = signal.default_int_handler
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if _guard.depth or _inside_atomic(frame):
+            _guard.pending = self.previous
+            return
+        self.previous(signum, frame)
+
+
+class Hold:
+    """One ``hold``: the handler it installed, if it installed one."""
+
+    def __init__(self, installed: Deferring | None) -> None:
+        self.installed = installed
+
+
+class _Guard:
+    """The handlers' bookkeeping; touched only from the main thread."""
+
+    def __init__(self) -> None:
+        #: Open scopes plus running atomic calls in the main thread.
         self.holders = 0
         #: Running atomic calls; a signal that arrives while positive waits.
         self.depth = 0
-        self.pending = False
-        #: The handler replaced by ours, which gets every signal once no atomic function runs.
-        self.previous: Callable[[int, FrameType | None], Any] | None = None
+        #: The handler a waiting signal is due to (None: no signal is waiting).
+        self.pending: Callable[[int, FrameType | None], Any] | None = None
         #: Code of every ``@atomic`` function and of the wrapper itself.
         self.codes: set[CodeType] = set()
 
 
 _guard = _Guard()
-
-
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    if _guard.depth or _inside_atomic(frame):
-        _guard.pending = True
-        return
-    (_guard.previous or signal.default_int_handler)(signum, frame)
 
 
 def _inside_atomic(frame: FrameType | None) -> bool:
@@ -63,36 +81,56 @@ def _inside_atomic(frame: FrameType | None) -> bool:
     return False
 
 
-def hold() -> bool:
-    """Keep the handler installed (an open scope holds it until it closes); False off the main thread."""
+def _install() -> Deferring | None:
+    """Put a ``Deferring`` handler in front of the current one; None where that is not a Python function."""
+    handler = Deferring()
+    current = signal.signal(signal.SIGINT, handler)
+    if isinstance(current, Deferring):  # an old one put back by user code: it stands for its own previous
+        handler.previous = current.previous
+    elif callable(current):
+        handler.previous = current
+    else:  # ignored, or the default that ends the process: nothing to defer
+        signal.signal(signal.SIGINT, current)
+        return None
+    return handler
+
+
+def hold() -> Hold | None:
+    """Make sure Ctrl-C is deferred from now until ``release``; None off the main thread.
+
+    The first hold installs the handler (an open scope holds it until it
+    closes, so that its exit is covered from its first instruction). An
+    outermost atomic call inside a scope checks that the handler is still
+    seedmagic's, as user code may have replaced it meanwhile.
+    """
     if threading.current_thread() is not threading.main_thread():
-        return False
-    if _guard.holders == 0:
-        current = signal.signal(signal.SIGINT, _on_sigint)
-        if current is _on_sigint:  # put back by user code that saved it while a scope was open
-            _guard.previous = _guard.previous or signal.default_int_handler
-        elif callable(current):
-            _guard.previous = current
-        else:  # ignored, or the default that ends the process: nothing to defer
-            signal.signal(signal.SIGINT, current)
-            _guard.previous = None
+        return None
+    installed = None
+    if _guard.holders == 0 or (_guard.depth == 0 and not isinstance(signal.getsignal(signal.SIGINT), Deferring)):
+        installed = _install()
     _guard.holders += 1
-    return True
+    return Hold(installed)
 
 
-def release() -> None:
-    """Undo one ``hold``; the last one puts the previous handler back (a signal on its way goes to it)."""
+_guard.codes.add(hold.__code__)  # a signal while installing waits for the next atomic call to finish
+
+
+def release(held: Hold) -> None:
+    """Undo ``hold``: the handler it installed gives way to the one it stood for (a signal on its way goes there)."""
     _guard.holders -= 1
-    if _guard.holders == 0 and _guard.previous is not None:
-        current = signal.signal(signal.SIGINT, _guard.previous)
-        if current is not _on_sigint:  # replaced while held (the user's own handler): it stays
-            signal.signal(signal.SIGINT, current)
+    handler = held.installed
+    if handler is None:
+        return
+    current = signal.signal(signal.SIGINT, handler.previous)
+    if current is not handler:  # replaced meanwhile by user code: their choice stays
+        signal.signal(signal.SIGINT, current.previous if isinstance(current, Deferring) else current)
 
 
 def _deliver() -> None:
-    if _guard.pending and _guard.depth == 0:
-        _guard.pending = False
-        (_guard.previous or signal.default_int_handler)(signal.SIGINT, None)
+    due = _guard.pending
+    if due is not None and _guard.depth == 0:
+        _guard.pending = None
+        due(signal.SIGINT, None)
 
 
 def atomic(function: F) -> F:
@@ -101,13 +139,13 @@ def atomic(function: F) -> F:
 
     def section(*args: Any, **kwargs: Any) -> Any:
         held = hold()
-        _guard.depth += held
+        _guard.depth += held is not None
         try:
             return function(*args, **kwargs)
         finally:
-            if held:
+            if held is not None:
                 _guard.depth -= 1
-                release()
+                release(held)
                 _deliver()
 
     _guard.codes.add(section.__code__)

@@ -368,7 +368,9 @@ class SeedMagics(Magics):
         head, statement = split_line(line)
         with self._parsing(head, local_ns) as parse:
             job = self._line_job(parse(self.seed.parser), statement)
-        return job(local_ns)
+            if not statement:  # seeding, files, status: a refusal here also undoes what the expansion drew
+                return job(local_ns)
+        return job(local_ns)  # the statement is the user's code: its own errors are no refusal
 
     def _line_job(self, args: argparse.Namespace, statement: str) -> Callable[[dict[str, Any] | None], Any]:
         """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet."""
@@ -380,6 +382,9 @@ class SeedMagics(Magics):
             if any((args.only, args.skip, args.keep, args.name is not None, args.deterministic, args.per_rank)):
                 raise UsageError("give a seed: %seed [options] SEED [statement]")
             return lambda _: self.show_status()
+        if statement.startswith(";"):
+            raise UsageError("the statement starts with ';' (IPython would quote the rest): "
+                             "put the statement on its own line after %seed SEED")
         if statement:
             code, scope = _Code(self.ip, statement, "the statement"), self._scope(args)
             return lambda local_ns: self._run_scoped("%seed", scope, code, local_ns)

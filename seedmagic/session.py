@@ -48,14 +48,28 @@ class OpenScope:
 class Overlap:
     """Scopes that did not nest: one closed while a scope opened after it was still open.
 
-    Every scope open then, or opened since, is part of it; none restores on its
-    own. When the last of them closes, the generators go back to the state
-    before the oldest (``baseline``) and torch's switches to what they were.
+    Every scope open then, or opened since, joins it; none restores on its
+    own. When the last of them closes, each generator goes back to its state
+    before the first of them that managed it, and torch's switches to what
+    they were before the first of them that changed them.
     """
 
-    baseline: Any
     oldest_seed: int
+    #: Per generator, the oldest member's snapshot entry (a ``snapshots.Entry``).
+    entries: dict[str, Any] = field(default_factory=dict)
+    session_seed: Any = None
     switches: Any = None
+    members: int = 0
+
+    def join(self, scope: OpenScope) -> None:
+        """Add a scope (oldest first): what it saved counts where no older member saved it."""
+        if self.members == 0:
+            self.session_seed = scope.saved.session_seed
+        self.members += 1
+        for entry in scope.saved.entries:
+            self.entries.setdefault(entry.name, entry)
+        if self.switches is None:
+            self.switches = scope.switches
 
 
 @dataclass
@@ -83,17 +97,12 @@ class Book:
 
 book = Book()
 
-
-@dataclass
-class _Published:
-    """What the environment held before this process first published (a seed inherited from a parent),
-    and what seedmagic wrote last (so that an unchanged seed costs no environment write)."""
-
-    inherited: str | None
-    written: str | None
+#: The scopes entered in this context (an asyncio task, a thread) and not left yet, oldest first.
+open_here: ContextVar[tuple[OpenScope, ...]] = ContextVar("seedmagic_open_here", default=())
 
 
-_published: list[_Published] = []
+#: What the environment held before this process first published (a seed inherited from a parent).
+_inherited: list[str | None] = []
 
 
 def publish() -> None:
@@ -103,18 +112,16 @@ def publish() -> None:
     first wrote it comes back: a child process keeps the seed its parent
     published, also after a scope of its own.
     """
-    if not _published:
-        _published.append(_Published(os.environ.get(SEED_VARIABLE), os.environ.get(SEED_VARIABLE)))
-    published = _published[0]
+    if not _inherited:
+        _inherited.append(os.environ.get(SEED_VARIABLE))
     active = book.active_seed()
-    text = published.inherited if active is None else str(active)
-    if text == published.written:
+    text = _inherited[0] if active is None else str(active)
+    if os.environ.get(SEED_VARIABLE) == text:
         return
     if text is None:
-        os.environ.pop(SEED_VARIABLE, None)
+        del os.environ[SEED_VARIABLE]
     else:
         os.environ[SEED_VARIABLE] = text
-    published.written = text
 
 
 class Origin(NamedTuple):

@@ -99,10 +99,11 @@ def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
             found[name] = value
             continue
         items: list[tuple[object, Any]] = []
-        if type(value) in (list, tuple) and len(value) <= MAX_CONTAINER:
+        kind = type(value)  # compared by identity: == would call a metaclass's __eq__
+        if (kind is list or kind is tuple) and len(value) <= MAX_CONTAINER:
             items = list(enumerate(value))
-        elif type(value) is dict and len(value) <= MAX_CONTAINER:
-            items = [(key, item) for key, item in list(value.items()) if type(key) in (str, int)]
+        elif kind is dict and len(value) <= MAX_CONTAINER:
+            items = [(key, item) for key, item in list(value.items()) if type(key) is str or type(key) is int]
         for key, item in items:
             if user_generator_kind(item) is not None:
                 found[f"{name}[{key!r}]"] = item

@@ -54,7 +54,7 @@ def clean_seedmagic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts with no seeds remembered, no import hook, and no seed or rank published."""
     for variable in ("SEEDMAGIC_SEED", "SEEDMAGIC_RANK"):
         monkeypatch.delenv(variable, raising=False)
-    seedmagic.session._published.clear()  # what seedmagic last wrote there is forgotten with it
+    seedmagic.session._inherited.clear()  # what seedmagic last wrote there is forgotten with it
     seedmagic.session.book.seeds.clear()
     seedmagic.session.book.session_seed = None
     seedmagic.importhook.remove()
@@ -64,7 +64,7 @@ def clean_seedmagic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     seedmagic.importhook.remove()
     for variable in ("SEEDMAGIC_SEED", "SEEDMAGIC_RANK"):
         os.environ.pop(variable, None)  # then monkeypatch puts back what the environment had before
-    seedmagic.session._published.clear()
+    seedmagic.session._inherited.clear()
 
 
 def new_shell(config: Config | None = None) -> InteractiveShell:

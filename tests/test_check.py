@@ -291,3 +291,17 @@ def test_the_pytest_plugin_reports_each_notebook_as_a_test(tmp_path):
     assert "FAILED unseeded_numpy.ipynb::seedmagic-check" in done.stdout
     assert "unseeded_numpy.ipynb: cell 4 (In [3]) drew from numpy while no seed controlled it" in done.stdout
     assert "1 failed, 1 passed" in done.stdout
+
+
+def test_what_ipython_and_tqdm_print_about_time_is_normalised_and_nothing_else():
+    def printed(text: str) -> list:
+        return checking.normalise([{"output_type": "stream", "name": "stderr", "text": text}])
+
+    assert printed("The slowest run took 83576.38 times longer than the fastest. This could mean...\n") == \
+        printed("The slowest run took 4.10 times longer than the fastest. This could mean...\n")
+    assert printed("12.3kit/s\n") == printed("980.1it/s\n") and printed("4.5MB/s\n") == printed("1.0kB/s\n")
+    assert printed(" 10%|#   | 1/10\r 50%|#####| 5/10\r100%|#####| 10/10\n") == printed("100%|#####| 10/10\n")
+    assert printed("1.2 ms +- 3 us per loop (mean +- std. dev. of 7 runs)\n") == \
+        printed("9.9 ms +- 1 us per loop (mean +- std. dev. of 7 runs)\n")
+    assert printed("licence key at 0x5d1f9e0a77c3b2e1\n") != printed("licence key at 0x0b6e2f94d3a1c870\n")
+    assert printed("<Foo object at 0x7f3a2c1b0e90>\n") == printed("<Foo object at 0x7f0000000000>\n")

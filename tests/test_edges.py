@@ -293,3 +293,32 @@ with seedmagic.seeded(5):
 print(inside, os.environ.get("SEEDMAGIC_SEED"), seedmagic.seed_process())
 """, env={"SEEDMAGIC_SEED": "10"})
     assert out.split() == ["5", "10", "10"]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("--load {np.random.rand() and 'missing-state.json'}", "cannot read"),
+    ("--save {np.random.rand() and '/nonexistent-folder/x.json'}", "cannot write"),
+])
+def test_a_file_line_refused_after_its_expansion_moves_nothing(shell, line, message):
+    np.random.rand(2)
+    before = state_bytes()
+    with pytest.raises(UsageError, match=message):
+        shell.run_line_magic("seed", line)
+    assert state_bytes() == before
+
+
+def test_a_statement_that_starts_with_a_semicolon_is_refused_not_quoted(shell):
+    before = state_bytes()
+    with pytest.raises(UsageError, match="starts with ';'"):
+        shell.run_line_magic("seed", "10 ; print('hi')")
+    assert state_bytes() == before and seedmagic.active_seed() is None
+
+
+def test_a_minus_sign_is_refused_even_before_zero(shell):
+    with pytest.raises(UsageError, match="seed must be an integer from 0 to 4294967295"):
+        shell.run_line_magic("seed", "-0")
+
+
+def test_leaving_a_scope_that_is_not_open_is_one_line():
+    with pytest.raises(seedmagic.SeedError, match="is not open in this thread"):
+        seedmagic.seeded(3).__exit__(None, None, None)

@@ -201,3 +201,18 @@ calls.clear()
     assert shell.user_ns["s"].random_sample() == np.random.RandomState(5).random_sample()
     assert shell.user_ns["g"].random() == np.random.Generator(np.random.PCG64(5)).random()
     assert "LoudRandom" not in capsys.readouterr().err
+
+
+def test_a_metaclass_with_its_own_eq_is_never_called(shell, capsys):
+    shell.run_cell('''
+class Meta(type):
+    def __eq__(cls, other):
+        raise RuntimeError("user code ran: Meta.__eq__")
+    __hash__ = type.__hash__
+class Odd(metaclass=Meta):
+    pass
+odd, odds = Odd(), [Odd()]
+''')
+    for source in ("x = 1", "%seed"):
+        assert shell.run_cell(source).success
+    assert "user code ran" not in capsys.readouterr().err

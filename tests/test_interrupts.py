@@ -149,7 +149,7 @@ def test_seeding_is_all_or_nothing_under_ctrl_c():
 
 def test_without_deferral_the_same_storm_breaks_scopes(monkeypatch):
     """The storm is strong enough to catch a scope half-restored when nothing defers the signal."""
-    monkeypatch.setattr(interrupts, "hold", lambda: False)
+    monkeypatch.setattr(interrupts, "hold", lambda: None)
     broken = False
     seedmagic.seed(1)
     with Storm(seed=99, longest=600e-6) as storm:
@@ -185,7 +185,7 @@ def test_a_custom_handler_is_called_for_a_deferred_interrupt():
         with seedmagic.seeded(3):
             signal.raise_signal(signal.SIGINT)
             assert calls == [signal.SIGINT]
-        assert signal.getsignal(signal.SIGINT) is not interrupts._on_sigint
+        assert not isinstance(signal.getsignal(signal.SIGINT), interrupts.Deferring)
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -398,3 +398,89 @@ def test_determinism_switches_come_back_after_an_overlap():
     leave(plain)
     leave(strict)
     assert torch.are_deterministic_algorithms_enabled() == before
+
+
+def test_an_overlap_puts_back_generators_only_later_members_managed():
+    seedmagic.seed(1)
+    before = state_bytes()
+    oldest, later = seedmagic.seeded(1, only="random"), seedmagic.seeded(2)
+    oldest.__enter__()
+    later.__enter__()
+    np.random.rand(1)
+    assert leave(oldest) != "ok" and leave(later) != "ok"
+    assert state_bytes() == before and book.scopes == [] and book.overlap is None
+
+
+@requires_torch
+def test_a_deterministic_scope_that_joins_an_overlap_gives_the_switches_back():
+    before = torch.are_deterministic_algorithms_enabled()
+    first, second, joining = seedmagic.seeded(1), seedmagic.seeded(2), seedmagic.seeded(3, deterministic=True)
+    first.__enter__()
+    second.__enter__()
+    leave(first)
+    joining.__enter__()
+    leave(joining)
+    leave(second)
+    assert torch.are_deterministic_algorithms_enabled() == before
+
+
+def test_one_scope_object_in_two_asyncio_tasks_never_swaps_their_streams():
+    scope = seedmagic.seeded()  # no session seed: each entry draws its own seed
+    drawn: dict[int, tuple[int, list[float]]] = {}
+
+    async def task(i: int) -> None:
+        with scope as n:
+            first = np.random.rand()
+            await asyncio.sleep(0.01 * (i + 1))
+            drawn[i] = (n, [first, np.random.rand()])
+
+    async def main() -> list[BaseException | None]:
+        return list(await asyncio.gather(task(0), task(1), return_exceptions=True))
+
+    outcomes = asyncio.run(main())
+    for i, outcome in enumerate(outcomes):  # either told (SeedError), or each drew its own stream
+        if outcome is None:
+            n, values = drawn[i]
+            assert values == np.random.RandomState(n).rand(2).tolist()
+        else:
+            assert isinstance(outcome, seedmagic.SeedError)
+    assert any(outcome is not None for outcome in outcomes)  # the scopes did overlap: it is said
+    assert book.scopes == [] and book.overlap is None
+
+
+def test_a_handler_put_back_across_two_scopes_is_the_one_it_stood_for():
+    calls = []
+    with seedmagic.seeded(1):
+        saved = signal.signal(signal.SIGINT, lambda *_: calls.append("user"))
+    with seedmagic.seeded(2):
+        signal.signal(signal.SIGINT, saved)  # what the user saved was seedmagic's, standing for Python's own
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        assert calls == []
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def test_a_handler_replaced_inside_a_scope_still_leaves_the_restore_whole(monkeypatch):
+    """User code sets its own SIGINT handler inside a scope; a Ctrl-C during the restore must still wait."""
+    seedmagic.seed(1)
+    before = state_bytes()
+    real_set_state = np.random.set_state
+    fired = []
+
+    def set_state_interrupted(state):  # a Ctrl-C lands in the middle of the restore
+        if not fired:
+            fired.append(True)
+            signal.raise_signal(signal.SIGINT)
+        real_set_state(state)
+
+    with pytest.raises(KeyboardInterrupt):
+        with seedmagic.seeded(5):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            np.random.rand(3)
+            random.random()
+            monkeypatch.setattr(np.random, "set_state", set_state_interrupted)
+    monkeypatch.undo()
+    assert fired and state_bytes() == before and book.scopes == []
+    assert interrupts._guard.holders == 0

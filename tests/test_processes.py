@@ -462,3 +462,15 @@ def test_rank_in_a_state_file_path_through_the_magic(shell, tmp_path, monkeypatc
     shell.user_ns["rank"] = 5  # a variable named rank: IPython's {expr} expansion comes first
     shell.run_line_magic("seed", f"--save {tmp_path}/rng-{{rank}}.json")
     assert (tmp_path / "rng-5.json").is_file()
+
+
+def test_the_environment_follows_the_seed_in_force_even_after_the_user_edits_it(monkeypatch):
+    seedmagic.seed(10)
+    monkeypatch.setenv("SEEDMAGIC_SEED", "99")
+    seedmagic.seed(10)
+    assert os.environ["SEEDMAGIC_SEED"] == "10"
+    with seedmagic.seeded(10):
+        assert os.environ["SEEDMAGIC_SEED"] == "10"
+    monkeypatch.delenv("SEEDMAGIC_SEED")
+    seedmagic.seed(10)
+    assert os.environ["SEEDMAGIC_SEED"] == "10"

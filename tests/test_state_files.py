@@ -235,9 +235,10 @@ def test_a_torch_state_with_a_poisoned_cache_or_an_empty_key_is_refused(document
 @pytest.mark.parametrize("generator, field", [("numpy", "gauss"), ("random", "gauss_next")])
 def test_an_impossible_cached_gaussian_is_refused(document, generator, field):
     mangled = json.loads(json.dumps(document))
-    mangled["generators"][generator]["state"][field] = 1e308
-    with pytest.raises(seedmagic.SeedError, match="no larger than"):
-        seedmagic.Snapshot.from_data(mangled)
+    for impossible in (1e308, 999.0, -17.0):  # real cached Gaussians stay below 12.1
+        mangled["generators"][generator]["state"][field] = impossible
+        with pytest.raises(seedmagic.SeedError, match="no larger than 16"):
+            seedmagic.Snapshot.from_data(mangled)
 
 
 def test_saving_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path):
