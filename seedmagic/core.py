@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ContextDecorator
 from dataclasses import dataclass
 from types import TracebackType
@@ -298,15 +298,16 @@ class seeded(ContextDecorator):
         is covered from the first instruction. (A signal landing in this frame
         raises at once; one landing in ``_enter`` or ``_abandon`` waits.)
         """
-        held, count = None, len(self._entered)
+        holds: list[interrupts.Hold] = []
+        count = len(self._entered)
         try:
-            held = interrupts.hold()
-            return self._enter(held)
+            interrupts.hold(into=holds)
+            return self._enter(holds[0] if holds else None)
         except BaseException:
-            if len(self._entered) > count:
-                self._abandon()
-            elif held is not None:
-                interrupts.release(held)
+            if len(self._entered) > count:  # entered, then interrupted before the body: undo the entry
+                self._release_after(self._close)
+            elif holds:
+                interrupts.release(holds[0])
             raise
 
     @interrupts.atomic
@@ -332,23 +333,32 @@ class seeded(ContextDecorator):
                    self.base if derived else None, self.drawn)
         return number
 
-    @interrupts.atomic
+    @interrupts.shielded
     def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        with lock:
-            overlapped = self._leave()
+        overlapped = self._release_after(self._close)
         if overlapped:
             raise SeedError(overlapped)
 
+    @interrupts.shielded
+    def _release_after(self, close: Callable[[list[_Entered]], str]) -> str:
+        """Close, then release the scope's hold on the SIGINT handler, last: a signal waits until then."""
+        closed: list[_Entered] = []
+        try:
+            return close(closed)
+        finally:
+            for entered in closed:
+                if entered.held is not None:
+                    interrupts.release(entered.held)
+
     @interrupts.atomic
-    def _abandon(self) -> None:
-        """Undo an entry that an interrupt cut short before the body began."""
+    def _close(self, closed: list[_Entered]) -> str:
         with lock:
-            self._leave()
+            return self._leave(closed)
 
     def _mine(self) -> _Entered:
         """The entry this exit closes: the latest one made in this context (an asyncio task, a thread), else
@@ -361,27 +371,24 @@ class seeded(ContextDecorator):
                 return max(candidates, key=lambda e: next((i for i, s in enumerate(here) if s is e.scope), -1))
         raise SeedError(f"seeded({self.seed}) is not open in this thread: __exit__ without __enter__")
 
-    def _leave(self) -> str:
-        """Close this context's latest entry: restore, or take part in an overlap; say what went wrong."""
+    def _leave(self, closed: list[_Entered]) -> str:
+        """Close this context's latest entry (into ``closed``): restore, or take part in an overlap."""
         entered = self._mine()
+        closed.append(entered)
         self._entered.remove(entered)
         scope = entered.scope
         open_here.set(tuple(s for s in open_here.get() if s is not scope))
-        try:
-            stack = [id(open_scope) for open_scope in book.scopes]
-            if book.overlap is None and (id(scope) not in stack or stack[-1] == id(scope)):  # nested, as it should be
-                book.scopes[:] = [open_scope for open_scope in book.scopes if open_scope is not scope]
-                if not self.keep:
-                    scope.saved.restore()
-                    if scope.switches is not None and self.torch is not None:
-                        determinism.set(self.torch, scope.switches)
-                message = ""
-            else:
-                message = _leave_overlapping(scope)
-            publish()
-        finally:
-            if entered.held is not None:
-                interrupts.release(entered.held)
+        stack = [id(open_scope) for open_scope in book.scopes]
+        if book.overlap is None and (id(scope) not in stack or stack[-1] == id(scope)):  # nested, as it should be
+            book.scopes[:] = [open_scope for open_scope in book.scopes if open_scope is not scope]
+            if not self.keep:
+                scope.saved.restore()
+                if scope.switches is not None and self.torch is not None:
+                    determinism.set(self.torch, scope.switches)
+            message = ""
+        else:
+            message = _leave_overlapping(scope)
+        publish()
         return message
 
 

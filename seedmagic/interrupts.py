@@ -95,8 +95,11 @@ def _install() -> Deferring | None:
     return handler
 
 
-def hold() -> Hold | None:
+def hold(into: list[Hold] | None = None) -> Hold | None:
     """Make sure Ctrl-C is deferred from now until ``release``; None off the main thread.
+
+    ``into`` receives the hold before this returns, so that a caller cut short
+    by an interrupt right after the call still knows what to release.
 
     The first hold installs the handler (an open scope holds it until it
     closes, so that its exit is covered from its first instruction). An
@@ -109,21 +112,25 @@ def hold() -> Hold | None:
     if _guard.holders == 0 or (_guard.depth == 0 and not isinstance(signal.getsignal(signal.SIGINT), Deferring)):
         installed = _install()
     _guard.holders += 1
-    return Hold(installed)
-
-
-_guard.codes.add(hold.__code__)  # a signal while installing waits for the next atomic call to finish
+    held = Hold(installed)
+    if into is not None:
+        into.append(held)
+    return held
 
 
 def release(held: Hold) -> None:
     """Undo ``hold``: the handler it installed gives way to the one it stood for (a signal on its way goes there)."""
     _guard.holders -= 1
     handler = held.installed
-    if handler is None:
-        return
-    current = signal.signal(signal.SIGINT, handler.previous)
-    if current is not handler:  # replaced meanwhile by user code: their choice stays
-        signal.signal(signal.SIGINT, current.previous if isinstance(current, Deferring) else current)
+    if handler is not None:
+        current = signal.signal(signal.SIGINT, handler.previous)
+        if current is not handler:  # replaced meanwhile by user code: their choice stays
+            signal.signal(signal.SIGINT, current.previous if isinstance(current, Deferring) else current)
+    _deliver()
+
+
+# A signal while holding or releasing waits until they are done: their counts must stay whole.
+_guard.codes.update((hold.__code__, release.__code__, _install.__code__))
 
 
 def _deliver() -> None:
@@ -131,6 +138,16 @@ def _deliver() -> None:
     if due is not None and _guard.depth == 0:
         _guard.pending = None
         due(signal.SIGINT, None)
+
+
+def shielded(function: F) -> F:
+    """Let a SIGINT that arrives while ``function`` runs wait, without holding the handler itself.
+
+    For a scope's ``__exit__``: the scope already holds the handler, and the
+    exit releases that hold last, which delivers a signal that waited.
+    """
+    _guard.codes.add(function.__code__)
+    return function
 
 
 def atomic(function: F) -> F:
@@ -145,8 +162,7 @@ def atomic(function: F) -> F:
         finally:
             if held is not None:
                 _guard.depth -= 1
-                release(held)
-                _deliver()
+                release(held)  # and delivers a signal that waited
 
     _guard.codes.add(section.__code__)
     return functools.wraps(function)(section)  # type: ignore[return-value]

@@ -25,6 +25,7 @@ except ImportError:
     torch = None
 
 import seedmagic.importhook
+import seedmagic.interrupts
 import seedmagic.session
 
 # One fixed Hypothesis profile: the same examples on every run (CI is a shared 2-core machine, so
@@ -54,10 +55,11 @@ def clean_seedmagic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts with no seeds remembered, no import hook, and no seed or rank published."""
     for variable in ("SEEDMAGIC_SEED", "SEEDMAGIC_RANK"):
         monkeypatch.delenv(variable, raising=False)
-    seedmagic.session._inherited.clear()  # what seedmagic last wrote there is forgotten with it
+    seedmagic.session._inherited.clear()  # what the environment held before seedmagic wrote it
     seedmagic.session.book.seeds.clear()
     seedmagic.session.book.session_seed = None
     seedmagic.importhook.remove()
+    holders = seedmagic.interrupts._guard.holders
     yield
     seedmagic.session.book.seeds.clear()
     seedmagic.session.book.session_seed = None
@@ -65,6 +67,8 @@ def clean_seedmagic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for variable in ("SEEDMAGIC_SEED", "SEEDMAGIC_RANK"):
         os.environ.pop(variable, None)  # then monkeypatch puts back what the environment had before
     seedmagic.session._inherited.clear()
+    # Every hold on the SIGINT handler is released, whatever the test did (interrupts included).
+    assert seedmagic.interrupts._guard.holders == holders, "a hold on the SIGINT handler was leaked"
 
 
 def new_shell(config: Config | None = None) -> InteractiveShell:

@@ -149,7 +149,7 @@ def test_seeding_is_all_or_nothing_under_ctrl_c():
 
 def test_without_deferral_the_same_storm_breaks_scopes(monkeypatch):
     """The storm is strong enough to catch a scope half-restored when nothing defers the signal."""
-    monkeypatch.setattr(interrupts, "hold", lambda: None)
+    monkeypatch.setattr(interrupts, "hold", lambda into=None: None)
     broken = False
     seedmagic.seed(1)
     with Storm(seed=99, longest=600e-6) as storm:
