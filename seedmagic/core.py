@@ -296,7 +296,7 @@ class seeded(ContextDecorator):
 
         The SIGINT handler is held for the scope's whole life, so that its exit
         is covered from the first instruction. (A signal landing in this frame
-        raises at once; one landing in ``_enter`` or ``_abandon`` waits.)
+        raises at once; one landing in ``_enter`` or in the undoing waits.)
         """
         holds: list[interrupts.Hold] = []
         count = len(self._entered)
@@ -367,8 +367,9 @@ class seeded(ContextDecorator):
         thread = threading.get_ident()
         for candidates in ([e for e in self._entered if any(s is e.scope for s in here)],
                            [e for e in self._entered if e.scope.thread == thread]):
-            if candidates:
-                return max(candidates, key=lambda e: next((i for i, s in enumerate(here) if s is e.scope), -1))
+            if candidates:  # the latest: last in this context, else last entered
+                return max(candidates, key=lambda e: (next((i for i, s in enumerate(here) if s is e.scope), -1),
+                                                      self._entered.index(e)))
         raise SeedError(f"seeded({self.seed}) is not open in this thread: __exit__ without __enter__")
 
     def _leave(self, closed: list[_Entered]) -> str:

@@ -484,3 +484,19 @@ def test_a_handler_replaced_inside_a_scope_still_leaves_the_restore_whole(monkey
     monkeypatch.undo()
     assert fired and state_bytes() == before and book.scopes == []
     assert interrupts._guard.holders == 0
+
+
+def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry():
+    """ipykernel may run cells in different contexts: then the thread's latest entry is the one that closes."""
+    import contextvars
+
+    seedmagic.seed(1)
+    before = state_bytes()
+    scope = seedmagic.seeded(7)
+    contextvars.Context().run(scope.__enter__)
+    np.random.rand(1)
+    contextvars.Context().run(scope.__enter__)  # the same object entered again, nested
+    np.random.rand(1)
+    contextvars.Context().run(scope.__exit__, None, None, None)
+    contextvars.Context().run(scope.__exit__, None, None, None)
+    assert state_bytes() == before and book.scopes == [] and book.overlap is None
