@@ -62,13 +62,19 @@ def _seed_text(name: str) -> str:
     return f"not seeded: {unseeded}" if unseeded else "not seeded"
 
 
+def state_fingerprint(adapter: Any, state: Any) -> str:
+    """The fingerprint of one global generator's state (an adapter may say how: CUDA's pending queue)."""
+    digest: Any = getattr(adapter, "digest", fingerprint)
+    return str(digest(state))
+
+
 def global_fingerprints() -> dict[str, str]:
     """State fingerprint of each global generator that exists now, by name (a failing plugin is left out)."""
     fingerprints = {}
     for name, adapter in registry().items():
         try:
             if is_loaded(adapter) and adapter.is_available():
-                fingerprints[name] = getattr(adapter, "digest", fingerprint)(adapter.get_state())
+                fingerprints[name] = state_fingerprint(adapter, adapter.get_state())
         except Exception:
             if name in BUILTIN_NAMES:
                 raise
@@ -204,7 +210,7 @@ class CellWatch:
             for (whose, name), state in now.items():
                 baseline = before.get((whose, name))
                 if baseline is None and whose == "global" and name in fresh_states:
-                    baseline = fingerprint(fresh_states[name])
+                    baseline = state_fingerprint(registry()[name], fresh_states[name])
                 if baseline is not None and baseline != state:
                     moved.append((whose, name))
             self.advanced = frozenset(moved)
