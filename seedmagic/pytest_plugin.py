@@ -45,16 +45,17 @@ class NotebookCheck(pytest.Item):
     """One notebook, checked by ``seedmagic check``."""
 
     def runtest(self) -> None:
-        from .check import Options, check_notebook
+        from .check import ERROR, Options, check_notebook
+        from .check.kernels import interruptible
 
         config = self.config
         options = Options(rerun=config.getoption("seedmagic_rerun"), kernel=config.getoption("seedmagic_kernel"),
                           timeout=config.getoption("seedmagic_timeout"))
-        result = asyncio.run(check_notebook(self.path, options))
-        if result.status == "bad":
-            raise NotReproducible(f"could not check: {result.reason}")
+        result = asyncio.run(interruptible(check_notebook(self.path, options)))
+        if result.status == ERROR:
+            raise NotReproducible(f"could not check: {result.reason}" + (f"\nfix: {result.fix}" if result.fix else ""))
         if not result.reproducible:
-            lines = [result.reason]
+            lines = [result.reason, *(f"  {line}" for line in result.evidence)]
             if result.fix:
                 lines.append(f"fix: {result.fix}")
             if result.later:

@@ -1,0 +1,137 @@
+"""``seedmagic check``: run a notebook twice in fresh kernels and point at the first cell that diverges, and why.
+
+Tools that re-execute notebooks can say that an output differs; this one
+says which cell, which generator or value made it differ, shows both
+outputs and says what to change. Each notebook runs exactly as written in
+two fresh kernels at once (clean environments, different PYTHONHASHSEED);
+after every cell a silent probe (``seedmagic.probe``) reads the generators'
+states and the plain values' fingerprints. A divergence that no generator
+explains may take a third kernel, given the first one's hash seed, to tell
+str hash order from other causes.
+
+The stages, one module each: ``notebooks`` (reading), ``normalise``
+(outputs in comparable form), ``kernels`` (running), ``compare`` and
+``explain`` (the facts and the rules), ``verdict``, ``record`` and
+``report``. nbclient and nbformat are imported only when a check runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import time
+from collections.abc import Sequence
+from functools import partial
+
+from .kernels import Kernel, choose_kernel, hash_seeds, interruptible, kernel_environment, kill_all
+from .model import ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, Options, Result, Run, Stopped
+from .normalise import normalise, normaliser, read_sanitisers, sanitise
+from .notebooks import code_cells, notebook_paths, one_line, read_notebook
+from .record import RECORD_KEY, compare_record, make_record, write_record
+from .report import Progress, bad_input_lines, exit_code, table
+from .verdict import needs_hash_order, same_outputs, verdict
+
+__all__ = [
+    "ERROR", "NOT_REPRODUCIBLE", "REPRODUCIBLE", "BadInput", "CellRun", "Options", "Progress", "Result", "Run",
+    "bad_input_lines", "check", "check_all", "check_notebook", "compare_record", "exit_code", "kernel_environment",
+    "make_record", "normalise", "normaliser", "read_sanitisers", "sanitise", "table", "verdict", "write_record",
+]
+
+async def _runs(kernels: list[Kernel], options: Options, progress: Progress, name: str,
+                last: int | None = None) -> list[Run]:
+    """Run the kernels at once; the first failure stops the others, and its error is the one raised."""
+    tasks = [asyncio.ensure_future(k.run(rerun=options.rerun and i == 1, last=last,
+                                         progress=partial(progress.step, name, i))) for i, k in enumerate(kernels)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:  # one run failed (or we are interrupted): stop the others at once, and let all clean up
+        if not all(task.done() for task in tasks):
+            for k in kernels:
+                await k.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    errors = [task.exception() for task in tasks]
+    for error in sorted((error for error in errors if error is not None), key=lambda e: isinstance(e, Stopped)):
+        raise error
+    return [task.result() for task in tasks]
+
+
+async def check_notebook(path: pathlib.Path, options: Options, progress: Progress | None = None) -> Result:
+    """Check one notebook: two fresh kernels at once, the comparison, a third kernel if a divergence needs it."""
+    progress = progress or Progress(enabled=False)
+    started = time.perf_counter()
+    name = str(path)
+    try:
+        notebook = read_notebook(path)
+        kernel = choose_kernel(notebook, options, path)
+        progress.start(name, len(code_cells(notebook)), 2)
+        first, second = hash_seeds(2)
+        a, b = await _runs([Kernel(notebook, path, kernel, options, seed) for seed in (first, second)],
+                           options, progress, name)
+        result = verdict(name, notebook, a, b, options)
+        if options.explain and needs_hash_order(result, a, b):
+            progress.say(name, f"cell {result.cell} differs with equal generators: a third kernel, with the first "
+                               "one's PYTHONHASHSEED, tells whether it follows str hash order")
+            (c,) = await _runs([Kernel(notebook, path, kernel, Options(timeout=options.timeout), first)],
+                               Options(timeout=options.timeout), Progress(enabled=False), name, last=result.cell)
+            assert result.cell is not None
+            hash_order = same_outputs(notebook, a, c, result.cell, options)
+            result = verdict(name, notebook, a, b, options, hash_order=hash_order)
+        result = _with_record(path, notebook, result, a, options)
+    except BadInput as error:
+        result = Result(name, ERROR, reason=str(error).removeprefix(f"{name}: "))
+    except Exception as error:  # a kernel that will not start, a broken connection: one line, exit 2
+        result = Result(name, ERROR, reason=f"could not run it: {one_line(error)}")
+    result.seconds = time.perf_counter() - started
+    progress.finish(result)
+    return result
+
+
+def _with_record(path: pathlib.Path, notebook: object, result: Result, run: Run, options: Options) -> Result:
+    """Write the record (--record), or compare with the one the notebook holds."""
+    record = getattr(notebook, "metadata", {}).get(RECORD_KEY)
+    if not result.reproducible:
+        if options.record:
+            result.note = "not recorded: the notebook does not reproduce"
+        return result
+    if options.record:
+        write_record(path, make_record(notebook, run))
+        result.note = f"recorded the fingerprints of {len(run.cells)} code cells into metadata.{RECORD_KEY}"
+        return result
+    if record is None:
+        return result
+    against = compare_record(str(path), notebook, record, run)
+    if against.divergence is not None:
+        return against.divergence
+    result.note = against.note
+    return result
+
+
+def default_jobs() -> int:
+    """Notebooks checked at once: each check runs two kernels, so one per two cores."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+async def check_all(paths: Sequence[pathlib.Path], options: Options, progress: Progress | None = None) -> list[Result]:
+    """Check ``paths``, ``options.jobs`` at a time; results in the order given."""
+    limit = asyncio.Semaphore(options.jobs or default_jobs())
+
+    async def one(path: pathlib.Path) -> Result:
+        async with limit:
+            return await check_notebook(path, options, progress)
+
+    return list(await asyncio.gather(*(one(path) for path in paths)))
+
+
+def check(paths: Sequence[str | os.PathLike[str]], options: Options | None = None,
+          progress: Progress | None = None) -> list[Result]:
+    """Check notebooks (folders are searched for them); the API behind ``seedmagic check``.
+
+    On Ctrl-C every kernel it started is killed before ``KeyboardInterrupt`` goes on.
+    """
+    found = notebook_paths(str(path) for path in paths)
+    try:
+        return asyncio.run(interruptible(check_all(found, options or Options(), progress)))
+    except KeyboardInterrupt:
+        kill_all()
+        raise

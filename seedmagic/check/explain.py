@@ -1,0 +1,246 @@
+"""Why the first divergent cell diverged: explicit rules, each saying only what its evidence shows.
+
+The rules, in the order they are tried (the first that applies explains):
+
+1. the cell raised in one run only;
+2. it ran under a seed seedmagic drew from OS entropy (``%%seeded`` with no seed and no session seed);
+3. a global generator it drew from is in another state in each run, traced to the cell where the states
+   parted: a cell that reseeds it from OS entropy (``np.random.seed()``), a cell whose rerun moved it
+   (``--rerun``), seeds that differ, a generator nothing seeded since the kernel started or it was
+   imported, or else a cell that drew from it a varying number of times;
+4. one of the user's generators likewise: created without a seed, or in another state in each run, or
+   moved by a rerun, or drawn from a varying number of times;
+5. only the outputs differ. The value the cell reads that differed first is traced back through the
+   cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a
+   trace that ends in a cell whose rerun moved a generator blames that generator; draws the cell undid
+   (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
+   generator; a third kernel with the first one's PYTHONHASHSEED that reproduces the first run's
+   outputs shows str hash order; a trace alone blames the value; and last, nothing found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .compare import Divergence, Key, Runs, kinds
+from .source import CellSource, aliases
+
+#: How to seed each kind of generator a user creates, and each global one by hand.
+SEEDED_FORM = {"numpy.Generator": "np.random.default_rng(N)", "RandomState": "np.random.RandomState(N)",
+               "torch.Generator": "torch.Generator().manual_seed(N)", "random": "random.Random(N)"}
+SEED_CALL = {"numpy": "np.random.seed(N)", "random": "random.seed(N)", "torch": "torch.manual_seed(N)",
+             "torch.cuda": "torch.cuda.manual_seed_all(N)", "torch.mps": "torch.mps.manual_seed(N)"}
+LOAD = "`%load_ext seedmagic`"
+
+
+@dataclass
+class Explanation:
+    generator: str | None
+    cause: str
+    reason: str
+    fix: str
+
+
+class Explainer:
+    """The rules above, over two runs of one notebook."""
+
+    def __init__(self, notebook: Any, runs: Runs, hash_order: bool | None = None) -> None:
+        self.notebook = notebook
+        self.runs = runs
+        self.hash_order = hash_order
+        self.imports = aliases(cell.source for cell in notebook.cells if cell.cell_type == "code")
+
+    def source(self, position: int) -> CellSource:
+        return CellSource(self.notebook.cells[self.runs.pairs[position][0].index].source, self.imports)
+
+    def label(self, position: int) -> str:
+        cell = self.runs.pairs[position][0]
+        return f"cell {cell.index} (In [{cell.count}])"
+
+    def cell(self, position: int) -> str:
+        return f"cell {self.runs.pairs[position][0].index}"
+
+    def loaded(self, position: int) -> bool:
+        return bool(self.runs.pairs[position][0].probe.get("loaded"))
+
+    def with_load(self, fix: str, position: int) -> str:
+        """A fix that uses a magic says to load seedmagic first where the notebook does not."""
+        return fix if self.loaded(position) else f"{fix} (after {LOAD} at the top of the notebook)"
+
+    def rerun_fix(self, position: int, key: Key) -> str:
+        """``%%seeded`` puts seedmagic's generators back after a cell; a user's generator is created afresh instead."""
+        if key[0] == "user":
+            kind = kinds(self.runs.pairs[position][0].probe).get(key[1], "")
+            form = SEEDED_FORM.get(kind, "with a fixed seed")
+            return f"create `{key[1]}` in {self.cell(position)} itself (`{form}`), so that every rerun starts it afresh"
+        return self.with_load(f"run {self.cell(position)} under `%%seeded N`", position)
+
+    def unseeded_fix(self, position: int, name: str) -> str:
+        if self.loaded(position):
+            return "add `%seed N` above it (or at the top of the notebook), or run the cell under `%%seeded N`"
+        by_hand = SEED_CALL.get(name)
+        return (f"add {LOAD} and `%seed N` at the top of the notebook"
+                + (f" (or `{by_hand}` above this cell)" if by_hand else ""))
+
+    def explain(self, divergence: Divergence) -> Explanation:
+        position, a, b = divergence.position, divergence.a, divergence.b
+        label = self.label(position)
+        if a.error != b.error:
+            happened = a.error or b.error
+            return Explanation(None, "error", f"{label} raised {happened} in one run only",
+                               "find what the failure depends on: run it twice and compare what differs before it")
+        if divergence.entropy:
+            first, second = divergence.entropy[0]
+            seed = first if first is not None else second
+            return Explanation(None, "entropy",
+                               f"{label} ran under a seed drawn from OS entropy ({first} in one run, {second} in the "
+                               "other): %%seeded without a seed, and no %seed before it",
+                               f"give it the seed: `%%seeded {seed}`, or set a session seed with `%seed N` above it")
+        if divergence.streams:
+            return self.stream(position, divergence.streams[0])
+        return self.outputs_only(position)
+
+    # Rules 3 and 4: a stream that differs ---------------------------------------------------------------
+
+    def stream(self, position: int, key: Key, lead: str | None = None) -> Explanation:
+        """Explain why stream ``key`` differs at ``position``, from the cell where the runs' states parted."""
+        whose, name = key
+        origin = self.runs.origin(position, key)
+        label, at = self.label(position), self.cell(origin)
+        lead = lead or (f"{label} drew from {name}" if whose == "global" else f"{label} drew from your generator "
+                        f"`{name}`")
+        for where in dict.fromkeys((position, origin)):
+            line = self.source(where).entropy_reseeds().get(name) if whose == "global" else None
+            if line:
+                return Explanation(name, name, f"{self.label(where)} reseeds {name} from OS entropy (`{line}`)"
+                                   + ("" if where == position else f", and {label} drew from it"),
+                                   f"give it a seed: `{SEED_CALL.get(name, '%seed N')}` (or `%seed N`)")
+        if origin < position and key in self.runs.shifts(origin):
+            return Explanation(name, name, f"rerunning {at} moved {name}, which shifts the draws of {label}",
+                               self.rerun_fix(origin, key))
+        if whose == "user":
+            return self.user_stream(position, origin, name, lead)
+        seeds = [self.runs.pairs[origin][run].probe.get("seeds", {}).get(name) for run in (0, 1)]
+        if seeds[0] != seeds[1]:
+            return Explanation(name, name, f"{lead}, seeded with {seeds[0]} in one run and {seeds[1]} in the other",
+                               "seed it with a fixed number: `%seed N`")
+        probes = [self.runs.pairs[origin][0].probe, self.runs.first_run_b(origin)]
+        imported = any(name in probe.get("imported", []) for probe in probes)
+        if imported or (origin == 0 and seeds[0] is None):
+            return Explanation(name, name, f"{lead} while no seed controlled it", self.unseeded_fix(position, name))
+        if origin == position:
+            reason = (f"{label} started with {name} in the same state in both runs and left it in different states: "
+                      "it drew from it a varying number of times (a loop over time, data or threads) or seeded it "
+                      "from a value that varies")
+        else:
+            reason = (f"{lead}, which {at} left in a different state in each run (the same before it): {at} drew "
+                      "from it a varying number of times (a loop over time, data or threads) or seeded it from a "
+                      "value that varies")
+        return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
+                           f"(`%seed N`, or `{SEED_CALL.get(name, 'a fixed seed')}`)")
+
+    def user_stream(self, position: int, origin: int, name: str, lead: str) -> Explanation:
+        label, at = self.label(position), self.cell(origin)
+        kind = kinds(self.runs.pairs[position][0].probe).get(name) or kinds(self.runs.pairs[position][1].probe)[name]
+        form = SEEDED_FORM.get(kind, "a fixed seed")
+        key: Key = ("user", name)
+        created = any(key not in self.runs.after(origin - 1, run) for run in ("a", "b"))
+        if created:
+            source = self.source(origin)
+            line, unseeded = source.assignment(name), source.created_unseeded(name)
+            if origin == position:
+                what = f"`{line}`" if line else f"`{name}` ({kind})"
+                reason = (f"{label} created {what} without a seed" if unseeded else
+                          f"{label} created {what} in a different state in each run: it was seeded from OS entropy "
+                          "or from something that changes between runs")
+            else:
+                reason = f"{lead}, which {at} created " + (
+                    f"without a seed (`{line}`)" if unseeded else "in a different state in each run"
+                    + (f" (`{line}`)" if line else ""))
+            return Explanation(name, name, reason, f"give it a {'' if unseeded else 'fixed '}seed: `{form}`")
+        if origin == position:
+            reason = (f"{label} started with your generator `{name}` in the same state in both runs and left it in "
+                      "different states: it drew from it a varying number of times (time, data or threads)")
+        else:
+            reason = (f"{lead}, which {at} left in a different state in each run (the same before it): {at} drew "
+                      "from it a varying number of times (time, data or threads)")
+        return Explanation(name, name, reason, f"draw a fixed number of times from `{name}`, or create it again with "
+                           f"`{form}` after {at}")
+
+    # Rule 5: only the outputs differ ------------------------------------------------------------------------
+
+    def trace(self, position: int) -> tuple[list[tuple[int, str]], int] | None:
+        """The chain of (cell, variable) from the cell back to the first value that differed, and its root cell."""
+        chain: list[tuple[int, str]] = []
+        seen: set[tuple[int, str]] = set()
+        at = position
+        while True:
+            differing = self.runs.differing_values(at - 1)
+            read = [name for name in self.source(at).reads if name in differing]
+            if not read or (at, read[0]) in seen:
+                break
+            seen.add((at, read[0]))
+            origin = self.runs.value_origin(at, read[0])
+            chain.append((origin, read[0]))
+            at = origin
+        return (chain, at) if chain else None
+
+    def outputs_only(self, position: int) -> Explanation:
+        label = self.label(position)
+        pair = self.runs.pairs[position]
+        verb = "prints" if any(output.get("output_type") == "stream" for output in pair[0].outputs) else "shows"
+        traced = self.trace(position)
+        story = ""
+        if traced is not None:
+            chain, root = traced
+            story = f"{label} {verb} `{chain[0][1]}`"
+            for (cell_at, _), (_, variable) in zip(chain, chain[1:], strict=False):
+                story += f", computed in {self.cell(cell_at)} from `{variable}`"
+            line = self.source(root).assignment(chain[-1][1])
+            story += f", which first differed after {self.cell(root)}" + (f" (`{line}`)" if line else "")
+            for key in self.runs.shifts(root)[:1]:
+                return Explanation(key[1], key[1], f"{story}: rerunning {self.cell(root)} draws new numbers from "
+                                   f"{key[1]} (its first run moved {key[1]})", self.rerun_fix(root, key))
+        undone = self.undone_draws(position)
+        if undone is not None:
+            return undone
+        if self.hash_order:
+            return Explanation(None, "hash-order", (story + "; " if story else f"{label}: ")
+                               + "the outputs differ between kernels with different PYTHONHASHSEED and agree when it "
+                               "is the same: they follow the order of str hashes (a set, or a dict built from one)",
+                               "iterate in a fixed order (`sorted(...)`), or pin PYTHONHASHSEED in the kernelspec's "
+                               "env")
+        if traced is not None:
+            return Explanation(None, "value", story,
+                               f"make `{traced[0][-1][1]}` the same on every run (it comes from the clock, a file, "
+                               f"the network or threads), or tag {self.cell(position)} nbval-ignore-output if its "
+                               "output may vary")
+        same = self.runs.after(position, "a") == self.runs.after(position, "b")
+        where = "every generator's state is identical after the cell" if same else \
+            "every generator the cell drew from is in the same state in both runs"
+        return Explanation(None, "output", f"{label}: outputs differ but {where}, and no value it reads differs: the "
+                           "difference does not come from a global random generator (time, hashing, threads, data)",
+                           "pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), "
+                           "or tag the cell nbval-ignore-output if its output may vary")
+
+    def undone_draws(self, position: int) -> Explanation | None:
+        """A generator never seeded, used by the cell in a way its state after does not show."""
+        from ..adapters import registry
+
+        source, label = self.source(position), self.label(position)
+        probes = [self.runs.pairs[position][0].probe, self.runs.first_run_b(position)]
+        for name, adapter in registry().items():
+            key: Key = ("global", name)
+            module = adapter.module or name
+            if not source.uses(module) or not self.runs.differs_after(position, key):
+                continue
+            if any(name in probe.get("imported", []) for probe in probes):
+                return Explanation(name, name, f"{label} imported {module} and its outputs differ: {name} starts "
+                                   "from OS entropy, in another state in each run, and no seed controlled it",
+                                   self.unseeded_fix(position, name))
+            if self.runs.differs_after(position - 1, key) and source.restores():
+                return Explanation(name, name, f"{label} draws from {name} inside a block that puts its state back "
+                                   f"(fork_rng, get_state/set_state): {name} began that block in a different state in "
+                                   "each run, as no seed controlled it", self.unseeded_fix(position, name))
+        return None

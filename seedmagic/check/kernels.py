@@ -1,0 +1,297 @@
+"""Running a notebook in a fresh kernel, as a colleague's machine would, with the probe reading between cells.
+
+Each kernel starts from a clean environment: nothing of seedmagic's
+(``SEEDMAGIC_*``) is inherited from the process that runs the check, and
+each kernel gets its own ``PYTHONHASHSEED``, as two machines do, unless the
+kernelspec sets one itself. The probe observes only (``seedmagic.probe``):
+the notebook runs exactly as written.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import copy
+import json
+import os
+import pathlib
+import secrets
+import signal
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .model import BadInput, CellRun, Options, Run, Stopped
+from .notebooks import RAISES_TAGS, executes, one_line, tags
+
+T = TypeVar("T")
+_SETUP = "__import__('seedmagic.probe').probe.start(get_ipython())"
+_TAKE = "__import__('seedmagic.probe').probe.take()"
+_VERSIONS = "__import__('seedmagic.probe').probe.versions()"
+#: Longer than this (about 24 days) is no limit: the transports count in milliseconds on 32 bits.
+LONGEST = 2**31 / 1000
+
+#: Kernels running now, so that an interrupted check kills them all.
+_running: set[Kernel] = set()
+#: What Ctrl-C does while a check runs (set by ``interruptible``); None: Python's own KeyboardInterrupt.
+_on_interrupt: Callable[[], None] | None = None
+
+
+def kill_all() -> None:
+    """Kill every kernel a check still runs (an interrupt may cut its own clean-up short)."""
+    for kernel in list(_running):
+        kernel.kill()
+    _running.clear()
+
+
+def _claim_sigint() -> None:
+    """Put the check's Ctrl-C handler (back) on the loop: nbclient sets and removes its own around each kernel."""
+    if _on_interrupt is None:
+        return
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _on_interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such support here
+        pass
+
+
+async def interruptible(work: Awaitable[T]) -> T:
+    """Await ``work``; Ctrl-C kills every kernel at once, then raises KeyboardInterrupt once all has unwound."""
+    global _on_interrupt
+    task = asyncio.current_task()
+    interrupted = False
+
+    def interrupt() -> None:  # kill first: every await on a kernel then ends at once
+        nonlocal interrupted
+        interrupted = True
+        kill_all()
+        if task is not None:
+            task.cancel()
+
+    _on_interrupt = interrupt
+    _claim_sigint()
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        _on_interrupt = None
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    name: str
+    #: Whether the kernelspec sets PYTHONHASHSEED itself (then every kernel runs with its value).
+    pins_hash_seed: bool
+
+
+def choose_kernel(notebook: Any, options: Options, path: pathlib.Path) -> KernelChoice:
+    """The kernel to run, refused at once if it is not installed here."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    name = options.kernel or notebook.metadata.get("kernelspec", {}).get("name") or "python3"
+    manager = KernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        where = "--kernel" if options.kernel else "the notebook's metadata"
+        installed = manager.find_kernel_specs()
+        raise BadInput(f"{path}: no kernel named {name!r} is installed (named by {where}; installed: "
+                       f"{', '.join(sorted(installed)) or 'none'}); pass --kernel NAME") from None
+    return KernelChoice(name, "PYTHONHASHSEED" in (spec.env or {}))
+
+
+def hash_seeds(count: int) -> list[str]:
+    """``count`` distinct PYTHONHASHSEED values, none 0 (0 turns hash randomisation off)."""
+    seeds: set[str] = set()
+    while len(seeds) < count:
+        seeds.add(str(1 + secrets.randbelow(2**32 - 1)))
+    return sorted(seeds)
+
+
+def kernel_environment(hash_seed: str | None = None) -> dict[str, str]:
+    """A kernel's environment: this one without ``SEEDMAGIC_*``, with its own hash seed and this seedmagic.
+
+    An installed seedmagic is found by the kernel's Python as any package
+    is; one run from a checkout is put first on the kernel's path, so the
+    kernel's probe is the same seedmagic that compares.
+    """
+    import seedmagic
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEEDMAGIC_")}
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = hash_seed
+    root = pathlib.Path(seedmagic.__file__).resolve().parent.parent
+    if root.name not in ("site-packages", "dist-packages"):
+        parts = [part for part in env.get("PYTHONPATH", "").split(os.pathsep) if part]
+        if str(root) not in parts:
+            env["PYTHONPATH"] = os.pathsep.join([str(root), *parts])
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # ipykernel's debugger warning, on stderr only
+    return env
+
+
+def error_of(reply: dict[str, Any], outputs: list[Any]) -> str | None:
+    """The cell's error as "Name: message" ("Name" alone when the message is empty), or None.
+
+    The reply's status decides, as it decides whether Jupyter's "Run All"
+    goes on: a ``UsageError`` (an unknown magic) shows only on stderr.
+    """
+    failed = reply if reply.get("status") == "error" else next(
+        (output for output in outputs if output.get("output_type") == "error"), None)
+    if failed is None:
+        return None
+    name = failed.get("ename") or "Error"
+    message = one_line(failed.get("evalue") or "")
+    return f"{name}: {message}" if message else name
+
+
+class Kernel:
+    """One fresh kernel running the notebook's cells, with silent requests in between."""
+
+    def __init__(self, notebook: Any, path: pathlib.Path, kernel: KernelChoice, options: Options,
+                 hash_seed: str | None) -> None:
+        from nbclient import NotebookClient
+
+        self.path = path
+        self.options = options
+        self.hash_seed = None if kernel.pins_hash_seed else hash_seed
+        timeout = options.timeout if options.timeout is not None and options.timeout < LONGEST else None
+        self.client = NotebookClient(
+            copy.deepcopy(notebook), timeout=None, timeout_func=lambda cell: timeout, kernel_name=kernel.name,
+            allow_errors=True, shutdown_kernel="immediate", resources={"metadata": {"path": str(path.parent)}},
+        )
+        self.client.on_cell_executed = self._replied
+        #: The content of the last cell's execute_reply.
+        self.reply: dict[str, Any] = {}
+        #: The kernel process's own stdout and stderr (not the cells'), kept out of the report.
+        self.log = tempfile.TemporaryFile()
+        self.stopped = False
+
+    def _replied(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
+        self.reply = execute_reply.get("content", {})
+
+    async def stop(self) -> None:
+        """End the run early: no further cell starts, and the running one is interrupted."""
+        from jupyter_core.utils import ensure_async
+
+        self.stopped = True
+        km = self.client.km
+        if km is not None and km.has_kernel:
+            try:
+                await ensure_async(km.interrupt_kernel())
+            except Exception:  # the kernel may be gone already: the run's own clean-up handles that
+                pass
+
+    def kill(self) -> None:
+        """Kill the kernel and what it started (its process group) at once: nothing may outlive an interrupted check."""
+        provisioner = getattr(self.client.km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if process is None or process.poll() is not None:
+            return
+        group = getattr(provisioner, "pgid", None)
+        try:
+            if group and hasattr(os, "killpg"):
+                os.killpg(group, signal.SIGKILL)
+            else:
+                process.kill()
+        except OSError:  # gone meanwhile
+            pass
+
+    def last_words(self) -> str:
+        """The kernel's last line on stderr (its warnings about transport and debugger left out)."""
+        self.log.seek(0)
+        lines = [line.strip() for line in self.log.read().decode(errors="replace").splitlines()
+                 if line.strip() and "WARNING" not in line]
+        return f": {lines[-1][:200]}" if lines else ""
+
+    async def silent(self, code: str, expressions: dict[str, str], what: str) -> dict[str, Any]:
+        """Run ``code`` silently (no output, history or count) and return ``expressions``' values."""
+        from jupyter_core.utils import ensure_async
+        from nbformat.v4 import new_code_cell
+
+        kc = self.client.kc
+        if kc is None:
+            raise Stopped(f"{self.path}: the kernel is gone")
+        msg_id = await ensure_async(kc.execute(code, silent=True, store_history=False, user_expressions=expressions,
+                                               stop_on_error=False))
+        reply = await self.client.async_wait_for_reply(msg_id, new_code_cell(code))
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            message = f"{content.get('ename', 'no reply')}: {one_line(content.get('evalue', ''))}".rstrip(": ")
+            raise BadInput(f"{self.path}: the kernel could not {what} ({message}); is seedmagic installed "
+                           f"for the kernel's Python?")
+        values = {}
+        for key, value in content.get("user_expressions", {}).items():
+            if value.get("status") != "ok":
+                raise BadInput(f"{self.path}: the kernel could not {what} "
+                               f"({value.get('ename')}: {one_line(value.get('evalue', ''))})")
+            values[key] = json.loads(ast.literal_eval(value["data"]["text/plain"]))
+        return values
+
+    async def run(self, rerun: bool = False, progress: Callable[[int], None] | None = None,
+                  last: int | None = None) -> Run:
+        """Run the cells in order (up to cell ``last``), the probe after each; with ``rerun`` each cell twice."""
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        run = Run(hash_seed=self.hash_seed)
+        client = self.client
+        env = kernel_environment(self.hash_seed)
+        values: dict[str, str] = {}
+        _running.add(self)
+        try:
+            async with client.async_setup_kernel(env=env, stdout=self.log, stderr=self.log):
+                _claim_sigint()
+                await self.silent(_SETUP, {}, "start seedmagic's probe")
+                cells = [(index, cell) for index, cell in enumerate(client.nb.cells) if executes(cell)]
+                for count, (index, cell) in enumerate(cells, 1):
+                    if last is not None and index > last:
+                        break
+                    if self.stopped:
+                        raise Stopped(f"{self.path}: stopped because the other run failed")
+                    outputs, first, probe, error = None, None, {}, None
+                    for attempt in range(2 if rerun else 1):
+                        try:
+                            self.reply = {}
+                            await client.async_execute_cell(cell, index, execution_count=count)
+                        except CellTimeoutError:
+                            raise BadInput(f"{self.path}: cell {index} (In [{count}]) did not finish within "
+                                           f"{_seconds(self.options.timeout)} (--timeout)") from None
+                        except DeadKernelError:
+                            raise BadInput(f"{self.path}: the kernel died in cell {index} (In [{count}])"
+                                           f"{self.last_words()}") from None
+                        if outputs is None:  # a rerun's own outputs (say, "already loaded") are not compared
+                            outputs = list(cell.outputs)
+                        error = None if tags(cell) & RAISES_TAGS else error_of(self.reply, cell.outputs)
+                        if error is not None:
+                            break
+                        probe = (await self.silent("", {"take": _TAKE}, "record the cell"))["take"]
+                        values.update(probe.pop("values"))
+                        for name in probe.pop("gone"):
+                            values.pop(name, None)
+                        first = probe if attempt == 0 else first
+                    run.cells.append(CellRun(index, count, outputs or [], error, {} if error else probe,
+                                             dict(values), first if rerun and error is None else None))
+                    if error is not None:
+                        break  # as "Run All" stops at an error the cell was not tagged to raise
+                    if progress is not None:
+                        progress(count)
+                versions = await self.silent("", {"versions": _VERSIONS}, "read library versions")
+                run.versions = versions["versions"]
+        finally:
+            _running.discard(self)
+            _claim_sigint()
+            self.log.close()
+        return run
+
+
+def _seconds(value: float | None) -> str:
+    return "no limit" if value is None else f"{value:g} s"

@@ -1,0 +1,101 @@
+"""What the stages of a check hand each other: the options, the runs, the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The verdicts, as the JSON report spells them.
+REPRODUCIBLE, NOT_REPRODUCIBLE, ERROR = "reproducible", "not reproducible", "error"
+
+
+class BadInput(Exception):
+    """A notebook that cannot be checked; the message is one line that says why."""
+
+
+class Stopped(BadInput):
+    """A run stopped because the other one failed (the other's error is the one reported)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``seedmagic check`` was asked to do (the command line's flags)."""
+
+    rerun: bool = False
+    record: bool = False
+    kernel: str | None = None
+    #: Seconds each cell may take; None for no limit.
+    timeout: float | None = 600.0
+    #: Notebooks checked at once (each takes two kernels); None: one per two cores.
+    jobs: int | None = None
+    #: How images compare: "pixels" (decoded content) or "presence" (only that one is there, of which type).
+    images: str = "pixels"
+    #: The user's own sanitisers, (pattern, replacement) pairs applied to text outputs (nbval's file format).
+    sanitisers: tuple[tuple[str, str], ...] = ()
+    #: Whether a divergence that no generator explains may be explained with a third kernel (hash order).
+    explain: bool = True
+
+
+@dataclass
+class CellRun:
+    """One code cell as one run saw it."""
+
+    index: int
+    #: The execution count a fresh "Run All" gives it.
+    count: int
+    #: The outputs of its (first) run, as the kernel sent them.
+    outputs: list[Any]
+    #: The cell's error ("Name: message") when it raised and was not tagged to.
+    error: str | None
+    #: What the probe saw after the cell (after its rerun with --rerun); {} when the cell raised.
+    probe: dict[str, Any]
+    #: Fingerprints of the plain values in the namespace after the cell, by name.
+    values: dict[str, str] = field(default_factory=dict)
+    #: With --rerun: the probe after the cell's first run.
+    first: dict[str, Any] | None = None
+
+
+@dataclass
+class Run:
+    """One kernel's run of a notebook."""
+
+    cells: list[CellRun] = field(default_factory=list)
+    versions: dict[str, Any] = field(default_factory=dict)
+    #: The PYTHONHASHSEED the kernel ran with (None where the kernelspec sets it).
+    hash_seed: str | None = None
+
+
+@dataclass
+class Result:
+    """The verdict on one notebook."""
+
+    notebook: str
+    status: str
+    cell: int | None = None
+    generator: str | None = None
+    #: A short word for the cause: a generator's name, "hash-order", "value", "entropy", "record", "output", ...
+    cause: str | None = None
+    reason: str = ""
+    fix: str = ""
+    #: Later cells whose outputs or generators differ too.
+    later: tuple[int, ...] = ()
+    #: What each run produced in the first divergent cell, shortened: {"first": ..., "second": ...}.
+    outputs: dict[str, str] | None = None
+    #: Lines of evidence beyond the outputs (states, a diff), shown under the reason.
+    evidence: tuple[str, ...] = ()
+    note: str = ""
+    seconds: float = 0.0
+
+    @property
+    def reproducible(self) -> bool:
+        return self.status == REPRODUCIBLE
+
+    @property
+    def exit_code(self) -> int:
+        return {REPRODUCIBLE: 0, NOT_REPRODUCIBLE: 1}.get(self.status, 2)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"notebook": self.notebook, "reproducible": self.reproducible, "status": self.status,
+                "first_divergent_cell": self.cell, "generator": self.generator, "cause": self.cause,
+                "reason": self.reason, "fix": self.fix or None, "later_cells": list(self.later),
+                "outputs": self.outputs, "note": self.note or None}

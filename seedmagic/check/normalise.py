@@ -1,0 +1,209 @@
+"""Outputs in comparable form: only what IPython, tqdm and Jupyter print themselves is normalised.
+
+A time, a rate or a hexadecimal number the notebook prints is data and
+compared as such; what the machinery adds (execution counts, tracebacks,
+``%time``/``%timeit`` reports, tqdm's elapsed time and rate, object
+addresses closing a repr, the kernel's temporary cell file in a warning,
+widget model ids) is not. Images compare by content: decoded pixels, so
+an encoder's stamp (a date, a software name, SVG's random ids) does not
+count. Everything runs in time linear in the output's size: each pattern is
+tried only on the lines that hold its trigger, and none can backtrack over
+a long line.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import io
+import json
+import pathlib
+import re
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .model import BadInput
+from .notebooks import one_line
+
+#: (trigger, pattern, replacement): a pattern runs only on lines that contain its trigger.
+_LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    # Object addresses closing a repr: <Foo object at 0x7f3a...>; other hexadecimal text is data.
+    ("at 0x", re.compile(r"(?<=\bat )0x[0-9a-fA-F]{6,16}(?=>)"), "0xADDRESS"),
+    ("CPU times:", re.compile(r"^CPU times:.*$"), "<time>"),  # %time
+    ("Wall time:", re.compile(r"^Wall time:.*$"), "<time>"),
+    ("per loop", re.compile(r"(?<![\d.])[\d.]{1,20} ?(?:ns|µs|μs|us|ms|s|min|h) (?:±|\+-) [\d.]{1,20} ?"
+                            r"(?:ns|µs|μs|us|ms|s|min|h) per loop.*$"), "<time>"),  # %timeit
+    ("slowest run took", re.compile(r"^The slowest run took [\d.]{1,20} times longer than the fastest\..*$"),
+     "<time>"),
+    # tqdm's [elapsed<remaining, rate] (or its "elapsed, rate" when the total is unknown).
+    ("<", re.compile(r"\[(?:\d{1,6}:)?\d{1,2}:\d\d<(?:(?:\d{1,6}:)?\d{1,2}:\d\d|\?)(?:, *[^\]\n]{0,40})?\]"),
+     "[<time>]"),
+    ("/s]", re.compile(r"\[(?:\d{1,6}:)?\d{1,2}:\d\d, *[^\]\n]{0,40}/s\]"), "[<time>]"),
+)
+#: The kernel's temporary file for a cell, named in warnings: /tmp/ipykernel_1234/5678.py
+_CELL_FILE = re.compile(r"ipykernel_\d{1,10}[/\\]\d{1,20}\.py")
+_PATH_END = frozenset(" \t\"'(=")
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+_IMAGE = re.compile(r"^image/")
+_INLINE_IMAGE = re.compile(r"data:(image/[\w.+-]{1,20});base64,([A-Za-z0-9+/=\s]{1,100000000})")
+_SVG_METADATA = re.compile(r"<metadata>.*?</metadata>", re.DOTALL)
+_SVG_ID = re.compile(r'\bid="([^"]{1,200})"')
+_SVG_REFERENCE = re.compile(r'(?<=[#"])([^"#)\s<>]{1,200})(?=[")])')
+
+
+def _redrawn(line: str) -> str:
+    """A line a progress bar redrew after carriage returns: only its last drawing counts."""
+    return line.rsplit("\r", 1)[-1] if "\r" in line else line
+
+
+def _cell_files(line: str) -> str:
+    """The kernel's temporary cell files as ``<cell>``: the path is found back from each ``ipykernel_`` match."""
+    parts, done = [], 0
+    for match in _CELL_FILE.finditer(line):
+        start = match.start()
+        while start > done and line[start - 1] not in _PATH_END:
+            start -= 1
+        parts += [line[done:start], "<cell>"]
+        done = match.end()
+    return "".join(parts) + line[done:]
+
+
+def sanitise(text: str, extra: Sequence[tuple[re.Pattern[str], str]] = ()) -> str:
+    """``text`` with the machinery's timings and addresses replaced, then the user's own sanitisers applied."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    for number, line in enumerate(lines):
+        line = _redrawn(line)
+        for trigger, pattern, replacement in _LINE_RULES:
+            if trigger in line:
+                line = pattern.sub(replacement, line)
+        if "ipykernel_" in line:
+            line = _cell_files(line)
+        lines[number] = line
+    text = "\n".join(lines)
+    for pattern, replacement in extra:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def read_sanitisers(path: str | pathlib.Path) -> tuple[tuple[str, str], ...]:
+    """nbval's ``--sanitize-with`` file: sections, each with ``regex:`` and ``replace:``; anything else is BadInput."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, UnicodeDecodeError, configparser.Error) as error:
+        raise BadInput(f"{path}: cannot read the sanitisers ({one_line(error)})") from None
+    rules = []
+    for name in parser.sections():
+        section = parser[name]
+        if "regex" not in section or "replace" not in section:
+            raise BadInput(f"{path}: section [{name}] needs both 'regex:' and 'replace:'")
+        try:
+            re.compile(section["regex"])
+        except re.error as error:
+            raise BadInput(f"{path}: section [{name}]: not a regular expression ({error})") from None
+        rules.append((section["regex"], section["replace"]))
+    return tuple(rules)
+
+
+def image_digest(mime: str, data: str | bytes) -> str:
+    """The content of an image: its decoded pixels where they can be read, else its bytes without metadata."""
+    if mime == "image/svg+xml":
+        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        return f"svg {zlib.crc32(_svg_content(text).encode()):08x}"
+    raw = base64.b64decode(data) if isinstance(data, str) else data
+    pixels = _pixels(raw)
+    if pixels is not None:
+        return f"pixels {zlib.crc32(pixels):08x}"
+    if raw.startswith(b"\x89PNG\r\n\x1a\n"):
+        return f"png {zlib.crc32(_png_content(raw)):08x}"
+    return f"bytes {zlib.crc32(raw):08x}"
+
+
+def _pixels(raw: bytes) -> bytes | None:
+    """Decoded pixels through Pillow when it is installed (it is, wherever matplotlib is)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            return f"{image.mode}{image.size}".encode() + image.tobytes()
+    except Exception:  # not an image Pillow reads: compared by its bytes
+        return None
+
+
+def _png_content(raw: bytes) -> bytes:
+    """A PNG's critical chunks (header, palette, decompressed image data): text, time and other stamps left out."""
+    content, data, position = [], [], 8
+    while position + 8 <= len(raw):
+        length = int.from_bytes(raw[position:position + 4], "big")
+        kind = raw[position + 4:position + 8]
+        body = raw[position + 8:position + 8 + length]
+        if kind == b"IDAT":
+            data.append(body)
+        elif kind in (b"IHDR", b"PLTE", b"tRNS"):
+            content.append(kind + body)
+        position += 12 + length
+    try:
+        return b"".join(content) + zlib.decompress(b"".join(data))
+    except zlib.error:
+        return raw
+
+
+def _svg_content(text: str) -> str:
+    """An SVG without its metadata (dates, software) and with its ids numbered in order (matplotlib's are random)."""
+    text = _SVG_METADATA.sub("", text)
+    names: dict[str, str] = {}
+    for match in _SVG_ID.finditer(text):
+        names.setdefault(match.group(1), f"id{len(names)}")
+    return _SVG_REFERENCE.sub(lambda match: names.get(match.group(1), match.group(1)), text)
+
+
+def _inline_images(text: str) -> str:
+    """Base64 images inside HTML (ipympl's fallback, for one) compare by content too."""
+    if "base64," not in text:
+        return text
+    return _INLINE_IMAGE.sub(lambda match: f"data:{match.group(1)};{image_digest(match.group(1), match.group(2))}",
+                             text)
+
+
+def normaliser(images: str = "pixels",
+               sanitisers: Sequence[tuple[str, str]] = ()) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function that turns a cell's outputs into their comparable form, with these options."""
+    extra = [(re.compile(pattern), replacement) for pattern, replacement in sanitisers]
+
+    def text(value: str) -> str:
+        return sanitise(_inline_images(value) if images == "pixels" else value, extra)
+
+    def normalise(outputs: Sequence[Any]) -> list[Any]:
+        result: list[Any] = []
+        for output in outputs:
+            kind = output.get("output_type")
+            if kind == "stream":
+                name, chunk = output.get("name"), output.get("text", "")
+                if result and result[-1][0] == "stream" and result[-1][1] == name:
+                    result[-1] = ("stream", name, result[-1][2] + chunk)
+                else:
+                    result.append(("stream", name, chunk))
+            elif kind in ("execute_result", "display_data"):
+                data = {}
+                for mime, value in sorted(output.get("data", {}).items()):
+                    if mime == _WIDGET:
+                        data[mime] = "<present>"
+                    elif _IMAGE.match(mime):
+                        data[mime] = image_digest(mime, value) if images == "pixels" else "<present>"
+                    else:
+                        data[mime] = text(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+                result.append(("data", data))
+            elif kind == "error":
+                result.append(("error", output.get("ename", ""), text(str(output.get("evalue", "")))))
+        return [("stream", item[1], text(item[2])) if item[0] == "stream" else item for item in result]
+
+    return normalise
+
+
+#: Outputs normalised with the default options.
+normalise = normaliser()

@@ -1,0 +1,164 @@
+"""What a cell's source says: the names it reads and assigns, the libraries it uses, the reseeds it makes.
+
+The explanations quote evidence from the source; this module finds it. A
+cell is parsed as IPython runs it: magics are turned into Python by
+IPython's own ``TransformerManager``, and the body of a cell magic
+(``%%seeded 10``) is read as the cell's code. A cell that does not parse
+reads nothing and assigns nothing: no explanation relies on it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+#: Calls that reseed a global generator from OS entropy when given no seed (or None), by dotted name.
+ENTROPY_RESEEDS = {"numpy.random.seed": "numpy", "random.seed": "random", "torch.seed": "torch",
+                   "torch.random.seed": "torch", "torch.cuda.seed": "torch.cuda", "torch.cuda.seed_all": "torch.cuda"}
+#: Calls that read or put back a generator's state: draws between them leave no trace in the state after.
+RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
+#: Constructors of the generators users hold, which seed from OS entropy when given no seed.
+CONSTRUCTORS = frozenset({"default_rng", "RandomState", "Generator", "Random", "MT19937", "PCG64", "PCG64DXSM",
+                          "Philox", "SFC64"})
+_CELL_MAGIC = re.compile(r"\A\s*%%(\w+)([^\n]*)(?:\n|\Z)")
+#: Cell magics whose body is Python run in the kernel; another's body (``%%writefile``, ``%%bash``) is not.
+PYTHON_BODIES = frozenset({"seeded", "time", "timeit", "capture", "prun", "debug"})
+#: What IPython expands in a magic's line: ``$name`` and ``{expression}``.
+_EXPANDED = re.compile(r"\$(\w+)|\{([^{}]+)\}")
+
+
+def _body(source: str) -> str:
+    """The Python a cell runs: a cell magic's body where it is Python (``%%seeded 10``), else the magic's line."""
+    magic = _CELL_MAGIC.match(source)
+    if magic is None:
+        return source
+    if magic.group(1) in PYTHON_BODIES:
+        return source[magic.end():]
+    return "\n".join(name or expression for name, expression in _EXPANDED.findall(magic.group(2)))
+
+
+def _unseeded(call: ast.Call) -> bool:
+    """A call given no seed: no arguments, or only ``None``."""
+    return not call.keywords and (not call.args or (
+        len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is None))
+
+
+def aliases(sources: Iterable[str]) -> dict[str, str]:
+    """What each imported name stands for across the notebook: ``np`` → ``numpy``, ``seed`` → ``numpy.random.seed``."""
+    found: dict[str, str] = {}
+    for source in sources:
+        tree = CellSource(source).tree
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        found[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        found[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    found[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return found
+
+
+@dataclass
+class CellSource:
+    """One cell's source, parsed once."""
+
+    source: str
+    imports: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def code(self) -> str:
+        """The Python IPython runs for the cell (magics turned into calls by IPython's own transformer)."""
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return str(TransformerManager().transform_cell(_body(self.source)))
+
+    @cached_property
+    def tree(self) -> ast.Module | None:
+        try:
+            return ast.parse(self.code)
+        except (SyntaxError, ValueError):
+            return None
+
+    def _nodes(self) -> list[ast.AST]:
+        return list(ast.walk(self.tree)) if self.tree is not None else []
+
+    @cached_property
+    def reads(self) -> list[str]:
+        """Names the cell reads, in the order they first appear."""
+        names = [node for node in self._nodes() if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)]
+        return list(dict.fromkeys(node.id for node in sorted(names, key=lambda n: (n.lineno, n.col_offset))))
+
+    def dotted(self, node: ast.AST) -> str | None:
+        """``np.random.seed`` as ``numpy.random.seed``, through the notebook's imports."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        return ".".join([self.imports.get(node.id, node.id), *reversed(parts)])
+
+    def calls(self) -> list[tuple[str, ast.Call]]:
+        return [(name, node) for node in self._nodes() if isinstance(node, ast.Call)
+                for name in [self.dotted(node.func)] if name is not None]
+
+    def entropy_reseeds(self) -> dict[str, str]:
+        """Generators the cell reseeds from OS entropy, with the line that does it."""
+        found: dict[str, str] = {}
+        for name, call in self.calls():
+            generator = ENTROPY_RESEEDS.get(name)
+            if generator and _unseeded(call):
+                found.setdefault(generator, self.line(call.lineno))
+        return found
+
+    def uses(self, module: str) -> bool:
+        """Whether the cell refers to ``module`` (through any name it was imported as)."""
+        return any(name == module or name.startswith(module + ".")
+                   for node in self._nodes() if isinstance(node, (ast.Name, ast.Attribute))
+                   for name in [self.dotted(node)] if name is not None)
+
+    def restores(self) -> bool:
+        """Whether the cell saves and puts back a generator's state (``fork_rng``, ``get_state``/``set_state``)."""
+        return any(name.rsplit(".", 1)[-1] in RESTORES for name, _ in self.calls())
+
+    def created_unseeded(self, name: str) -> bool:
+        """Whether the statement that binds ``name`` calls a generator's constructor with no seed."""
+        node = self._binding(name)
+        value = getattr(node, "value", None) if node is not None else None
+        return any(isinstance(call, ast.Call) and _unseeded(call)
+                   and (self.dotted(call.func) or "").rsplit(".", 1)[-1] in CONSTRUCTORS
+                   for call in (ast.walk(value) if value is not None else ()))
+
+    def assignment(self, name: str) -> str | None:
+        """The line that binds ``name`` (``rngs[0]`` is bound by ``rngs = ...``), else None."""
+        node = self._binding(name)
+        return None if node is None else self.line(getattr(node, "lineno", 1))
+
+    def _binding(self, name: str) -> ast.AST | None:
+        base = name.split("[", 1)[0]
+        for node in sorted(self._nodes(), key=lambda n: getattr(n, "lineno", 0)):
+            targets: list[ast.AST | None] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr)):
+                targets = [node.target]
+            elif isinstance(node, ast.withitem):
+                targets = [node.optional_vars]
+            for target in targets:
+                if target is not None and any(isinstance(inner, ast.Name) and inner.id == base
+                                              for inner in ast.walk(target)):
+                    return node
+        return None
+
+    def line(self, number: int) -> str:
+        """Line ``number`` as written (as IPython runs it where the transformer changed the line count)."""
+        written, run = _body(self.source).splitlines(), self.code.splitlines()
+        lines = written if len(written) == len(run) else run
+        return lines[number - 1].strip() if 0 < number <= len(lines) else ""

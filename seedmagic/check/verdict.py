@@ -1,0 +1,99 @@
+"""The verdict on two runs: reproducible, an error, or the first divergent cell with why, the evidence and the fix."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .compare import Divergence, Runs
+from .explain import LOAD, Explainer
+from .model import ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, Options, Result, Run
+from .normalise import normaliser
+from .notebooks import IGNORE_OUTPUT_TAGS, tags
+from .report import evidence, output_text
+
+#: IPython's answer to a magic it does not know; the check runs the notebook as written, so it meets it too.
+_MISSING_MAGIC = re.compile(r"(?:Line magic function|Cell magic) `%{1,2}(seed|seeded)` not found")
+
+
+def divergences(notebook: Any, runs: Runs, options: Options) -> list[Divergence]:
+    """Every cell that diverges, in order."""
+    normalise = normaliser(options.images, options.sanitisers)
+    found = []
+    for position, (a, _) in enumerate(runs.pairs):
+        ignore = bool(tags(notebook.cells[a.index]) & IGNORE_OUTPUT_TAGS)
+        divergence = runs.divergence(position, normalise, ignore)
+        if divergence:
+            found.append(divergence)
+    return found
+
+
+def failed_alike(runs: Runs, found: list[Divergence]) -> Result | None:
+    """A cell that raised the same error in both runs before anything diverged: the notebook does not run."""
+    for position, (a, b) in enumerate(runs.pairs):
+        if found and found[0].position <= position:
+            return None
+        if a.error is not None and a.error == b.error:
+            label = f"cell {a.index} (In [{a.count}])"
+            missing = _MISSING_MAGIC.search(a.error)
+            fix = (f"add {LOAD} above it (at the top of the notebook): plain Jupyter does not know %{missing.group(1)} "
+                   "without it") if missing else "fix the cell, or tag it raises-exception if the error is expected"
+            return Result("", ERROR, a.index, None, "error", f"{label} raised {a.error} in both runs", fix)
+    return None
+
+
+def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_order: bool | None = None) -> Result:
+    """Compare two runs of ``notebook`` (``b`` reran each cell with ``options.rerun``) and explain the first divergence.
+
+    ``hash_order`` is what a third kernel, given the first one's
+    PYTHONHASHSEED, showed: True when it reproduced the first run's outputs
+    at the divergent cell, None where no such run was made.
+    """
+    runs = Runs(a, b, options.rerun)
+    found = divergences(notebook, runs, options)
+    failed = failed_alike(runs, found)
+    if failed is not None:
+        failed.notebook = path
+        return failed
+    if not found and len(a.cells) != len(b.cells):
+        shorter, longer = sorted((a.cells, b.cells), key=len)
+        cell = longer[len(shorter)]
+        return Result(path, NOT_REPRODUCIBLE, cell.index, None, "error",
+                      f"cell {cell.index} (In [{cell.count}]) ran in one run only",
+                      "find what the earlier cells' failure depends on")
+    if not found:
+        what = "a fresh run and one that reran every cell" if options.rerun else "two fresh runs"
+        return Result(path, REPRODUCIBLE, reason=f"{what} gave identical outputs and generator states after all "
+                                                 f"{len(a.cells)} code cells")
+    first = found[0]
+    explained = Explainer(notebook, runs, hash_order).explain(first)
+    shown, lines = evidence(output_text(first.a.outputs), output_text(first.b.outputs))
+    if not lines:
+        lines = states_evidence(runs, first)
+    shifting = [runs.pairs[position][0].index for position in range(len(runs.pairs)) if runs.shifts(position)]
+    unnamed = [index for index in shifting if f"cell {index} " not in explained.reason + " "]
+    if options.rerun and unnamed:
+        lines += (f"cells whose rerun moves a generator: {', '.join(map(str, shifting))}",)
+    return Result(path, NOT_REPRODUCIBLE, first.a.index, explained.generator,
+                  explained.cause, explained.reason, explained.fix, tuple(d.a.index for d in found[1:]), shown, lines)
+
+
+def states_evidence(runs: Runs, divergence: Divergence) -> tuple[str, ...]:
+    """Where outputs agree, the generators' states after the cell are the evidence."""
+    after_a, after_b = runs.after(divergence.position, "a"), runs.after(divergence.position, "b")
+    return tuple(f"{name} after the cell: {after_a.get((whose, name), 'absent')} in the first run, "
+                 f"{after_b.get((whose, name), 'absent')} in the second" for whose, name in divergence.streams[:3])
+
+
+def needs_hash_order(result: Result, a: Run, b: Run) -> bool:
+    """Whether a third kernel could tell that the divergence follows str hash order."""
+    return (result.status == NOT_REPRODUCIBLE and result.cause in ("value", "output")
+            and a.hash_seed is not None and a.hash_seed != b.hash_seed)
+
+
+def same_outputs(notebook: Any, a: Run, c: Run, cell: int, options: Options) -> bool:
+    """Whether run ``c`` showed what run ``a`` showed in every cell up to ``cell``."""
+    normalise = normaliser(options.images, options.sanitisers)
+    pairs = [(x, y) for x, y in zip(a.cells, c.cells, strict=False) if x.index <= cell]
+    return bool(pairs) and pairs[-1][0].index == cell and all(
+        normalise(x.outputs) == normalise(y.outputs) and x.error == y.error for x, y in pairs)

@@ -1,0 +1,495 @@
+"""``seedmagic check``'s verdicts and reasons on synthetic runs: every rule and every message, no kernel.
+
+Each test builds the two runs a check would have seen (probe records
+after each cell) and reads the verdict. The kernel tests in
+``test_check.py`` show that real kernels produce such runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from seedmagic.check import (ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, Options, Result, Run,
+                             bad_input_lines, compare_record, exit_code, make_record, table, verdict, write_record)
+from seedmagic.check.report import evidence
+from seedmagic.check.source import CellSource, aliases
+from seedmagic.check.verdict import needs_hash_order, same_outputs
+
+
+def probe(globals_: dict[str, str] | None = None, advanced: tuple[str, ...] = (), imported: tuple[str, ...] = (),
+          users: dict[str, list[str]] | None = None, seeds: dict[str, int] | None = None,
+          events: tuple[list[Any], ...] = (), loaded: bool = False) -> dict[str, Any]:
+    return {"globals": globals_ or {}, "advanced": list(advanced), "imported": list(imported), "users": users or {},
+            "seeds": seeds or {}, "session_seed": None, "loaded": loaded, "events": list(events)}
+
+
+def out(text: str) -> list[dict[str, Any]]:
+    return [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
+
+
+def cell(index: int, probe_: dict[str, Any], text: str = "", values: dict[str, str] | None = None,
+         error: str | None = None, first: dict[str, Any] | None = None) -> CellRun:
+    return CellRun(index, index + 1, out(text), error, {} if error else probe_, values or {}, first)
+
+
+def check(sources: list[str], a: list[CellRun], b: list[CellRun], rerun: bool = False,
+          hash_order: bool | None = None, hash_seeds: tuple[str | None, str | None] = ("1", "2")) -> Result:
+    notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
+    return verdict("nb.ipynb", notebook, Run(a, hash_seed=hash_seeds[0]), Run(b, hash_seed=hash_seeds[1]),
+                   Options(rerun=rerun), hash_order=hash_order)
+
+
+NP = {"numpy": "n0"}
+
+
+# Verdicts ------------------------------------------------------------------------------------------------
+
+
+def test_equal_runs_reproduce_and_say_what_was_compared():
+    runs = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n")]
+    result = check(["import numpy as np\nnp.random.seed(0)", "print(np.random.rand())"], runs, runs)
+    assert (result.status, result.exit_code, result.cause) == (REPRODUCIBLE, 0, None)
+    assert result.reason == "two fresh runs gave identical outputs and generator states after all 2 code cells"
+    rerun = check(["x = 1", "y = 2"], runs, runs, rerun=True)
+    assert rerun.reason.startswith("a fresh run and one that reran every cell gave identical outputs")
+
+
+def test_the_same_error_in_both_runs_is_an_error_and_a_missing_load_ext_says_to_add_it():
+    failed = [cell(0, probe(), error="UsageError: Line magic function `%seed` not found.")]
+    result = check(["%seed 3", "x = 1"], failed, failed)
+    assert (result.status, result.exit_code, result.cell, result.cause) == (ERROR, 2, 0, "error")
+    assert result.reason == "cell 0 (In [1]) raised UsageError: Line magic function `%seed` not found. in both runs"
+    assert result.fix == ("add `%load_ext seedmagic` above it (at the top of the notebook): plain Jupyter does not "
+                          "know %seed without it")
+    seeded = [cell(0, probe(), error="UsageError: Cell magic `%%seeded` not found.")]
+    assert "does not know %seeded" in check(["%%seeded 3\nx = 1"], seeded, seeded).fix
+    other = [cell(0, probe(), error="ValueError")]
+    assert check(["raise ValueError()"], other, other).fix == ("fix the cell, or tag it raises-exception if the error "
+                                                              "is expected")
+
+
+def test_an_error_in_one_run_only_and_a_run_that_stopped_early():
+    a = [cell(0, probe()), cell(1, probe(), error="KeyError: 'x'")]
+    b = [cell(0, probe()), cell(1, probe())]
+    result = check(["x = 1", "y = 2"], a, b)
+    assert (result.status, result.cell, result.cause) == (NOT_REPRODUCIBLE, 1, "error")
+    assert result.reason == "cell 1 (In [2]) raised KeyError: 'x' in one run only"
+    short = check(["x = 1", "y = 2"], [cell(0, probe())], b)
+    assert short.reason == "cell 1 (In [2]) ran in one run only"
+
+
+def test_a_scope_seeded_from_entropy():
+    a = [cell(0, probe(events=(["%%seeded", 11, ["numpy"], True, None],)), "seeded with 11\n")]
+    b = [cell(0, probe(events=(["%%seeded", 22, ["numpy"], True, None],)), "seeded with 22\n")]
+    result = check(["%%seeded\nnp.random.rand()"], a, b)
+    assert (result.cell, result.cause, result.generator) == (0, "entropy", None)
+    assert result.reason == ("cell 0 (In [1]) ran under a seed drawn from OS entropy (11 in one run, 22 in the "
+                             "other): %%seeded without a seed, and no %seed before it")
+    assert result.fix == "give it the seed: `%%seeded 11`, or set a session seed with `%seed N` above it"
+
+
+# Rule 3: a global generator --------------------------------------------------------------------------------
+
+
+def test_an_unseeded_global_generator_is_traced_to_its_import_not_blamed_on_it():
+    a = [cell(0, probe({"numpy": "a0"}, imported=("numpy",))), cell(1, probe({"numpy": "a0"})),
+         cell(2, probe({"numpy": "a2"}, advanced=("numpy",)), "[0.1]\n")]
+    b = [cell(0, probe({"numpy": "b0"}, imported=("numpy",))), cell(1, probe({"numpy": "b0"})),
+         cell(2, probe({"numpy": "b2"}, advanced=("numpy",)), "[0.7]\n")]
+    result = check(["import numpy as np", "total = 2", "print(np.random.rand(1))"], a, b)
+    assert (result.cell, result.generator, result.cause) == (2, "numpy", "numpy")
+    assert result.reason == "cell 2 (In [3]) drew from numpy while no seed controlled it"
+    assert result.fix == ("add `%load_ext seedmagic` and `%seed N` at the top of the notebook (or "
+                          "`np.random.seed(N)` above this cell)")
+    assert result.outputs == {"first": "[0.1]\n", "second": "[0.7]\n"}
+    assert result.evidence == ("first run:  [0.1]", "second run: [0.7]")
+    loaded = [cell(0, probe({"random": "a"}, loaded=True)), cell(1, probe({"random": "a1"}, advanced=("random",),
+                                                                           loaded=True))]
+    other = [cell(0, probe({"random": "b"}, loaded=True)), cell(1, probe({"random": "b1"}, advanced=("random",),
+                                                                         loaded=True))]
+    present_from_the_start = check(["%load_ext seedmagic", "random.random()"], loaded, other)
+    assert present_from_the_start.reason == "cell 1 (In [2]) drew from random while no seed controlled it"
+    assert present_from_the_start.fix == ("add `%seed N` above it (or at the top of the notebook), or run the cell "
+                                          "under `%%seeded N`")
+    assert present_from_the_start.evidence == ("random after the cell: a1 in the first run, b1 in the second",)
+
+
+def test_a_cell_that_reseeds_from_entropy_is_named_with_its_line_whatever_came_before():
+    for before_a, before_b in (("s", "s"), ("a0", "b0")):  # seeded above it, or never seeded
+        a = [cell(0, probe({"numpy": before_a}, imported=("numpy",))),
+             cell(1, probe({"numpy": "a1"}, advanced=("numpy",)), "[0.1]\n")]
+        b = [cell(0, probe({"numpy": before_b}, imported=("numpy",))),
+             cell(1, probe({"numpy": "b1"}, advanced=("numpy",)), "[0.2]\n")]
+        result = check(["import numpy as np", "np.random.seed()\nprint(np.random.rand(1))"], a, b)
+        assert (result.cell, result.cause) == (1, "numpy")
+        assert result.reason == "cell 1 (In [2]) reseeds numpy from OS entropy (`np.random.seed()`)"
+        assert result.fix == "give it a seed: `np.random.seed(N)` (or `%seed N`)"
+    a = [cell(0, probe({"torch": "s"})), cell(1, probe({"torch": "a1"}, advanced=("torch",))),
+         cell(2, probe({"torch": "a2"}, advanced=("torch",)), "x\n")]
+    b = [cell(0, probe({"torch": "s"})), cell(1, probe({"torch": "b1"}, advanced=("torch",))),
+         cell(2, probe({"torch": "b2"}, advanced=("torch",)), "y\n")]
+    result = check(["import torch", "torch.seed()", "print(torch.rand(1))"], a, b)
+    assert result.cell == 1 and result.reason == "cell 1 (In [2]) reseeds torch from OS entropy (`torch.seed()`)"
+    assert result.fix == "give it a seed: `torch.manual_seed(N)` (or `%seed N`)"
+
+
+def test_a_reseed_in_an_earlier_cell_whose_draws_do_not_show_until_later():
+    a = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "a1"})),
+         cell(2, probe({"numpy": "a2"}, advanced=("numpy",)), "x\n")]
+    b = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "b1"})),
+         cell(2, probe({"numpy": "b2"}, advanced=("numpy",)), "y\n")]
+    result = check(["import numpy as np", "from numpy.random import seed\nseed(None)", "print(np.random.rand())"], a, b)
+    assert result.cell == 2
+    assert result.reason == ("cell 1 (In [2]) reseeds numpy from OS entropy (`seed(None)`), and cell 2 (In [3]) drew "
+                             "from it")
+
+
+def test_seeds_that_differ_between_the_runs():
+    a = [cell(0, probe({"numpy": "a"}, advanced=("numpy",), seeds={"numpy": 3}, loaded=True), "1\n")]
+    b = [cell(0, probe({"numpy": "b"}, advanced=("numpy",), seeds={"numpy": 4}, loaded=True), "2\n")]
+    result = check(["%seed $t\nprint(np.random.rand())"], a, b)
+    assert result.reason == "cell 0 (In [1]) drew from numpy, seeded with 3 in one run and 4 in the other"
+    assert result.fix == "seed it with a fixed number: `%seed N`"
+
+
+def test_a_cell_that_draws_a_varying_number_of_times_is_blamed_itself_or_named_as_the_origin():
+    a = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "a1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "a2"}, advanced=("numpy",)), "0.1\n")]
+    b = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "b1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "b2"}, advanced=("numpy",)), "0.2\n")]
+    sources = ["import numpy as np\nnp.random.seed(0)", "for _ in range(time.time_ns() % 7):\n    np.random.rand()",
+               "print(np.random.rand())"]
+    result = check(sources, a, b)
+    assert (result.cell, result.later) == (1, (2,))
+    assert result.reason == ("cell 1 (In [2]) started with numpy in the same state in both runs and left it in "
+                             "different states: it drew from it a varying number of times (a loop over time, data or "
+                             "threads) or seeded it from a value that varies")
+    assert result.fix == ("draw a fixed number of times, or reseed numpy right after cell 1 (`%seed N`, or "
+                          "`np.random.seed(N)`)")
+    quiet = [a[0], cell(1, probe({"numpy": "a1"})), a[2]]  # the draws happened in a function the probe did not see
+    other = [b[0], cell(1, probe({"numpy": "b1"})), b[2]]
+    later = check(sources, quiet, other)
+    assert later.cell == 2
+    assert later.reason == ("cell 2 (In [3]) drew from numpy, which cell 1 left in a different state in each run (the "
+                            "same before it): cell 1 drew from it a varying number of times (a loop over time, data or "
+                            "threads) or seeded it from a value that varies")
+
+
+def test_rerun_names_the_cell_whose_rerun_moved_a_global_generator():
+    a = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "m1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "m2"}, advanced=("numpy",)), "[1]\n")]
+    b = [cell(0, probe({"numpy": "s"})),
+         cell(1, probe({"numpy": "r1"}, advanced=("numpy",)), first=probe({"numpy": "m1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "r2"}, advanced=("numpy",)), "[2]\n", first=probe({"numpy": "r2"},
+                                                                                   advanced=("numpy",)))]
+    b[0].first = b[0].probe
+    result = check(["np.random.seed(0)", "x = np.random.rand(3)", "print(np.random.rand(2))"], a, b, rerun=True)
+    assert (result.cell, result.generator) == (2, "numpy")
+    assert result.reason == "rerunning cell 1 moved numpy, which shifts the draws of cell 2 (In [3])"
+    assert result.fix == "run cell 1 under `%%seeded N` (after `%load_ext seedmagic` at the top of the notebook)"
+
+
+def test_rerun_traced_through_a_value_when_the_divergent_cell_only_prints_it():
+    a = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "m1"}, advanced=("numpy",)), values={"x": "x1"}),
+         cell(2, probe({"numpy": "m1"}), "[1 2 3]\n", values={"x": "x1"}), cell(3, probe({"numpy": "m1"}), "done\n",
+                                                                              values={"x": "x1"})]
+    b = [cell(0, probe({"numpy": "s"})),
+         cell(1, probe({"numpy": "r1"}, advanced=("numpy",)), values={"x": "x2"},
+              first=probe({"numpy": "m1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "r1"}), "[4 5 6]\n", values={"x": "x2"}),
+         cell(3, probe({"numpy": "r1"}), "done\n", values={"x": "x2"})]
+    result = check(["np.random.seed(0)", "x = np.random.rand(3)", "print(x)", "print('done')"], a, b, rerun=True)
+    assert (result.cell, result.generator, result.cause, result.later) == (2, "numpy", "numpy", ())
+    assert result.reason == ("cell 2 (In [3]) prints `x`, which first differed after cell 1 (`x = np.random.rand(3)`): "
+                             "rerunning cell 1 draws new numbers from numpy (its first run moved numpy)")
+    assert result.fix == "run cell 1 under `%%seeded N` (after `%load_ext seedmagic` at the top of the notebook)"
+
+
+# Rule 4: the user's generators -------------------------------------------------------------------------------
+
+
+def rng(state: str, kind: str = "numpy.Generator") -> dict[str, list[str]]:
+    return {"rng": [kind, state]}
+
+
+def test_a_user_generator_created_without_a_seed_here_or_earlier():
+    a = [cell(0, probe()), cell(1, probe(users=rng("a1"))), cell(2, probe(users=rng("a2")), "0.1\n")]
+    b = [cell(0, probe()), cell(1, probe(users=rng("b1"))), cell(2, probe(users=rng("b2")), "0.9\n")]
+    sources = ["import numpy as np", "rng = np.random.default_rng()", "print(rng.random())"]
+    result = check(sources, a, b)
+    assert (result.cell, result.generator, result.later) == (1, "rng", (2,))
+    assert result.reason == "cell 1 (In [2]) created `rng = np.random.default_rng()` without a seed"
+    assert result.fix == "give it a seed: `np.random.default_rng(N)`"
+    ignored = ["import numpy as np", "# NBVAL_IGNORE_OUTPUT\nrng = np.random.default_rng()", "print(rng.random())"]
+    assert check(ignored, a, b).cell == 1  # ignoring outputs does not hide a generator
+    seeded_badly = check(["import numpy as np", "rng = np.random.default_rng(time.time_ns())", "print(rng.random())"],
+                         a, b)
+    assert seeded_badly.reason == ("cell 1 (In [2]) created `rng = np.random.default_rng(time.time_ns())` in a "
+                                   "different state in each run: it was seeded from OS entropy or from something that "
+                                   "changes between runs")
+    assert seeded_badly.fix == "give it a fixed seed: `np.random.default_rng(N)`"
+
+
+def test_a_torch_generator_created_without_a_seed():
+    def torch_rng(state: str) -> dict[str, list[str]]:
+        return {"g": ["torch.Generator", state]}
+
+    a = [cell(0, probe()), cell(1, probe(users=torch_rng("a1")))]
+    b = [cell(0, probe()), cell(1, probe(users=torch_rng("b1")))]
+    result = check(["import torch", "g = torch.Generator()"], a, b)
+    assert result.reason == "cell 1 (In [2]) created `g = torch.Generator()` without a seed"
+    assert result.fix == "give it a seed: `torch.Generator().manual_seed(N)`"
+    assert result.evidence == ("g after the cell: a1 in the first run, b1 in the second",)
+
+
+def test_a_user_generator_moved_by_a_rerun_is_fixed_by_creating_it_in_that_cell():
+    a = [cell(0, probe(users=rng("s"))), cell(1, probe(users=rng("m1"))), cell(2, probe(users=rng("m2")), "1\n"),
+         cell(3, probe(users=rng("m2")), "constant\n")]
+    b = [cell(0, probe(users=rng("s"))), cell(1, probe(users=rng("r1")), first=probe(users=rng("m1"))),
+         cell(2, probe(users=rng("r2")), "2\n"), cell(3, probe(users=rng("r2")), "constant\n")]
+    sources = ["rng = np.random.default_rng(0)", "x = rng.random(2)", "print(rng.random(2))", "print('constant')"]
+    result = check(sources, a, b, rerun=True)
+    assert (result.cell, result.generator, result.later) == (2, "rng", ())  # the constant cell is not "later"
+    assert result.reason == "rerunning cell 1 moved rng, which shifts the draws of cell 2 (In [3])"
+    assert result.fix == ("create `rng` in cell 1 itself (`np.random.default_rng(N)`), so that every rerun starts it "
+                          "afresh")
+
+
+def test_a_user_generator_drawn_from_a_varying_number_of_times():
+    a = [cell(0, probe(users=rng("s"))), cell(1, probe(users=rng("a1")), "1\n")]
+    b = [cell(0, probe(users=rng("s"))), cell(1, probe(users=rng("b1")), "2\n")]
+    result = check(["rng = np.random.default_rng(0)", "while time.time() < t:\n    rng.random()"], a, b)
+    assert result.reason == ("cell 1 (In [2]) started with your generator `rng` in the same state in both runs and "
+                             "left it in different states: it drew from it a varying number of times (time, data or "
+                             "threads)")
+    assert result.fix == "draw a fixed number of times from `rng`, or create it again with `np.random.default_rng(N)` " \
+                         "after cell 1"
+
+
+# Rule 5: only the outputs differ ---------------------------------------------------------------------------------
+
+
+def test_a_value_from_the_clock_is_traced_to_the_cell_and_line_it_came_from_and_a_timing_is_not_blamed():
+    values_a = [{"t": "t1", "start": "s1"}, {"t": "t1", "start": "s1", "x": "x"},
+                {"t": "t1", "start": "s1", "x": "x", "y": "y1"}, {"t": "t1", "start": "s1", "x": "x", "y": "y1"},
+                {"t": "t1", "start": "s1", "x": "x", "y": "y1"}]
+    values_b = [{**v, "t": "t2", "start": "s2"} | ({"y": "y2"} if "y" in v else {}) for v in values_a]
+    texts = ["", "", "", "123\n", "took some time\n"]
+    a = [cell(i, probe(), texts[i], values_a[i]) for i in range(5)]
+    b = [cell(i, probe(), texts[i] if i != 3 else "456\n", values_b[i]) for i in range(5)]
+    sources = ["import time\nt = time.time_ns() // 1000\nstart = time.time()", "x = 1", "y = t % 1000", "print(y)",
+               "print('took some time')"]
+    notebook = new_notebook(cells=[new_markdown_cell("# clock"), *(new_code_cell(s) for s in sources)])
+    for run in (a, b):
+        for number, item in enumerate(run):
+            item.index, item.count = number + 1, number + 1
+    result = verdict("nb.ipynb", notebook, Run(a, hash_seed="1"), Run(b, hash_seed="2"), Options())
+    assert (result.cell, result.cause, result.generator, result.later) == (4, "value", None, ())
+    assert result.reason == ("cell 4 (In [4]) prints `y`, computed in cell 3 from `t`, which first differed after "
+                             "cell 1 (`t = time.time_ns() // 1000`)")
+    assert result.fix == ("make `t` the same on every run (it comes from the clock, a file, the network or threads), "
+                          "or tag cell 4 nbval-ignore-output if its output may vary")
+    assert "start" not in result.reason
+
+
+def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
+    a = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['b', 'a']\n", values={"words": "w"})]
+    b = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['a', 'b']\n", values={"words": "w"})]
+    sources = ["words = ['a', 'b']", "print(list(set(words)))"]
+    unknown = check(sources, a, b)
+    assert unknown.cause == "output" and needs_hash_order(unknown, Run(a, hash_seed="1"), Run(b, hash_seed="2"))
+    assert not needs_hash_order(unknown, Run(a, hash_seed=None), Run(b, hash_seed=None))  # pinned by the kernelspec
+    assert unknown.reason == ("cell 1 (In [2]): outputs differ but every generator's state is identical after the "
+                              "cell, and no value it reads differs: the difference does not come from a global random "
+                              "generator (time, hashing, threads, data)")
+    shown = check(sources, a, b, hash_order=True)
+    assert (shown.cause, shown.generator) == ("hash-order", None)
+    assert shown.reason == ("cell 1 (In [2]): the outputs differ between kernels with different PYTHONHASHSEED and "
+                            "agree when it is the same: they follow the order of str hashes (a set, or a dict built "
+                            "from one)")
+    assert shown.fix == "iterate in a fixed order (`sorted(...)`), or pin PYTHONHASHSEED in the kernelspec's env"
+    assert check(sources, a, b, hash_order=False).cause == "output"
+    traced_a = [cell(0, probe(), values={"u": "u1"}), cell(1, probe(), "['b']\n", values={"u": "u1"})]
+    traced_b = [cell(0, probe(), values={"u": "u2"}), cell(1, probe(), "['a']\n", values={"u": "u2"})]
+    traced = check(["u = list(set(words))", "print(u)"], traced_a, traced_b, hash_order=True)
+    assert traced.reason.startswith("cell 1 (In [2]) prints `u`, which first differed after cell 0 "
+                                    "(`u = list(set(words))`); the outputs differ between kernels")
+
+
+def test_draws_a_cell_undid_from_a_generator_never_seeded():
+    a = [cell(0, probe({"torch": "a0"})), cell(1, probe({"torch": "a0"}), "tensor([0.1])\n")]
+    b = [cell(0, probe({"torch": "b0"})), cell(1, probe({"torch": "b0"}), "tensor([0.9])\n")]
+    result = check(["import torch", "with torch.random.fork_rng():\n    print(torch.rand(1))"], a, b)
+    assert (result.cell, result.generator) == (1, "torch")
+    assert result.reason == ("cell 1 (In [2]) draws from torch inside a block that puts its state back (fork_rng, "
+                             "get_state/set_state): torch began that block in a different state in each run, as no "
+                             "seed controlled it")
+    no_restore = check(["import torch", "print(time.time())"], a, b)
+    assert no_restore.cause == "output"  # torch differs, but the cell neither uses nor restores it
+    imported_a = [cell(0, probe({"torch": "a0"}, imported=("torch",)), "tensor([0.1])\n")]
+    imported_b = [cell(0, probe({"torch": "b0"}, imported=("torch",)), "tensor([0.9])\n")]
+    imported = check(["import torch\nprint(torch.rand(1))"], imported_a, imported_b)
+    assert imported.reason == ("cell 0 (In [1]) imported torch and its outputs differ: torch starts from OS entropy, "
+                               "in another state in each run, and no seed controlled it")
+
+
+def test_outputs_that_differ_with_some_generator_apart_say_so():
+    a = [cell(0, probe({"numpy": "a"}), "1\n")]
+    b = [cell(0, probe({"numpy": "b"}), "2\n")]
+    result = check(["print(time.time())"], a, b)
+    assert "every generator the cell drew from is in the same state in both runs" in result.reason
+
+
+def test_a_third_run_agrees_only_when_every_cell_up_to_the_divergent_one_agrees():
+    notebook = new_notebook(cells=[new_code_cell("x"), new_code_cell("y")])
+    a = Run([cell(0, probe(), "1\n"), cell(1, probe(), "2\n")])
+    assert same_outputs(notebook, a, Run([cell(0, probe(), "1\n"), cell(1, probe(), "2\n")]), 1, Options())
+    assert not same_outputs(notebook, a, Run([cell(0, probe(), "1\n"), cell(1, probe(), "3\n")]), 1, Options())
+    assert not same_outputs(notebook, a, Run([cell(0, probe(), "1\n")]), 1, Options())  # it stopped before
+
+
+# Evidence and reports -------------------------------------------------------------------------------------------
+
+
+def test_evidence_is_side_by_side_for_short_outputs_a_diff_for_long_ones_and_a_window_on_one_long_line():
+    shown, lines = evidence("0.5\n", "0.7\n")
+    assert shown == {"first": "0.5\n", "second": "0.7\n"} and lines == ("first run:  0.5", "second run: 0.7")
+    many_a = "".join(f"row {n}\n" for n in range(40))
+    many_b = many_a.replace("row 20\n", "row twenty\n")
+    _, diff = evidence(many_a, many_b)
+    assert diff[:2] == ("--- first run", "+++ second run") and "-row 20" in diff and "+row twenty" in diff
+    long_a, long_b = "x" * 100_000 + "A" + "y" * 100, "x" * 100_000 + "B" + "y" * 100
+    shown, window = evidence(long_a, long_b)
+    assert shown["first"].endswith("more characters)") and len(shown["first"]) < 400
+    assert window[0].startswith("first run:  ...") and "A" in window[0] and "B" in window[1]
+    assert max(map(len, window)) < 200
+    assert evidence("same\n", "same\n") == ({"first": "same\n", "second": "same\n"}, ())
+
+
+def test_the_table_json_and_bad_input_lines():
+    ok = Result("a.ipynb", REPRODUCIBLE, reason="fine", seconds=1.0)
+    bad = Result("b.ipynb", NOT_REPRODUCIBLE, 4, "numpy", "numpy", "cell 4 (In [3]) drew from numpy", "add %seed",
+                 (5,), {"first": "1\n", "second": "2\n"}, ("first run:  1", "second run: 2"), seconds=2.0)
+    error = Result("c.ipynb", ERROR, 0, None, "error", "cell 0 (In [1]) raised X in both runs", "fix the cell")
+    text = table([ok, bad, error])
+    assert text.splitlines()[0].split() == ["notebook", "result", "cell", "cause", "time"]
+    assert "b.ipynb\n  cell 4 (In [3]) drew from numpy\n    first run:  1\n    second run: 2\n  fix: add %seed\n" \
+           "  later cells that differ too: 5" in text
+    assert "c.ipynb" not in text
+    assert bad_input_lines([ok, bad, error]) == ["seedmagic check: c.ipynb: cell 0 (In [1]) raised X in both runs; "
+                                                 "fix: fix the cell"]
+    assert (exit_code([ok]), exit_code([ok, bad]), exit_code([bad, error]), exit_code([])) == (0, 1, 2, 2)
+    assert bad.to_json() == {"notebook": "b.ipynb", "reproducible": False, "status": "not reproducible",
+                             "first_divergent_cell": 4, "generator": "numpy", "cause": "numpy",
+                             "reason": "cell 4 (In [3]) drew from numpy", "fix": "add %seed", "later_cells": [5],
+                             "outputs": {"first": "1\n", "second": "2\n"}, "note": None}
+    assert error.to_json()["status"] == "error" and error.exit_code == 2
+
+
+# The record -------------------------------------------------------------------------------------------------------
+
+
+def recorded_run(draw: str = "d1") -> Run:
+    """The three code cells of ``recorded_notebook`` (cells 1 to 3, In [1] to In [3])."""
+    cells = [cell(1, probe({"numpy": "s"}, advanced=())), cell(2, probe({"numpy": draw}, advanced=("numpy",))),
+             cell(3, probe({"numpy": draw}))]
+    for count, item in enumerate(cells, 1):
+        item.count = count
+    return Run(cells, versions={"python": "3.11.7", "numpy": "2.0.0", "torch": None})
+
+
+def recorded_notebook() -> Any:
+    return new_notebook(cells=[new_markdown_cell("# t"), new_code_cell("import numpy as np"),
+                               new_code_cell("np.random.rand()"), new_code_cell("print('hi')")])
+
+
+def test_a_record_survives_markdown_cells_and_says_out_of_date_for_an_edited_code_cell():
+    notebook = recorded_notebook()
+    record = json.loads(json.dumps(make_record(notebook, recorded_run())))
+    assert [cell["draws"] for cell in record["cells"]] == [{}, {"numpy": "d1"}, {}]
+    same = compare_record("nb", notebook, record, recorded_run())
+    assert same.divergence is None
+    assert same.note == "every cell's draws match metadata.seedmagic, made with python 3.11.7, numpy 2.0.0"
+    notebook.cells.insert(2, new_markdown_cell("more prose"))  # the code cells move in the file
+    moved = recorded_run()
+    for item, index in zip(moved.cells, (1, 3, 4), strict=True):
+        item.index = index
+    assert compare_record("nb", notebook, record, moved).divergence is None
+    notebook.cells[4].source = "print('hello')"  # a cell that draws nothing, edited
+    stale = compare_record("nb", notebook, record, moved)
+    assert stale.divergence is None
+    assert stale.note == ("the record is out of date from cell 4 (In [3]) on (the cell changed since it was "
+                          "recorded); the cells before it draw as recorded; record again (seedmagic check --record)")
+    shorter = compare_record("nb", notebook, {**record, "cells": record["cells"][:2]}, moved)
+    assert shorter.note.startswith("the record lists 2 code cells, the notebook runs 3")
+
+
+def test_different_draws_under_an_unchanged_cell_are_not_reproducible_with_the_version_that_changed():
+    notebook = recorded_notebook()
+    record = make_record(notebook, recorded_run())
+    record["versions"]["numpy"] = "1.26.4"
+    changed = compare_record("nb", notebook, record, recorded_run("d2")).divergence
+    assert changed is not None and (changed.status, changed.cell, changed.generator, changed.cause) == \
+        (NOT_REPRODUCIBLE, 2, "numpy", "record")
+    assert changed.reason == ("cell 2 (In [2]) drew other numbers from numpy than when the notebook was recorded: "
+                              "numpy 1.26.4 → 2.0.0: NumPy does not promise the same stream across versions")
+    assert changed.fix == ("install numpy 1.26.4 to reproduce the record, or record again (seedmagic check --record) "
+                           "to accept the new stream")
+    record["versions"]["numpy"] = "2.0.0"
+    same_versions = compare_record("nb", notebook, record, recorded_run("d2")).divergence
+    assert same_versions is not None and same_versions.reason.endswith(
+        "with the same library versions: the platform or what the notebook reads differs")
+
+
+@pytest.mark.parametrize("record, problem", [
+    ([], "it is not an object"),
+    ({"format": 2, "cells": []}, "its format is 2, not 1"),
+    ({"format": 1}, "it has no list of cells"),
+    ({"format": 1, "cells": ["x"]}, "cells[0] is not a cell's checksum and draws"),
+    ({"format": 1, "cells": [{"source": 3}]}, "cells[0] is not a cell's checksum and draws"),
+    ({"format": 1, "cells": [{"source": "a", "draws": {"numpy": 5}}]}, "cells[0] is not a cell's checksum and draws"),
+    ({"format": 1, "versions": [], "cells": []}, "its versions are not names and version strings"),
+])
+def test_a_malformed_record_is_one_line(record, problem):
+    with pytest.raises(BadInput) as refused:
+        compare_record("nb", recorded_notebook(), record, recorded_run())
+    assert str(refused.value) == (f"nb: metadata.seedmagic is not a record this seedmagic can read ({problem}); "
+                                  "write a new one with --record")
+
+
+def test_the_record_is_written_through_a_symbolic_link_which_stays_a_link(tmp_path):
+    target = tmp_path / "real.ipynb"
+    nbformat.write(recorded_notebook(), target)
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(target)
+    os.chmod(target, 0o640)
+    write_record(link, {"format": 1, "versions": {}, "cells": []})
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert json.loads(target.read_text())["metadata"]["seedmagic"] == {"format": 1, "versions": {}, "cells": []}
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["link.ipynb", "real.ipynb"]
+
+
+# Reading the source -------------------------------------------------------------------------------------------------
+
+
+def test_what_a_cell_reads_assigns_and_reseeds_through_magics_and_aliases():
+    imports = aliases(["import numpy as np\nfrom numpy.random import seed as reseed\nimport torch", "x = 1"])
+    assert imports == {"np": "numpy", "reseed": "numpy.random.seed", "torch": "torch"}
+    magic = CellSource("%%seeded 3\ny = x + np.random.rand()\nprint(f'{y}')", imports)
+    assert magic.reads == ["x", "np", "print", "y"] and magic.assignment("y") == "y = x + np.random.rand()"
+    assert CellSource("%%writefile $script\nimport os\nprint(secret)", imports).reads == ["script"]
+    assert CellSource("%seed 3\nreseed()\nnp.random.seed(None)\ntorch.cuda.seed_all()",
+                      imports).entropy_reseeds() == {"numpy": "reseed()", "torch.cuda": "torch.cuda.seed_all()"}
+    assert CellSource("np.random.seed(3)\ntorch.seed", imports).entropy_reseeds() == {}
+    assert CellSource("rngs = [np.random.default_rng()]").assignment("rngs[0]") == "rngs = [np.random.default_rng()]"
+    assert CellSource("with torch.random.fork_rng():\n    pass", imports).restores()
+    assert CellSource("np.mean([1])", imports).uses("numpy") and not CellSource("x = 1", imports).uses("numpy")
+    broken = CellSource("def (:")
+    assert (broken.reads, broken.assignment("x"), broken.entropy_reseeds()) == ([], None, {})
