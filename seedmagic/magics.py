@@ -374,9 +374,11 @@ class SeedMagics(Magics):
 
     def _line_job(self, args: argparse.Namespace, statement: str) -> Callable[[dict[str, Any] | None], Any]:
         """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet."""
-        files = [option for option in ("history", "save", "load") if getattr(args, option)]
+        files = [option for option in ("history", "save", "load") if getattr(args, option) not in (None, False)]
         if files:
             self._refuse_with_file_options(args, files, statement)
+            if files[0] != "history":
+                statefile.expand(getattr(args, files[0]))  # an empty name, or {rank} misspelt: refused now
             return lambda _: self._file_or_history(args)
         if args.seed is None:
             if any((args.only, args.skip, args.keep, args.name is not None, args.deterministic, args.per_rank)):
@@ -488,7 +490,7 @@ class SeedMagics(Magics):
         with _usage_errors():
             if args.history:
                 print(history_text())
-            elif args.save:
+            elif args.save is not None:
                 snapshot = core.snapshot()
                 print(f"saved {', '.join(snapshot.names)} to {snapshot.save(args.save)}")
             else:

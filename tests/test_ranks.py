@@ -186,3 +186,14 @@ def test_on_two_ranks_spawned_loader_workers_mix_in_the_rank_of_the_loaders_proc
             assert own == [[python.random(), float(legacy.rand()), torch.rand(1, generator=generator).item()]
                            for _ in own]
     assert not {tuple(row[2:]) for row in rows[0]} & {tuple(row[2:]) for row in rows[1]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_on_two_ranks_a_formatted_rank_gives_each_rank_its_own_state_file(launcher):
+    ranks = launch(launcher)
+    folder = pathlib.Path(ranks[0]["folder"])
+    assert sorted(path.name for path in folder.glob("rng-*")) == ["rng-00.json", "rng-01.json"]
+    for rank, results in enumerate(ranks):
+        assert results["saved"] == str(folder / f"rng-{rank:02d}.json")
+        assert results["loaded"] == first_draws(20 + rank)
