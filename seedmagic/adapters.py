@@ -37,8 +37,7 @@ class Adapter(Protocol):
     module: str | None
     #: Decimals shown in previews (NumPy prints 8, torch 4).
     digits: int
-    # Optional: ``unseeded`` (what drives the generator before any seed, e.g. "OS entropy"),
-    # ``encode(state)``/``decode(data)`` (plain data; without them states are saved generically).
+    # Optional: ``encode(state)``/``decode(data)`` (plain data; without them states are saved generically).
 
     def is_available(self) -> bool:
         """Whether the generator can exist here (its library is installed, its device built)."""
@@ -179,7 +178,6 @@ class PythonRandom:
     name: str = "random"
     module: str | None = None
     digits: int = 8
-    unseeded = "OS entropy"
 
     def is_available(self) -> bool:
         return True
@@ -225,7 +223,6 @@ class NumpyGlobal:
     name: str = "numpy"
     module: str | None = "numpy"
     digits: int = 8
-    unseeded = "OS entropy"
 
     def is_available(self) -> bool:
         return is_installed("numpy")
@@ -320,7 +317,6 @@ class _TorchGenerator:
 
     module: str | None = "torch"
     digits: int = 4
-    unseeded = "fresh from OS entropy at import"
 
 
 class TorchCPU(_TorchGenerator):
