@@ -189,7 +189,8 @@ class CellWatch:
     """
 
     #: Fingerprints by (whose, name): seedmagic's generators ("global") and the user's variables ("user")
-    #: apart, as a variable may be called ``numpy``.
+    #: apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or after
+    #: a cell the watch skipped).
     last: dict[tuple[str, str], str] | None = None
     #: The generators whose state the last cell changed (drew from, seeded or set).
     advanced: frozenset[tuple[str, str]] = frozenset()
@@ -201,6 +202,10 @@ class CellWatch:
         with lock:
             self.last = {**{("global", name): state for name, state in global_fingerprints().items()},
                          **{("user", name): state for name, state in user_fingerprints(namespace).items()}}
+
+    def forget(self) -> None:
+        """Skip a cell the watch could not finish: no markers, and no baseline until ``rebaseline``."""
+        self.last, self.advanced, self.unseeded = None, frozenset(), ()
 
     def after_cell(self, namespace: Mapping[str, Any]) -> None:
         """Note what moved since the last cell, and which global generators moved that seedmagic had not seeded."""
