@@ -37,8 +37,7 @@ class Adapter(Protocol):
     module: str | None
     #: Decimals shown in previews (NumPy prints 8, torch 4).
     digits: int
-    # Optional: ``unseeded`` (what drives the generator before any seed, e.g. "OS entropy"),
-    # ``encode(state)``/``decode(data)`` (plain data; without them states are saved generically),
+    # Optional: ``encode(state)``/``decode(data)`` (plain data; without them states are saved generically),
     # ``fresh(state)`` (True when nothing was drawn since the last seeding: ``seedmagic check`` tells an
     # import that seeded the generator from entropy from a draw by it).
 
@@ -181,7 +180,6 @@ class PythonRandom:
     name: str = "random"
     module: str | None = None
     digits: int = 8
-    unseeded = "OS entropy"
 
     def is_available(self) -> bool:
         return True
@@ -231,7 +229,6 @@ class NumpyGlobal:
     name: str = "numpy"
     module: str | None = "numpy"
     digits: int = 8
-    unseeded = "OS entropy"
 
     def is_available(self) -> bool:
         return is_installed("numpy")
@@ -333,7 +330,6 @@ class _TorchGenerator:
 
     module: str | None = "torch"
     digits: int = 4
-    unseeded = "fresh from OS entropy at import"
 
 
 class TorchCPU(_TorchGenerator):

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import determinism, importhook, interrupts
 from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
-from .ranks import current_rank, rank_seed
+from .ranks import current_rank, rank_seed, validate_rank
 from .session import OpenScope, Overlap, SeedError, book, lock, open_here, publish, record
 from .snapshots import Snapshot, capture
 
@@ -155,13 +155,6 @@ def _apply(n: int, adapters: list[Adapter]) -> None:
         importhook.install()
 
 
-def _rank_seed(number: int, per_rank: bool, rank: object) -> int:
-    if rank is not None or per_rank:
-        chosen = current_rank(rank)
-        return rank_seed(number, chosen) if per_rank else number
-    return number
-
-
 @interrupts.atomic
 def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bool = False,
          per_rank: bool = False, rank: object = None) -> int:
@@ -176,7 +169,8 @@ def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bo
     and leaves them on.
     """
     number = validate_seed(n)
-    used = _rank_seed(number, per_rank, rank)
+    chosen = current_rank(rank) if per_rank or rank is not None else None
+    used = rank_seed(number, chosen) if per_rank and chosen is not None else number
     adapters = select(only, skip)
     torch = determinism.torch_for_determinism() if deterministic else None
     with lock:
@@ -186,7 +180,7 @@ def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bo
             determinism.set(torch, determinism.DETERMINISTIC)
         publish()
         record("seed()", used, tuple(_known(adapters)), "global",
-               f"rank {current_rank(rank)}" if per_rank else None, number if per_rank else None)
+               f"rank {chosen}" if per_rank else None, number if per_rank else None)
     return used
 
 
@@ -241,7 +235,9 @@ class seeded(ContextDecorator):
     ``n=None`` uses the session seed, or a fresh seed from OS entropy when
     there is none (``.drawn`` is then True so callers can show it). With
     ``name``, the seed is derived from that base and the label; with
-    ``per_rank``, from the base and this process's rank. The state is
+    ``per_rank``, from the base and this process's rank, read at each entry
+    (a function decorated before ``init_process_group`` or before ``RANK``
+    is set still follows its rank), as the session seed is. The state is
     restored in ``finally``, also on exceptions and Ctrl-C (entering and
     leaving are atomic), unless ``keep=True``. ``deterministic=True``
     switches torch to deterministic algorithms for the block. Scopes nest;
@@ -265,7 +261,10 @@ class seeded(ContextDecorator):
         self.requested = None if n is None else validate_seed(n)
         self.adapters = select(only, skip)
         self.name = None if name is None else validate_label(name)
-        self.rank = current_rank(rank) if per_rank or rank is not None else None
+        #: ``rank=`` as given (checked now); None: the rank in force at each entry.
+        self.given_rank = None if rank is None else validate_rank(rank)
+        #: The rank the latest entry ran for (``per_rank``), else None.
+        self.rank: int | None = None
         self.per_rank = per_rank
         self.keep = keep
         self.torch = determinism.torch_for_determinism() if deterministic else None
@@ -285,11 +284,13 @@ class seeded(ContextDecorator):
         return super().__call__(function)
 
     def _resolve(self) -> int:
+        """The seed of this entry; the rank is read first, so that a bad ``RANK`` moves nothing."""
+        self.rank = current_rank(self.given_rank) if self.per_rank else None
         base = self.requested if self.requested is not None else book.session_seed
         self.drawn = base is None
         self.base = int.from_bytes(os.urandom(4), "little") if base is None else base
         derived = self.base if self.name is None else derive_seed(self.base, self.name)
-        return rank_seed(derived, self.rank) if self.per_rank and self.rank is not None else derived
+        return derived if self.rank is None else rank_seed(derived, self.rank)
 
     def __enter__(self) -> int:
         """Enter atomically; an interrupt raised once the scope is entered, before its body, undoes the entry.

@@ -36,7 +36,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
-from . import core, determinism, importhook, statefile
+from . import core, determinism, importhook, interrupts, statefile
 from .session import SeedError, in_cell, seeding_as
 from .snapshots import Snapshot
 from .status import MAX_K, MIN_K, CellWatch, collect, describe, history_text, text_table
@@ -231,7 +231,11 @@ class Follower:
     """Runs a ``CellWatch`` after every cell of one shell, then its listeners (the panel).
 
     Nothing here may reach the user's cell: an error is reported once, the
-    watch stops, and the cells go on as if seedmagic were not there.
+    watch stops, and the cells go on as if seedmagic were not there. A
+    Ctrl-C pressed as a cell ends waits until the watch has finished and is
+    then dropped, as the cell it was meant for is over; one that lands before
+    the watch could hold it off makes the watch skip that cell (no markers).
+    Either way no traceback: IPython would print one for a callback.
     """
 
     def __init__(self, shell: InteractiveShell) -> None:
@@ -254,12 +258,31 @@ class Follower:
         return (("pre_run_cell", self.before_cell), ("post_run_cell", self.after_cell))
 
     def before_cell(self, info: Any = None) -> None:
-        """Seedings from now on happen in this cell (its input is stored just after this event)."""
+        """Seedings from now on happen in this cell (its input is stored just after this event).
+
+        After a cell the watch skipped, the baseline is taken here, so that this cell's markers are right.
+        """
         stored = running_cell(self.shell) if getattr(info, "store_history", False) else None
         in_cell(None if stored is None else stored + 1)
+        if self.watch.last is None:
+            self.quietly(lambda: self.watch.rebaseline(self.shell.user_ns))
 
     def after_cell(self, _result: Any = None) -> None:
-        self.guarded(lambda: self.watch.after_cell(self.shell.user_ns), *self.listeners)
+        self.quietly(lambda: self.watch.after_cell(self.shell.user_ns), *self.listeners)
+
+    def quietly(self, *steps: Callable[[], None]) -> None:
+        """Run ``steps`` guarded and whole; an interrupt is dropped, and one that cut them short skips the cell."""
+        finished: list[bool] = []
+        try:
+            self._whole(finished, steps)
+        except KeyboardInterrupt:
+            if not finished:
+                self.watch.forget()
+
+    @interrupts.atomic
+    def _whole(self, finished: list[bool], steps: tuple[Callable[[], None], ...]) -> None:
+        self.guarded(*steps)
+        finished.append(True)
 
     def guarded(self, *steps: Callable[[], None]) -> None:
         try:
@@ -374,9 +397,11 @@ class SeedMagics(Magics):
 
     def _line_job(self, args: argparse.Namespace, statement: str) -> Callable[[dict[str, Any] | None], Any]:
         """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet."""
-        files = [option for option in ("history", "save", "load") if getattr(args, option)]
+        files = [option for option in ("history", "save", "load") if getattr(args, option) not in (None, False)]
         if files:
             self._refuse_with_file_options(args, files, statement)
+            if files[0] != "history":
+                statefile.expand(getattr(args, files[0]))  # an empty name, or {rank} misspelt: refused now
             return lambda _: self._file_or_history(args)
         if args.seed is None:
             if any((args.only, args.skip, args.keep, args.name is not None, args.deterministic, args.per_rank)):
@@ -488,7 +513,7 @@ class SeedMagics(Magics):
         with _usage_errors():
             if args.history:
                 print(history_text())
-            elif args.save:
+            elif args.save is not None:
                 snapshot = core.snapshot()
                 print(f"saved {', '.join(snapshot.names)} to {snapshot.save(args.save)}")
             else:

@@ -140,25 +140,46 @@ def spawn(k: int, base: int | None = None) -> list[int]:
     return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in np.random.SeedSequence(root).spawn(count)]
 
 
-class PoolInitializer:
+class _RankCarrier:
+    """A callable that runs in worker processes and seeds them for the rank of the process that started them.
+
+    A forked worker inherits the process group and the environment and reads
+    the rank itself. A worker started with spawn or forkserver has no
+    process group, and ``RANK`` may not be set (``torch.multiprocessing.spawn``
+    sets none): so the rank in force when the worker is started, that is when
+    this object is pickled for it, travels with it.
+    """
+
+    def __init__(self, rank: int | None = None) -> None:
+        #: The starting process's rank when this was pickled; None: read this process's own.
+        self.rank = rank
+
+    def worker_rank(self) -> int:
+        return current_rank(self.rank)
+
+
+class PoolInitializer(_RankCarrier):
     """``Pool(initializer=seedmagic.pool_initializer)``: each worker its own stream of the published seed.
 
     A forked worker inherits its parent's generators, so without this every
     worker repeats the others' draws. Each worker is seeded with
-    ``derive_seed(seed, multiprocessing.current_process().name)``: the names
-    (``ForkPoolWorker-3``) count the processes the parent started, so the
-    streams are distinct, and the same again when a fresh kernel runs the
+    ``rank_seed(derive_seed(seed, name), rank)``: the published seed and the
+    worker's name (``ForkPoolWorker-3``: the names count the processes the
+    parent started), then the rank mixed in through ``SeedSequence`` as
+    ``worker_init_fn`` does, since every rank's workers have the same names.
+    The streams are distinct, and the same again when a fresh kernel runs the
     same cells; which task lands on which worker is up to the scheduler, so
     use ``spawn(k)`` when results must not depend on it.
     """
 
-    def __init__(self, published: str | None = None) -> None:
+    def __init__(self, published: str | None = None, rank: int | None = None) -> None:
+        super().__init__(rank)
         #: The parent's ``SEEDMAGIC_SEED`` when this was pickled; None: read this process's environment.
         self.published = published
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Carry the parent's seed: a forkserver keeps the environment it was started with, perhaps an older one."""
-        return (PoolInitializer, (os.environ.get(SEED_VARIABLE, ""),))
+        """Carry the parent's seed and rank: a forkserver keeps the environment it was started with."""
+        return (PoolInitializer, (os.environ.get(SEED_VARIABLE, ""), current_rank()))
 
     def __repr__(self) -> str:
         return "seedmagic.pool_initializer"
@@ -168,10 +189,11 @@ class PoolInitializer:
         import multiprocessing
 
         base, drawn = _base_seed(None, self.published)
+        rank = self.worker_rank()
         if drawn:
             _say_drawn("pool_initializer", base, f"seedmagic.seed({base}) before the pool starts")
         with seeding_as("pool_initializer"):
-            return seed(derive_seed(base, multiprocessing.current_process().name))
+            return seed(rank_seed(derive_seed(base, multiprocessing.current_process().name), rank))
 
 
 pool_initializer = PoolInitializer()
@@ -183,7 +205,8 @@ def torch_generator(*, per_rank: bool = False, rank: object = None) -> Any:
     It makes the shuffling order and the workers' base seeds follow the
     seed without touching torch's global generator. ``per_rank=True`` gives
     each rank its own (the rank's derived seed), so ranks do not draw the
-    same augmentations.
+    same augmentations; the rank is the one in force now, so make the
+    generator once the rank is known (after ``init_process_group``).
     """
     seed_now = _active_or_error()
     chosen = rank_seed(seed_now, current_rank(rank)) if per_rank else seed_now
@@ -192,21 +215,33 @@ def torch_generator(*, per_rank: bool = False, rank: object = None) -> Any:
     return torch.Generator().manual_seed(chosen)
 
 
-def worker_init_fn(worker_id: int) -> None:
-    """``DataLoader(worker_init_fn=...)``: reseed torch, ``random``, NumPy and plugins in each worker.
+class WorkerInitFn(_RankCarrier):
+    """``DataLoader(worker_init_fn=seedmagic.worker_init_fn)``: reseed torch, ``random``, NumPy and plugins.
 
     The seed mixes torch's per-worker seed (the loader's base seed for this
-    epoch plus the worker id) with the global rank through ``SeedSequence``,
-    as Lightning's ``pl_worker_init_function`` does: loaders that shuffle
-    alike on every rank still give each (rank, worker) its own streams, in
-    torch too, and a run under the same seed gets the same streams again.
+    epoch plus the worker id) with the global rank through ``SeedSequence``
+    (``rank_seed``), as Lightning's ``pl_worker_init_function`` does: loaders
+    that shuffle alike on every rank still give each (rank, worker) its own
+    streams, in torch too, and a run under the same seed gets the same
+    streams again. Workers started with spawn take the rank the loader's
+    process had when it started them.
     """
-    import numpy as np
-    import torch
 
-    words = np.random.SeedSequence(torch.initial_seed(), spawn_key=(current_rank(),)).generate_state(1)
-    with seeding_as("worker_init_fn"):
-        seed(int(words[0]))
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WorkerInitFn, (current_rank(),))
+
+    def __repr__(self) -> str:
+        return "seedmagic.worker_init_fn"
+
+    def __call__(self, worker_id: int) -> None:
+        import torch
+
+        worker_seed = rank_seed(torch.initial_seed(), self.worker_rank())
+        with seeding_as("worker_init_fn"):
+            seed(worker_seed)
+
+
+worker_init_fn = WorkerInitFn()
 
 
 def state_dict() -> dict[str, Any]:

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import stat
 import tempfile
 from typing import Any
@@ -28,8 +29,13 @@ FORMAT = "seedmagic-state"
 VERSION = 2
 #: A state file is tens of kilobytes; anything bigger is not one of ours.
 MAX_BYTES = 4 * 2**20
-#: Replaced by the rank in a state file's path.
-RANK_FIELD = "{rank}"
+#: Braces in a state-file path that name a rank: ``{rank}``, and the misspellings that must not be
+#: written literally (one file for every rank): ``{rank!r}``, ``{RANK}``, ``{local_rank}``, ``{rank:{width}}``.
+_RANK_BRACES = re.compile(r"\{[^{}]*(?<![a-z])rank(?![a-z])(?:[^{}]|\{[^{}]*\})*\}", re.IGNORECASE)
+#: The one form replaced: ``{rank}`` or ``{rank:SPEC}``.
+_RANK_FIELD = re.compile(r"\{rank(?::(?P<spec>[^{}]*))?\}")
+#: An integer format spec: fill and alignment, sign, ``#``, ``0``, a width, grouping, type b, d, o, x or X.
+_RANK_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?[-+ ]?#?(?P<zero>0)?\d{0,3}[,_]?[bdoxX]?", re.DOTALL)
 _ARRAY_DTYPES = {"uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float32", "float64"}
 
 #: One generator in a document: its name, its state (None: not created yet) and its last seed.
@@ -194,17 +200,49 @@ def _decode_array(tag: str, body: dict[str, Any]) -> Any:
 
 
 def expand(path: str | os.PathLike[str]) -> pathlib.Path:
-    """A path as the user meant it: ``~`` expanded, ``{rank}`` made this process's rank; an empty name is refused.
+    """A path as the user meant it: ``~`` expanded, ``{rank}`` made this process's rank; bad names refused.
 
-    ``{rank}`` lets every rank of a job run the same ``%seed --save rng-{rank}.json``
-    and write (and later read) its own file.
+    ``{rank}`` (or ``{rank:02d}``, with a format spec) lets every rank of a job
+    run the same ``%seed --save rng-{rank}.json`` and write (and later read)
+    its own file. Braces that name a rank any other way are refused rather
+    than written literally, which would give every rank the same file; other
+    braces are part of the name.
     """
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text.strip():
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise SeedError(f"a state-file path must be text, got {type(path).__name__}")
+    if not text.strip():
         raise SeedError("give a file name (the path is empty)")
-    if RANK_FIELD in text:
-        text = text.replace(RANK_FIELD, str(current_rank()))
+    if "\0" in text:
+        raise SeedError("a file name cannot hold a NUL character")
+    fields = {field: _rank_spec(field) for field in _RANK_BRACES.findall(text)}
+    if fields:
+        rank = current_rank()
+        text = _RANK_BRACES.sub(lambda found: format(rank, fields[found.group()]), text)
     return pathlib.Path(text).expanduser()
+
+
+def _rank_spec(field: str) -> str:
+    """The format spec of a rank field; ``SeedError`` for any other form, or a spec that two ranks could share.
+
+    Only integer presentations, and no fill that could be taken for a digit
+    (``{rank:1^5}`` makes 1 and 11 both ``11111``; ``{rank:<03}`` makes 1
+    and 100 both ``100``), except 0 on the left.
+    """
+    found = _RANK_FIELD.fullmatch(field)
+    spec = "" if found is None else found["spec"] or ""
+    shape = None if found is None else _RANK_SPEC.fullmatch(spec)
+    if shape is not None:
+        fill = shape["fill"] or ("0" if shape["zero"] else " ")
+        on_the_left = shape["align"] in (None, ">", "=")
+        try:
+            format(0, spec)  # Python refuses some combinations, such as {rank:,x}
+            if not fill.isalnum() or (fill == "0" and on_the_left):
+                return spec
+        except ValueError:
+            pass
+    raise SeedError(f"a state-file path takes the rank as {{rank}}, or {{rank:SPEC}} with an integer format spec "
+                    f"such as {{rank:02d}} or {{rank:>3}}; {field[:40]} is neither")
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:

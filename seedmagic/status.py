@@ -50,16 +50,18 @@ class Status:
     k: int
     session_seed: int | None
     rows: tuple[Row, ...]
-    #: Global generators the last cell drew from while no seed controlled them.
+    #: Global generators whose state the last cell changed while seedmagic had not seeded them.
     unseeded: tuple[str, ...] = ()
+
+
+#: The seed column of a generator seedmagic has not seeded. Whether the user seeded it by hand
+#: (``np.random.seed(3)``) cannot be seen from its state, so the status claims nothing more.
+NOT_SEEDED = "not seeded by seedmagic"
 
 
 def _seed_text(name: str) -> str:
     seed = book.seeds.get(name)
-    if seed is not None:
-        return str(seed)
-    unseeded = getattr(registry()[name], "unseeded", "")
-    return f"not seeded: {unseeded}" if unseeded else "not seeded"
+    return NOT_SEEDED if seed is None else str(seed)
 
 
 def state_fingerprint(adapter: Any, state: Any) -> str:
@@ -175,18 +177,24 @@ def describe(error: BaseException) -> str:
 
 @dataclass
 class CellWatch:
-    """Tells which generators the last cell advanced, from fingerprints taken after each cell.
+    """Tells which generators the last cell advanced or reseeded, from fingerprints taken after each cell.
 
-    The state after one cell is the state before the next, so one pass of
-    fingerprints per cell is enough; whatever seeds between cells (the
-    panel's button) calls ``rebaseline``. A library imported during the cell
-    is compared with the state it was imported in.
+    A fingerprint shows that a state changed, not how: a draw, a seeding by
+    hand (``np.random.seed(3)``) and a ``set_state`` look alike, so
+    "advanced" means any of them. The state after one cell is the state
+    before the next, so one pass of fingerprints per cell is enough;
+    whatever seeds between cells (the panel's button) calls ``rebaseline``.
+    A library imported during the cell is compared with the state it was
+    imported in.
     """
 
     #: Fingerprints by (whose, name): seedmagic's generators ("global") and the user's variables ("user")
-    #: apart, as a variable may be called ``numpy``.
+    #: apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or after
+    #: a cell the watch skipped).
     last: dict[tuple[str, str], str] | None = None
+    #: The generators whose state the last cell changed (drew from, seeded or set).
     advanced: frozenset[tuple[str, str]] = frozenset()
+    #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
     unseeded: tuple[str, ...] = ()
 
     def rebaseline(self, namespace: Mapping[str, Any]) -> None:
@@ -195,8 +203,12 @@ class CellWatch:
             self.last = {**{("global", name): state for name, state in global_fingerprints().items()},
                          **{("user", name): state for name, state in user_fingerprints(namespace).items()}}
 
+    def forget(self) -> None:
+        """Skip a cell the watch could not finish: no markers, and no baseline until ``rebaseline``."""
+        self.last, self.advanced, self.unseeded = None, frozenset(), ()
+
     def after_cell(self, namespace: Mapping[str, Any]) -> None:
-        """Note what moved since the last cell, and which global generators moved with no seed in control."""
+        """Note what moved since the last cell, and which global generators moved that seedmagic had not seeded."""
         from .importhook import fresh_states
 
         with lock:
@@ -228,12 +240,17 @@ def _generator(label: str) -> str:
     return label.split(":", 1)[0]
 
 
+#: What the marker on a row means: a changed state, whether drawn from or seeded by hand.
+MARKER_MEANING = "advanced or reseeded by the last cell"
+
+
 def warning_text(status: Status) -> str:
+    """The warning about generators that moved outside seedmagic's seeds; it claims only what was seen."""
     if not status.unseeded:
         return ""
-    names = ", ".join(status.unseeded)
-    return (f"warning: the last cell drew from {names} while no seed controlled it: "
-            "its results will change on every run (add %seed N above it, or use %%seeded N)")
+    names, them = ", ".join(status.unseeded), "it" if len(status.unseeded) == 1 else "them"
+    return (f"warning: the last cell advanced or reseeded {names}, which seedmagic has not seeded: unless your "
+            f"code seeds {them} itself, its results change on every run (add %seed N above it, or use %%seeded N)")
 
 
 def text_table(status: Status, precision: int | None = None) -> str:
@@ -247,7 +264,7 @@ def text_table(status: Status, precision: int | None = None) -> str:
     if status.unseeded:
         footer.append(warning_text(status))
     if any(row.advanced for row in status.rows):
-        footer.append("* advanced by the last cell")
+        footer.append(f"* {MARKER_MEANING}")
     return "\n".join(lines + footer)
 
 

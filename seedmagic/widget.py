@@ -20,7 +20,7 @@ import traitlets
 from . import core
 from .magics import Follower, follow
 from .session import SeedError, seeding_as
-from .status import MAX_K, MIN_K, Status, collect, text_table, warning_text
+from .status import MARKER_MEANING, MAX_K, MIN_K, Status, collect, text_table, warning_text
 
 _STYLE = """<style>
 .seedmagic-table {border-collapse: collapse; font-size: 12px; margin: 2px 0 4px 0}
@@ -43,7 +43,7 @@ def status_html(status: Status, precision: int | None = None) -> str:
     """The status table as HTML (everything escaped: variable names come from the user)."""
     rows = []
     for row in status.rows:
-        marker = '<span class="moved" title="advanced by the last cell">&#9679;</span>' if row.advanced else ""
+        marker = f'<span class="moved" title="{MARKER_MEANING}">&#9679;</span>' if row.advanced else ""
         draws_class = "note" if row.note else "draws"
         rows.append(
             f'<tr class="{"global" if row.kind == "global" else "user"}">'
@@ -53,7 +53,7 @@ def status_html(status: Status, precision: int | None = None) -> str:
             f'<td class="{draws_class}">{html.escape(row.draws_text(precision))}</td></tr>'
         )
     session = "none" if status.session_seed is None else str(status.session_seed)
-    legend = ('<div class="seedmagic-legend"><span class="moved">&#9679;</span> advanced by the last cell</div>'
+    legend = (f'<div class="seedmagic-legend"><span class="moved">&#9679;</span> {MARKER_MEANING}</div>'
               if any(row.advanced for row in status.rows) else "")
     return (
         f'{_STYLE}<div class="seedmagic-title"><b>seedmagic</b> &middot; session seed: {session}</div>'

@@ -7,6 +7,7 @@ import json
 import os
 import pathlib
 import random
+import socket
 import subprocess
 import sys
 import textwrap
@@ -116,3 +117,18 @@ def run_python(code: str, timeout: float = 120, env: dict[str, str] | None = Non
     assert result.returncode == 0, result.stderr
     return result.stdout
 
+
+def free_port() -> int:
+    """A free port below Linux's ephemeral range (32768 and up).
+
+    A port from that range could be taken meanwhile by an outgoing connection,
+    even by a rank connecting to it before rank 0 listens (a TCP self-connect).
+    """
+    for port in random.Random().sample(range(20000, 32000), 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port from 20000 to 32000")

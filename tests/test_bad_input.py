@@ -29,6 +29,12 @@ LINE_CASES = [
     ("--only numpy", "give a seed"),
     ("$undefined_name", "got '$undefined_name'"),
     ("{1/0}", "got '{1/0}'"),
+    ("--save ''", "give a file name (the path is empty)"),
+    ("--load ''", "give a file name (the path is empty)"),
+    ("--save '  '", "give a file name (the path is empty)"),
+    ("--save rng-{rank!r}.json", "a state-file path takes the rank as {rank}, or {rank:SPEC}"),
+    ("--load rng-{RANK}.json", "{RANK} is neither"),
+    ("--save rng-{rank:<03}.json", "{rank:<03} is neither"),
 ]
 
 CELL_CASES = [

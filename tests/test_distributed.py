@@ -11,8 +11,6 @@ import functools
 import json
 import os
 import pathlib
-import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +21,7 @@ import pytest
 import torch
 
 import seedmagic
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -42,22 +40,6 @@ class Launch(NamedTuple):
     ranks: list[dict[str, Any]]
     stdout: str
     folder: pathlib.Path
-
-
-def free_port() -> int:
-    """A free port below Linux's ephemeral range (32768 and up).
-
-    A port from that range could be taken meanwhile by an outgoing connection,
-    even by a rank connecting to it before rank 0 listens (a TCP self-connect).
-    """
-    for port in random.Random().sample(range(20000, 32000), 100):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port from 20000 to 32000")
 
 
 @functools.cache

@@ -500,3 +500,52 @@ def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry
     contextvars.Context().run(scope.__exit__, None, None, None)
     contextvars.Context().run(scope.__exit__, None, None, None)
     assert state_bytes() == before and book.scopes == [] and book.overlap is None
+
+
+# Ctrl-C while the cell watch runs ---------------------------------------------------------------
+
+
+def globals_moved(shell) -> set[str]:
+    from seedmagic.magics import follow
+
+    return {name for whose, name in follow(shell).watch.advanced if whose == "global"}
+
+
+def test_ctrl_c_while_the_cell_watch_runs_waits_for_it_and_ends_quietly(shell, capfd, monkeypatch):
+    """The interrupt lands halfway through the watch: the watch finishes the cell, and no traceback is printed."""
+    from seedmagic import status
+
+    fingerprints = status.global_fingerprints
+
+    def interrupted() -> dict[str, str]:
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C, as the cell ends
+        return fingerprints()
+
+    monkeypatch.setattr(status, "global_fingerprints", interrupted)
+    shell.run_cell("x = np.random.rand(2)", store_history=True)
+    monkeypatch.setattr(status, "global_fingerprints", fingerprints)
+    out, err = capfd.readouterr()
+    assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err
+    assert globals_moved(shell) == {"numpy"}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the next Ctrl-C interrupts as always
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+
+
+def test_an_interrupt_the_watch_could_not_hold_off_skips_that_cell_only(shell, capfd, monkeypatch):
+    """One that lands before the watch holds Ctrl-C off cuts it short: that cell gets no markers, the next its own."""
+    from seedmagic import status
+
+    def cut_short(self: status.CellWatch, namespace: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(status.CellWatch, "after_cell", cut_short)
+        shell.run_cell("x = np.random.rand(2)", store_history=True)
+    out, err = capfd.readouterr()
+    assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err
+    assert globals_moved(shell) == set()
+    shell.run_cell("y = random.random()", store_history=True)
+    assert globals_moved(shell) == {"random"}  # numpy's draw belonged to the skipped cell
+    shell.run_cell("z = np.random.rand(2)", store_history=True)
+    assert globals_moved(shell) == {"numpy"}

@@ -93,7 +93,8 @@ def test_panel_follows_the_cells_and_marks_what_they_advanced(shell, panel):
 
 def test_drawing_from_an_unseeded_generator_warns(shell, panel):
     shell.run_cell("y = random.random()")
-    assert "drew from random while no seed controlled it" in panel._warning.value
+    assert "advanced or reseeded random, which seedmagic has not seeded" in panel._warning.value
+    assert "advanced or reseeded by the last cell" in panel._table.value
     shell.run_cell("%seed 3")
     shell.run_cell("y = random.random()")
     assert panel._warning.value == ""

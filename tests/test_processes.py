@@ -186,7 +186,7 @@ def test_pool_initializer_with_nothing_published_draws_from_entropy_and_says_how
     base = int(re.fullmatch(r"pool_initializer: no seed published in SEEDMAGIC_SEED; seeded with (\d+) from OS "
                             r"entropy: rerun with seedmagic.seed\(\1\) before the pool starts\n",
                             capsys.readouterr().out).group(1))
-    assert used == seedmagic.derive_seed(base, "MainProcess")
+    assert used == library_rank_seed(seedmagic.derive_seed(base, "MainProcess"), 0)
     assert drawn() == library_draws(used)
 
 
@@ -249,12 +249,13 @@ def test_children_pools_and_spawned_seeds_with_every_start_method(method):
     inherited = out["inherited"]
     if method == "fork":
         assert inherited[0][3] == inherited[1][3]
-    # ... pool_initializer gives each worker its own stream, derived from the seed and the worker's name.
+    # ... pool_initializer gives each worker its own stream, derived from the seed, the worker's name and the
+    # rank (0 here; tests/test_ranks.py has two).
     for key, base in (("initialized", 10), ("reseeded", 12)):
         workers = out[key]
         assert len({name for name, *_ in workers}) == 2
         for name, worker_seed, random_draw, numpy_draw in workers:
-            assert worker_seed == seedmagic.derive_seed(base, name)
+            assert worker_seed == library_rank_seed(seedmagic.derive_seed(base, name), 0)
             assert [random_draw, numpy_draw] == library_draws_without_torch(worker_seed)
         assert workers[0][2:] != workers[1][2:]
 

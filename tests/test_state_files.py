@@ -157,6 +157,68 @@ def test_home_is_expanded(tmp_path, monkeypatch, shell):
     shell.run_line_magic("seed", "--load ~/state.json")
 
 
+# A file per rank ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern, names", [
+    ("rng-{rank}.json", ["rng-0.json", "rng-1.json", "rng-12.json"]),
+    ("rng-{rank:02d}.json", ["rng-00.json", "rng-01.json", "rng-12.json"]),
+    ("rng-{rank:>3}.json", ["rng-  0.json", "rng-  1.json", "rng- 12.json"]),
+    ("rng-{rank:0>3}-{rank:x}.json", ["rng-000-0.json", "rng-001-1.json", "rng-012-c.json"]),
+    ("{0}-{}-{epoch}-{rank}.json", ["{0}-{}-{epoch}-0.json", "{0}-{}-{epoch}-1.json", "{0}-{}-{epoch}-12.json"]),
+])
+def test_a_rank_with_a_format_spec_gives_each_rank_its_own_file(tmp_path, monkeypatch, shell, pattern, names):
+    """Through the API and the magic; other braces are part of the name."""
+    for rank in (0, 1, 12):
+        monkeypatch.setenv("RANK", str(rank))
+        seedmagic.seed(20 + rank)
+        if rank == 1:
+            shell.run_line_magic("seed", f"--save '{tmp_path / pattern}'")
+        else:
+            seedmagic.snapshot().save(tmp_path / pattern)
+    assert sorted(path.name for path in tmp_path.iterdir()) == names
+    for rank in (12, 0, 1):
+        monkeypatch.setenv("RANK", str(rank))
+        seedmagic.seed(99)
+        if rank == 1:
+            shell.run_line_magic("seed", f"--load '{tmp_path / pattern}'")
+        else:
+            seedmagic.Snapshot.load(tmp_path / pattern).restore()
+        assert [random.random(), float(np.random.rand())] == [random.Random(20 + rank).random(),
+                                                              float(np.random.RandomState(20 + rank).rand())]
+
+
+@pytest.mark.parametrize("field", [
+    "{rank!r}", "{rank!s}", "{RANK}", "{Rank}", "{local_rank}", "{rank_id}", "{ rank }", "{rank.real}", "{rank[0]}",
+    "{rank:c}", "{rank:.2f}", "{rank:e}", "{rank:n}", "{rank:<03}", "{rank:^03}", "{rank:1>3}", "{rank:a<3}",
+    "{rank:,x}", "{rank:9999}", "{rank:{w}}",
+])
+def test_a_rank_written_any_other_way_is_refused_not_written_for_every_rank(tmp_path, monkeypatch, field):
+    """Written literally, each of these would give every rank one file; a spec could give two ranks one name."""
+    monkeypatch.setenv("RANK", "1")
+    seedmagic.seed(5)
+    with pytest.raises(seedmagic.SeedError) as refused:
+        seedmagic.snapshot().save(tmp_path / f"rng-{field}.json")
+    assert str(refused.value).startswith("a state-file path takes the rank as {rank}, or {rank:SPEC}")
+    assert f"; {field[:40]}" in str(refused.value) and "\n" not in str(refused.value)
+    with pytest.raises(seedmagic.SeedError):
+        seedmagic.Snapshot.load(tmp_path / f"rng-{field}.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("path, message", [
+    ("", "give a file name (the path is empty)"),
+    ("a\0b.json", "a file name cannot hold a NUL character"),
+    (b"state.json", "a state-file path must be text, got bytes"),
+    (3, "a state-file path must be text, got int"),
+])
+def test_a_path_that_is_no_file_name_is_one_line(path, message):
+    for action in (lambda: seedmagic.snapshot().save(path), lambda: seedmagic.Snapshot.load(path)):
+        with pytest.raises(seedmagic.SeedError) as refused:
+            action()
+        assert str(refused.value) == message
+
+
 # Reading -----------------------------------------------------------------------------------------
 
 

@@ -65,12 +65,29 @@ def test_seed_without_argument_prints_the_status_table(shell, capsys):
     assert np.random.rand(1)[0] == np.random.RandomState(10).rand(2)[1]  # showing consumed nothing
 
 
-def test_status_says_not_seeded_and_what_drives_the_generator(shell, capsys):
+def test_status_says_not_seeded_by_seedmagic_and_claims_no_more(shell, capsys):
     shell.run_line_magic("seed", "")
     text = capsys.readouterr().out
-    assert "not seeded: OS entropy" in text
-    assert "not seeded: fresh from OS entropy at import" in text
+    assert all(row[0] == "not" and row[1:4] == ["seeded", "by", "seedmagic"] for row in table_rows(text).values())
+    assert "entropy" not in text
     assert "session seed: none" in text
+
+
+def test_after_seeding_by_hand_the_status_says_only_what_it_saw(shell, capsys):
+    """seedmagic cannot tell ``random.seed(3)`` from a draw: it says the state changed, not that the cell drew."""
+    shell.run_cell("random.seed(3); np.random.seed(3); np.random.rand(1)", store_history=True)
+    capsys.readouterr()
+    shell.run_line_magic("seed", "")
+    text = capsys.readouterr().out
+    rows = table_rows(text)
+    assert rows["numpy"][:3] == ["not", "seeded", "by"] and "entropy" not in text
+    assert rows["numpy"][6:] == [f"{x:.8f}" for x in np.random.RandomState(3).rand(6)[1:]]  # the preview is right
+    marked = {line.split()[1] for line in text.splitlines() if line.startswith("*  ")}
+    assert marked == {"random", "numpy"}  # torch did not move
+    assert ("warning: the last cell advanced or reseeded random, numpy, which seedmagic has not seeded: unless your "
+            "code seeds them itself, its results change on every run") in text
+    assert "drew" not in text and "no seed controlled" not in text
+    assert "* advanced or reseeded by the last cell" in text
 
 
 def test_generators_lists_what_is_controlled_here():
@@ -107,8 +124,8 @@ def test_the_terminal_table_shows_the_last_cells_marker_and_the_unseeded_warning
     shell.run_line_magic("seed", "")
     text = capsys.readouterr().out
     numpy_row = next(line for line in text.splitlines() if line.lstrip("* ").startswith("numpy "))
-    assert numpy_row.startswith("*") and "* advanced by the last cell" in text
-    assert "warning: the last cell drew from numpy while no seed controlled it" in text
+    assert numpy_row.startswith("*") and "* advanced or reseeded by the last cell" in text
+    assert "warning: the last cell advanced or reseeded numpy, which seedmagic has not seeded" in text
 
 
 def test_each_kind_of_user_generator_is_named_for_what_it_is(shell):

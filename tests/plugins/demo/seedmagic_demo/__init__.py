@@ -36,7 +36,6 @@ class DemoAdapter:
     name = "demo"
     module = "seedmagic_demo"
     digits = 6
-    unseeded = "its fixed start"
 
     def is_available(self) -> bool:
         return True
