@@ -36,10 +36,9 @@ from nbclient import NotebookClient
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from seedmagic.check.kernels import Kernel, choose_kernel  # noqa: E402
 from seedmagic.check import (  # noqa: E402 (after the path is set)
     Options,
-    _check_kernel,
-    _Kernel,
     check_notebook,
     kernel_environment,
 )
@@ -64,9 +63,9 @@ def plain_immediate(path: pathlib.Path) -> float:
 def recorded(path: pathlib.Path) -> float:
     notebook = nbformat.read(path, as_version=4)
     options = Options()
-    kernel = _check_kernel(notebook, options, path)
+    kernel = choose_kernel(notebook, options, path)
     start = time.perf_counter()
-    asyncio.run(_Kernel(notebook, path, kernel, options).run(rerun=False, progress=lambda done: None))
+    asyncio.run(Kernel(notebook, path, kernel, options, "1").run())
     return time.perf_counter() - start
 
 
