@@ -68,7 +68,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (130 on Ctrl-C, wherever it lands: kernels are killed first)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("\nseedmagic check: interrupted" if sys.stderr.isatty() else "seedmagic check: interrupted",
+              file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = parser().parse_args(argv)
     if arguments.command != "check":
         parser().print_help(sys.stderr)
@@ -89,13 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     options = Options(rerun=arguments.rerun, record=arguments.record, kernel=arguments.kernel,
                       timeout=arguments.timeout, jobs=arguments.jobs, images=arguments.images, sanitisers=sanitisers)
-    progress = Progress(enabled=not arguments.quiet)
-    try:
-        results = check(arguments.notebooks, options, progress)
-    except KeyboardInterrupt:
-        progress.clear()
-        print("seedmagic check: interrupted", file=sys.stderr)
-        return 130
+    results = check(arguments.notebooks, options, Progress(enabled=not arguments.quiet))
     try:
         if arguments.json:
             for result in results:

@@ -42,6 +42,8 @@ def test_what_ipython_jupyter_and_tqdm_print_themselves_is_normalised_and_nothin
     assert stream("/tmp/ipykernel_4242/3391.py:2: UserWarning: careful\n  warnings.warn('careful')\n", "stderr") == \
         stream("/tmp/ipykernel_77/120.py:2: UserWarning: careful\n  warnings.warn('careful')\n", "stderr")
     assert stream("<Foo object at 0x7f3a2c1b0e90>\n") == stream("<Foo object at 0x7f0000000000>\n")
+    assert stream("Generator(PCG64) at 0x7FF1B85ACAC0\n") == stream("Generator(PCG64) at 0x7F75B80CCAC0\n")
+    assert stream("RandomState(MT19937) at 0x7F3A2C1B0E90\n") == stream("RandomState(MT19937) at 0x7F00000000AA\n")
 
 
 def test_a_time_a_rate_or_a_number_the_notebook_prints_is_data():

@@ -493,3 +493,40 @@ def test_what_a_cell_reads_assigns_and_reseeds_through_magics_and_aliases():
     assert CellSource("np.mean([1])", imports).uses("numpy") and not CellSource("x = 1", imports).uses("numpy")
     broken = CellSource("def (:")
     assert (broken.reads, broken.assignment("x"), broken.entropy_reseeds()) == ([], None, {})
+
+
+def test_a_cell_that_seeds_by_hand_from_a_varying_value_is_not_called_unseeded():
+    for source in ("import random, time\nrandom.seed(time.time_ns())",
+                   "import random, time\nrandom.seed(0)\nfor _ in range(time.time_ns() % 3): random.random()"):
+        a = [cell(0, probe({"random": "a0"})), cell(1, probe({"random": "a1"}, advanced=("random",)), "0.1\n")]
+        b = [cell(0, probe({"random": "b0"})), cell(1, probe({"random": "b1"}, advanced=("random",)), "0.2\n")]
+        result = check([source, "print(random.random())"], a, b)
+        assert result.reason == ("cell 0 (In [1]) seeds random by hand, yet leaves it in a different state in each "
+                                 "run: it seeds it from a value that varies or then draws from it a varying number of "
+                                 "times, and cell 1 (In [2]) drew from it"), result.reason
+        assert "no seed controlled it" not in result.reason
+        assert result.fix.startswith("draw a fixed number of times, or reseed random right after cell 0")
+
+
+def test_record_notes_without_versions_and_when_the_first_cell_changed():
+    notebook = recorded_notebook()
+    record = make_record(notebook, recorded_run())
+    del record["versions"]
+    assert compare_record("nb", notebook, record, recorded_run()).note == \
+        "every cell's draws match metadata.seedmagic"
+    notebook.cells[1].source = "import numpy"
+    assert compare_record("nb", notebook, record, recorded_run()).note == (
+        "the record is out of date from cell 1 (In [1]) on (the cell changed since it was recorded); record again "
+        "(seedmagic check --record)")
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ({"source": "a"}, "cells[0] is not a cell's checksum and draws"),
+    ({"cell": -1, "source": "a", "draws": {}}, "cells[0] names no cell"),
+    ({"cell": "0", "source": "a", "draws": {}}, "cells[0] names no cell"),
+    ({"cell": True, "source": "a", "draws": {}}, "cells[0] names no cell"),
+    ({"cell": 0.0, "source": "a", "draws": {}}, "cells[0] names no cell"),
+])
+def test_a_record_cell_that_names_no_cell_or_lacks_draws_is_malformed(entry, problem):
+    with pytest.raises(BadInput, match=problem.replace("[", r"\[")):
+        compare_record("nb", recorded_notebook(), {"format": 1, "versions": {}, "cells": [entry]}, recorded_run())

@@ -70,12 +70,13 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
                            options, progress, name)
         result = verdict(name, notebook, a, b, options)
         if options.explain and needs_hash_order(result, a, b):
-            progress.say(name, f"cell {result.cell} differs with equal generators: a third kernel, with the first "
-                               "one's PYTHONHASHSEED, tells whether it follows str hash order")
-            (c,) = await _runs([Kernel(notebook, path, kernel, Options(timeout=options.timeout), first)],
-                               Options(timeout=options.timeout), Progress(enabled=False), name, last=result.cell)
+            progress.say(name, f"cell {result.cell} differs with equal generators: two more kernels, with the same "
+                               "PYTHONHASHSEED values, tell whether it follows str hash order")
+            c, d = await _runs([Kernel(notebook, path, kernel, options, seed) for seed in (first, second)],
+                               options, Progress(enabled=False), name, last=result.cell)
             assert result.cell is not None
-            hash_order = same_outputs(notebook, a, c, result.cell, options)
+            hash_order = (same_outputs(notebook, a, c, result.cell, options)
+                          and same_outputs(notebook, b, d, result.cell, options))
             result = verdict(name, notebook, a, b, options, hash_order=hash_order)
         result = _with_record(path, notebook, result, a, options)
     except BadInput as error:

@@ -14,8 +14,8 @@ The rules, in the order they are tried (the first that applies explains):
    cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a
    trace that ends in a cell whose rerun moved a generator blames that generator; draws the cell undid
    (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
-   generator; a third kernel with the first one's PYTHONHASHSEED that reproduces the first run's
-   outputs shows str hash order; a trace alone blames the value; and last, nothing found.
+   generator; two more kernels, each with one run's PYTHONHASHSEED, that reproduce that run's outputs
+   show str hash order; a trace alone blames the value; and last, nothing found.
 """
 
 from __future__ import annotations
@@ -127,9 +127,13 @@ class Explainer:
                                "seed it with a fixed number: `%seed N`")
         probes = [self.runs.pairs[origin][0].probe, self.runs.first_run_b(origin)]
         imported = any(name in probe.get("imported", []) for probe in probes)
-        if imported or (origin == 0 and seeds[0] is None):
+        if not self.source(origin).seeds(name) and (imported or (origin == 0 and seeds[0] is None)):
             return Explanation(name, name, f"{lead} while no seed controlled it", self.unseeded_fix(position, name))
-        if origin == position:
+        if self.source(origin).seeds(name):
+            reason = (f"{self.label(origin)} seeds {name} by hand, yet leaves it in a different state in each run: "
+                      "it seeds it from a value that varies or then draws from it a varying number of times"
+                      + ("" if origin == position else f", and {label} drew from it"))
+        elif origin == position:
             reason = (f"{label} started with {name} in the same state in both runs and left it in different states: "
                       "it drew from it a varying number of times (a loop over time, data or threads) or seeded it "
                       "from a value that varies")

@@ -248,7 +248,12 @@ class Kernel:
         values: dict[str, str] = {}
         _running.add(self)
         try:
-            async with client.async_setup_kernel(env=env, stdout=self.log, stderr=self.log):
+            # Started here, so that nbclient's SIGINT handler (set on entering ``async_setup_kernel``, which then
+            # finds the kernel running) is replaced by the check's at once, with no await in between.
+            client.km = client.create_kernel_manager()
+            await client.async_start_new_kernel(env=env, stdout=self.log, stderr=self.log)
+            await client.async_start_new_kernel_client()
+            async with client.async_setup_kernel():
                 _claim_sigint()
                 await self.silent(_SETUP, {}, "start seedmagic's probe")
                 cells = [(index, cell) for index, cell in enumerate(client.nb.cells) if executes(cell)]

@@ -30,6 +30,8 @@ from .notebooks import one_line
 _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # Object addresses closing a repr: <Foo object at 0x7f3a...>; other hexadecimal text is data.
     ("at 0x", re.compile(r"(?<=\bat )0x[0-9a-fA-F]{6,16}(?=>)"), "0xADDRESS"),
+    # NumPy's generators: Generator(PCG64) at 0x7FF1B85ACAC0, RandomState(MT19937) at 0x7F...
+    (") at 0x", re.compile(r"(?<=\) at )0x[0-9A-F]{6,16}\b"), "0xADDRESS"),
     ("CPU times:", re.compile(r"^CPU times:.*$"), "<time>"),  # %time
     ("Wall time:", re.compile(r"^Wall time:.*$"), "<time>"),
     ("per loop", re.compile(r"(?<![\d.])[\d.]{1,20} ?(?:ns|µs|μs|us|ms|s|min|h) (?:±|\+-) [\d.]{1,20} ?"

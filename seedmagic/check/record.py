@@ -67,7 +67,9 @@ def problem(record: Any) -> str | None:
     if not isinstance(record.get("cells"), list):
         return "it has no list of cells"
     for number, cell in enumerate(record["cells"]):
-        draws = cell.get("draws", {}) if isinstance(cell, dict) else None
+        draws = cell.get("draws") if isinstance(cell, dict) else None
+        if isinstance(cell, dict) and "cell" in cell and (type(cell["cell"]) is not int or cell["cell"] < 0):
+            return f"cells[{number}] names no cell"
         if not isinstance(cell.get("source") if isinstance(cell, dict) else None, str) or not isinstance(
                 draws, dict) or not all(isinstance(value, str) for value in draws.values()):
             return f"cells[{number}] is not a cell's checksum and draws"
@@ -96,9 +98,10 @@ def compare_record(path: str, notebook: Any, record: Any, run: Run) -> RecordChe
     for cell, old, new in zip(run.cells, record["cells"], now["cells"], strict=False):
         label = f"cell {cell.index} (In [{cell.count}])"
         if old["source"] != new["source"]:
+            before = "the cells before it draw as recorded; " if cell is not run.cells[0] else ""
             return RecordCheck(None, f"the record is out of date from {label} on (the cell changed since it was "
-                                     f"recorded); the cells before it draw as recorded; {RECORD_AGAIN}")
-        old_draws = old.get("draws", {})
+                                     f"recorded); {before}{RECORD_AGAIN}")
+        old_draws = old["draws"]
         for name in sorted(set(old_draws) | set(new["draws"])):
             if old_draws.get(name) == new["draws"].get(name):
                 continue
@@ -120,7 +123,8 @@ def compare_record(path: str, notebook: Any, record: Any, run: Run) -> RecordChe
                                  f"{len(now['cells'])}: out of date after the last cell they share; {RECORD_AGAIN}")
     versions = ", ".join(f"{key} {value}" for key, value in then_versions.items()
                          if key in ("python", "numpy", "torch") and value)
-    return RecordCheck(None, f"every cell's draws match metadata.{RECORD_KEY}, made with {versions}")
+    return RecordCheck(None, f"every cell's draws match metadata.{RECORD_KEY}" + (f", made with {versions}"
+                                                                                  if versions else ""))
 
 
 def write_record(path: pathlib.Path, record: dict[str, Any]) -> None:

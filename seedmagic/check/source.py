@@ -18,6 +18,9 @@ from functools import cached_property
 #: Calls that reseed a global generator from OS entropy when given no seed (or None), by dotted name.
 ENTROPY_RESEEDS = {"numpy.random.seed": "numpy", "random.seed": "random", "torch.seed": "torch",
                    "torch.random.seed": "torch", "torch.cuda.seed": "torch.cuda", "torch.cuda.seed_all": "torch.cuda"}
+#: Calls that seed a global generator, by dotted name (with a seed, or from entropy without one).
+SEEDINGS = {**ENTROPY_RESEEDS, "torch.manual_seed": "torch", "torch.random.manual_seed": "torch",
+            "torch.cuda.manual_seed": "torch.cuda", "torch.cuda.manual_seed_all": "torch.cuda"}
 #: Calls that read or put back a generator's state: draws between them leave no trace in the state after.
 RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
 #: Constructors of the generators users hold, which seed from OS entropy when given no seed.
@@ -117,6 +120,10 @@ class CellSource:
             if generator and _unseeded(call):
                 found.setdefault(generator, self.line(call.lineno))
         return found
+
+    def seeds(self, generator: str) -> bool:
+        """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``)."""
+        return any(SEEDINGS.get(name) == generator for name, _ in self.calls())
 
     def uses(self, module: str) -> bool:
         """Whether the cell refers to ``module`` (through any name it was imported as)."""

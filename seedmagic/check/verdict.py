@@ -45,9 +45,10 @@ def failed_alike(runs: Runs, found: list[Divergence]) -> Result | None:
 def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_order: bool | None = None) -> Result:
     """Compare two runs of ``notebook`` (``b`` reran each cell with ``options.rerun``) and explain the first divergence.
 
-    ``hash_order`` is what a third kernel, given the first one's
-    PYTHONHASHSEED, showed: True when it reproduced the first run's outputs
-    at the divergent cell, None where no such run was made.
+    ``hash_order`` is what two more kernels, given the two runs'
+    PYTHONHASHSEED values, showed: True when each reproduced the outputs of
+    the run with its hash seed up to the divergent cell (a chance match of a
+    varying value in both is unlikely), None where they were not run.
     """
     runs = Runs(a, b, options.rerun)
     found = divergences(notebook, runs, options)
