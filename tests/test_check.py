@@ -162,10 +162,9 @@ def test_a_generator_held_in_a_list_is_found(checked):
 def test_outputs_that_differ_with_equal_states_are_not_blamed_on_a_generator(checked):
     result = checked["clock"]
     assert (result.status, result.cell, result.generator) == ("not reproducible", 2, None)
-    assert result.cause == "output"
-    assert result.reason == ("cell 2 (In [3]): outputs differ but every generator's state is identical after the "
-                             "cell, and no value it reads differs: the difference does not come from a global random "
-                             "generator (time, hashing, threads, data)")
+    assert result.cause == "value"
+    assert result.reason == ("cell 2 (In [3]): outputs differ, and it calls `time.time()`, whose result comes from "
+                             "the clock and differs between runs")
 
 
 @pytest.mark.notebook

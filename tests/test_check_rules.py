@@ -330,7 +330,7 @@ def test_draws_a_cell_undid_from_a_generator_never_seeded():
     assert result.reason == ("cell 1 (In [2]) draws from torch inside a block that puts its state back (fork_rng, "
                              "get_state/set_state): torch began that block in a different state in each run, as no "
                              "seed controlled it")
-    no_restore = check(["import torch", "print(time.time())"], a, b)
+    no_restore = check(["import torch", "print(open('data.txt').read())"], a, b)
     assert no_restore.cause == "output"  # torch differs, but the cell neither uses nor restores it
     imported_a = [cell(0, probe({"torch": "a0"}, imported=("torch",)), "tensor([0.1])\n")]
     imported_b = [cell(0, probe({"torch": "b0"}, imported=("torch",)), "tensor([0.9])\n")]
@@ -342,7 +342,7 @@ def test_draws_a_cell_undid_from_a_generator_never_seeded():
 def test_outputs_that_differ_with_some_generator_apart_say_so():
     a = [cell(0, probe({"numpy": "a"}), "1\n")]
     b = [cell(0, probe({"numpy": "b"}), "2\n")]
-    result = check(["print(time.time())"], a, b)
+    result = check(["print(open('data.txt').read())"], a, b)
     assert "every generator the cell drew from is in the same state in both runs" in result.reason
 
 
@@ -530,3 +530,12 @@ def test_record_notes_without_versions_and_when_the_first_cell_changed():
 def test_a_record_cell_that_names_no_cell_or_lacks_draws_is_malformed(entry, problem):
     with pytest.raises(BadInput, match=problem.replace("[", r"\[")):
         compare_record("nb", recorded_notebook(), {"format": 1, "versions": {}, "cells": [entry]}, recorded_run())
+
+
+def test_a_call_whose_result_varies_by_nature_is_named_when_nothing_else_explains_the_outputs():
+    a, b = [cell(0, probe(), "140234\n")], [cell(0, probe(), "139876\n")]
+    result = check(["a = [1]\nprint(id(a))"], a, b, hash_order=False)
+    assert (result.cause, result.reason) == ("value", "cell 0 (In [1]): outputs differ, and it calls `id()`, whose "
+                                                      "result comes from an object's address and differs between runs")
+    clock = check(["import time\nprint(time.time())"], a, b, hash_order=False)
+    assert clock.reason.endswith("it calls `time.time()`, whose result comes from the clock and differs between runs")

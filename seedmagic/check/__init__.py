@@ -57,7 +57,7 @@ async def _runs(kernels: list[Kernel], options: Options, progress: Progress, nam
 
 
 async def check_notebook(path: pathlib.Path, options: Options, progress: Progress | None = None) -> Result:
-    """Check one notebook: two fresh kernels at once, the comparison, a third kernel if a divergence needs it."""
+    """Check one notebook: two fresh kernels at once, the comparison, two more if a divergence needs them."""
     progress = progress or Progress(enabled=False)
     started = time.perf_counter()
     name = str(path)

@@ -15,7 +15,8 @@ The rules, in the order they are tried (the first that applies explains):
    trace that ends in a cell whose rerun moved a generator blames that generator; draws the cell undid
    (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
    generator; two more kernels, each with one run's PYTHONHASHSEED, that reproduce that run's outputs
-   show str hash order; a trace alone blames the value; and last, nothing found.
+   show str hash order; a trace alone blames the value; a call whose result varies by nature (``id()``,
+   ``time.time()``) in the cell itself blames it; and last, nothing found.
 """
 
 from __future__ import annotations
@@ -103,13 +104,12 @@ class Explainer:
 
     # Rules 3 and 4: a stream that differs ---------------------------------------------------------------
 
-    def stream(self, position: int, key: Key, lead: str | None = None) -> Explanation:
+    def stream(self, position: int, key: Key) -> Explanation:
         """Explain why stream ``key`` differs at ``position``, from the cell where the runs' states parted."""
         whose, name = key
         origin = self.runs.origin(position, key)
         label, at = self.label(position), self.cell(origin)
-        lead = lead or (f"{label} drew from {name}" if whose == "global" else f"{label} drew from your generator "
-                        f"`{name}`")
+        lead = f"{label} drew from {name}"
         for where in dict.fromkeys((position, origin)):
             line = self.source(where).entropy_reseeds().get(name) if whose == "global" else None
             if line:
@@ -120,7 +120,7 @@ class Explainer:
             return Explanation(name, name, f"rerunning {at} moved {name}, which shifts the draws of {label}",
                                self.rerun_fix(origin, key))
         if whose == "user":
-            return self.user_stream(position, origin, name, lead)
+            return self.user_stream(position, name)
         seeds = [self.runs.pairs[origin][run].probe.get("seeds", {}).get(name) for run in (0, 1)]
         if seeds[0] != seeds[1]:
             return Explanation(name, name, f"{lead}, seeded with {seeds[0]} in one run and {seeds[1]} in the other",
@@ -144,33 +144,24 @@ class Explainer:
         return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
                            f"(`%seed N`, or `{SEED_CALL.get(name, 'a fixed seed')}`)")
 
-    def user_stream(self, position: int, origin: int, name: str, lead: str) -> Explanation:
-        label, at = self.label(position), self.cell(origin)
+    def user_stream(self, position: int, name: str) -> Explanation:
+        """A user's generator parts where a cell creates or moves it (any change is seen), so here, at ``position``."""
+        label = self.label(position)
         kind = kinds(self.runs.pairs[position][0].probe).get(name) or kinds(self.runs.pairs[position][1].probe)[name]
         form = SEEDED_FORM.get(kind, "a fixed seed")
         key: Key = ("user", name)
-        created = any(key not in self.runs.after(origin - 1, run) for run in ("a", "b"))
-        if created:
-            source = self.source(origin)
+        if any(key not in self.runs.after(position - 1, run) for run in ("a", "b")):
+            source = self.source(position)
             line, unseeded = source.assignment(name), source.created_unseeded(name)
-            if origin == position:
-                what = f"`{line}`" if line else f"`{name}` ({kind})"
-                reason = (f"{label} created {what} without a seed" if unseeded else
-                          f"{label} created {what} in a different state in each run: it was seeded from OS entropy "
-                          "or from something that changes between runs")
-            else:
-                reason = f"{lead}, which {at} created " + (
-                    f"without a seed (`{line}`)" if unseeded else "in a different state in each run"
-                    + (f" (`{line}`)" if line else ""))
+            what = f"`{line}`" if line else f"`{name}` ({kind})"
+            reason = (f"{label} created {what} without a seed" if unseeded else
+                      f"{label} created {what} in a different state in each run: it was seeded from OS entropy "
+                      "or from something that changes between runs")
             return Explanation(name, name, reason, f"give it a {'' if unseeded else 'fixed '}seed: `{form}`")
-        if origin == position:
-            reason = (f"{label} started with your generator `{name}` in the same state in both runs and left it in "
-                      "different states: it drew from it a varying number of times (time, data or threads)")
-        else:
-            reason = (f"{lead}, which {at} left in a different state in each run (the same before it): {at} drew "
-                      "from it a varying number of times (time, data or threads)")
-        return Explanation(name, name, reason, f"draw a fixed number of times from `{name}`, or create it again with "
-                           f"`{form}` after {at}")
+        return Explanation(name, name, f"{label} started with your generator `{name}` in the same state in both runs "
+                           "and left it in different states: it drew from it a varying number of times (time, data or "
+                           f"threads)", f"draw a fixed number of times from `{name}`, or create it again with `{form}` "
+                           f"after {self.cell(position)}")
 
     # Rule 5: only the outputs differ ------------------------------------------------------------------------
 
@@ -219,6 +210,12 @@ class Explainer:
             return Explanation(None, "value", story,
                                f"make `{traced[0][-1][1]}` the same on every run (it comes from the clock, a file, "
                                f"the network or threads), or tag {self.cell(position)} nbval-ignore-output if its "
+                               "output may vary")
+        varying = self.source(position).varying_call()
+        if varying is not None:
+            return Explanation(None, "value", f"{label}: outputs differ, and it calls `{varying[0]}()`, whose result "
+                               f"comes from {varying[1]} and differs between runs",
+                               f"do not show `{varying[0]}()`'s result, or tag the cell nbval-ignore-output if its "
                                "output may vary")
         same = self.runs.after(position, "a") == self.runs.after(position, "b")
         where = "every generator's state is identical after the cell" if same else \

@@ -32,7 +32,7 @@ class Options:
     images: str = "pixels"
     #: The user's own sanitisers, (pattern, replacement) pairs applied to text outputs (nbval's file format).
     sanitisers: tuple[tuple[str, str], ...] = ()
-    #: Whether a divergence that no generator explains may be explained with a third kernel (hash order).
+    #: Whether a divergence that no generator explains may be explained with two more kernels (hash order).
     explain: bool = True
 
 

@@ -21,6 +21,11 @@ ENTROPY_RESEEDS = {"numpy.random.seed": "numpy", "random.seed": "random", "torch
 #: Calls that seed a global generator, by dotted name (with a seed, or from entropy without one).
 SEEDINGS = {**ENTROPY_RESEEDS, "torch.manual_seed": "torch", "torch.random.manual_seed": "torch",
             "torch.cuda.manual_seed": "torch.cuda", "torch.cuda.manual_seed_all": "torch.cuda"}
+#: Calls whose result differs from run to run by nature, and what it comes from.
+VARYING = {"id": "an object's address", "time.time": "the clock", "time.time_ns": "the clock",
+           "time.perf_counter": "the clock", "time.monotonic": "the clock", "datetime.datetime.now": "the clock",
+           "datetime.datetime.today": "the clock", "datetime.date.today": "the clock", "os.getpid": "the process id",
+           "os.urandom": "OS entropy", "uuid.uuid4": "OS entropy", "uuid.uuid1": "the clock", "hash": "hash seeds"}
 #: Calls that read or put back a generator's state: draws between them leave no trace in the state after.
 RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
 #: Constructors of the generators users hold, which seed from OS entropy when given no seed.
@@ -124,6 +129,13 @@ class CellSource:
     def seeds(self, generator: str) -> bool:
         """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``)."""
         return any(SEEDINGS.get(name) == generator for name, _ in self.calls())
+
+    def varying_call(self) -> tuple[str, str] | None:
+        """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""
+        for name, _ in sorted(self.calls(), key=lambda found: (found[1].lineno, found[1].col_offset)):
+            if name in VARYING:
+                return name, VARYING[name]
+        return None
 
     def uses(self, module: str) -> bool:
         """Whether the cell refers to ``module`` (through any name it was imported as)."""

@@ -87,7 +87,7 @@ def states_evidence(runs: Runs, divergence: Divergence) -> tuple[str, ...]:
 
 
 def needs_hash_order(result: Result, a: Run, b: Run) -> bool:
-    """Whether a third kernel could tell that the divergence follows str hash order."""
+    """Whether two more kernels could tell that the divergence follows str hash order."""
     return (result.status == NOT_REPRODUCIBLE and result.cause in ("value", "output")
             and a.hash_seed is not None and a.hash_seed != b.hash_seed)
 
