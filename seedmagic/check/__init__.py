@@ -6,8 +6,8 @@ outputs and says what to change. Each notebook runs exactly as written in
 two fresh kernels at once (clean environments, different PYTHONHASHSEED);
 after every cell a silent probe (``seedmagic.probe``) reads the generators'
 states and the plain values' fingerprints. A divergence that no generator
-explains may take a third kernel, given the first one's hash seed, to tell
-str hash order from other causes.
+explains may take two more kernels, given the runs' hash seeds, to tell str
+hash order from other causes.
 
 The stages, one module each: ``notebooks`` (reading), ``normalise``
 (outputs in comparable form), ``kernels`` (running), ``compare`` and
