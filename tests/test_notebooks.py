@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import re
 
 import numpy as np
 import pytest
@@ -78,5 +77,7 @@ def test_distributed_notebook(tmp_path):
     for line in ("seeds: [10, 10]", "same-seed weights equal across ranks: True", "per-rank dropout differs: True",
                  "weights are torch.manual_seed(10)'s: True", "torch.multiprocessing.spawn gives the same: True"):
         assert line + "\n" in text
-    assert re.search(r"saved random, numpy, torch to \S+/seedmagic-ddp-\w+/rng-0\.json", text)
+    # The notebook works in a temporary folder it made its working directory, so what it prints is the same on
+    # every run (seedmagic check passes it).
+    assert "Writing ddp_demo.py\n" in text and "saved random, numpy, torch to rng-0.json\n" in text
     assert not (ROOT / "examples" / "ddp_demo.py").exists()
