@@ -46,7 +46,7 @@ __all__ = [
     "worker_init_fn",
 ]
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def history() -> list[Event]:

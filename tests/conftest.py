@@ -39,16 +39,14 @@ settings.load_profile("seedmagic")
 requires_torch = pytest.mark.skipif(torch is None, reason="needs torch")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference" / "seed_doc_values.json"
-#: The lecture's values, kept in the repository too so the suite runs without ../shared.
-LECTURE_COPY = ROOT / "tests" / "data" / "seed_doc_values.json"
+#: The lecture's values (a copy of the project's reference file): the suite reads nothing outside the repository.
+LECTURE = ROOT / "tests" / "data" / "seed_doc_values.json"
 
 
 @pytest.fixture(scope="session")
 def lecture() -> dict[str, Any]:
     """The lecture's numbers at full precision."""
-    path = REFERENCE if REFERENCE.exists() else LECTURE_COPY
-    return json.loads(path.read_text())
+    return json.loads(LECTURE.read_text())
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,47 @@
+"""The package as users get it: a wheel and an sdist built from this tree, the wheel installed into a fresh venv."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import venv
+import zipfile
+
+import pytest
+from conftest import ROOT
+
+
+@pytest.mark.slow
+def test_the_wheel_and_sdist_build_and_the_wheel_installs_into_a_fresh_environment(tmp_path):
+    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(tmp_path / "dist"),
+                            str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    import seedmagic
+
+    wheel = tmp_path / "dist" / f"seedmagic-{seedmagic.__version__}-py3-none-any.whl"
+    sdist = tmp_path / "dist" / f"seedmagic-{seedmagic.__version__}.tar.gz"
+    names = zipfile.ZipFile(wheel).namelist()
+    for module in ("seedmagic/py.typed", "seedmagic/probe.py", "seedmagic/check/explain.py",
+                   "seedmagic/check/normalise.py"):
+        assert module in names
+    assert not any(name.startswith("tests/") for name in names)
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
+    assert f"seedmagic-{seedmagic.__version__}/pyproject.toml" in members
+    assert f"seedmagic-{seedmagic.__version__}/seedmagic/check/verdict.py" in members
+
+    fresh = tmp_path / "fresh"
+    venv.create(fresh, with_pip=True)
+    python = fresh / "bin" / "python"
+    installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
+                               capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    # Importing seedmagic needs none of its dependencies (NumPy, IPython and the rest are imported when used).
+    found = subprocess.run([str(python), "-c", "import seedmagic, seedmagic.check; print(seedmagic.__file__)"],
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    assert str(fresh) in found.stdout
+    version = subprocess.run([str(fresh / "bin" / "seedmagic"), "--version"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert version.stdout.strip() == f"seedmagic {seedmagic.__version__}"
