@@ -288,9 +288,10 @@ def _randomstate_peek(generator: Any, k: int) -> list[float]:
     return copy.random_sample(k).tolist()
 
 
-def _torch_peek(generator: Any, k: int, device: str) -> list[float]:
-    """Draw ``torch.rand(k)`` from a copy of ``generator``."""
+def _torch_peek(generator: Any, k: int) -> list[float]:
+    """Draw ``torch.rand(k)`` from a copy of ``generator``, on the generator's own device."""
     torch = sys.modules["torch"]
+    device = torch.Generator.device.__get__(generator)  # read through the class: a subclass may override it
     copy = torch.Generator(device=device)
     copy.set_state(torch.Generator.get_state(generator))
     return torch.rand(k, generator=copy, device=device).tolist()
@@ -364,7 +365,7 @@ class TorchCPU(_TorchGenerator):
         sys.modules["torch"].default_generator.set_state(state)
 
     def peek(self, k: int) -> dict[str, list[float]]:
-        return {self.name: _torch_peek(sys.modules["torch"].default_generator, k, "cpu")}
+        return {self.name: _torch_peek(sys.modules["torch"].default_generator, k)}
 
     def encode(self, state: Any) -> list[int]:
         return state.tolist()
@@ -413,7 +414,7 @@ class TorchCUDA(_TorchGenerator):
         if not torch.cuda.is_initialized():
             return {}
         return {
-            f"{self.name}:{i}": _torch_peek(generator, k, f"cuda:{i}")
+            f"{self.name}:{i}": _torch_peek(generator, k)
             for i, generator in enumerate(torch.cuda.default_generators)
         }
 
@@ -459,7 +460,7 @@ class TorchMPS(_TorchGenerator):
 
     def peek(self, k: int) -> dict[str, list[float]]:
         generator = torchcompat.mps_generator(sys.modules["torch"])
-        return {} if generator is None else {self.name: _torch_peek(generator, k, "mps")}
+        return {} if generator is None else {self.name: _torch_peek(generator, k)}
 
     def encode(self, state: Any) -> list[int]:
         return state.tolist()
@@ -580,8 +581,7 @@ def peek_object(obj: Any, k: int) -> tuple[list[float], int] | None:
         copy.state = state
         return sys.modules["numpy"].random.Generator(copy).random(k).tolist(), 8
     if kind == "torch.Generator":
-        torch = sys.modules["torch"]
-        return _torch_peek(obj, k, str(torch.Generator.device.__get__(obj))), 4
+        return _torch_peek(obj, k), 4
     return None
 
 
