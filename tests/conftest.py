@@ -43,6 +43,13 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 LECTURE = ROOT / "tests" / "data" / "seed_doc_values.json"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A notebook or browser test takes seconds: it is slow too, so `-m "not slow"` is the fast loop."""
+    for item in items:
+        if item.get_closest_marker("notebook") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def lecture() -> dict[str, Any]:
     """The lecture's numbers at full precision."""

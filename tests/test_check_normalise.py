@@ -56,6 +56,7 @@ def test_a_time_a_rate_or_a_number_the_notebook_prints_is_data():
     assert stream("see /home/me/ipykernel_notes.txt\n") != stream("see /home/you/ipykernel_notes.txt\n")
 
 
+@pytest.mark.slow
 def test_normalisation_is_linear_on_outputs_of_megabytes():
     """Each text is several megabytes on one line; a pattern that backtracks would take hours, not seconds."""
     texts = ["1" * 3_000_000, "at 0x" + "f" * 3_000_000, "[00:01<" * 400_000, "ipykernel_1/" * 300_000,

@@ -389,6 +389,7 @@ def test_a_scope_opened_during_an_overlap_is_told_and_nothing_is_swapped_silentl
 
 
 @requires_torch
+@pytest.mark.slow
 def test_determinism_switches_come_back_after_an_overlap():
     before = torch.are_deterministic_algorithms_enabled()
     plain, strict = seedmagic.seeded(1), seedmagic.seeded(2, deterministic=True)
