@@ -1,4 +1,4 @@
-"""IPython glue: the ``%seed`` and ``%%seeded`` magics over ``seedmagic.core``, and the cell watch.
+"""IPython glue: the ``%seed`` and ``%%seeded`` magics over ``seedmagic.core``.
 
 Imported only by ``load_ipython_extension``. Every error the user can cause
 is a plain ``UsageError`` with a one-line message, raised before anything is
@@ -14,7 +14,6 @@ import argparse
 import ast
 import shlex
 import sys
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import CodeType
@@ -36,10 +35,11 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
-from . import core, determinism, importhook, interrupts, statefile
-from .session import SeedError, in_cell, seeding_as
+from . import core, determinism, importhook, statefile
+from .session import SeedError, seeding_as
 from .snapshots import Snapshot
-from .status import MAX_K, MIN_K, CellWatch, collect, describe, history_text, text_table
+from .cellwatch import follow, running_cell, unfollow
+from .status import MAX_K, MIN_K, collect, history_text, text_table
 
 
 class _Once(argparse.Action):
@@ -145,16 +145,6 @@ def _says_nothing(statement: str) -> bool:
     return statement.replace(";", " ").strip().startswith("#") or not statement.replace(";", " ").strip()
 
 
-def running_cell(shell: InteractiveShell) -> int | None:
-    """The number of the running cell (``In [n]``), once IPython has stored its input.
-
-    IPython stores a cell's input before running it, in every version,
-    while the moment it counts up differs between 8.x and 9.x.
-    """
-    manager = shell.history_manager
-    return None if manager is None else len(manager.input_hist_parsed) - 1
-
-
 @contextmanager
 def _usage_errors() -> Iterator[None]:
     """Turn the core's ``SeedError`` into the one-line ``UsageError`` IPython prints plainly."""
@@ -225,85 +215,6 @@ class _Code:
         for code in self.shown:
             exec(code, globals_, locals_)
         return None if self.last is None else eval(self.last, globals_, locals_)
-
-
-class Follower:
-    """Runs a ``CellWatch`` after every cell of one shell, then its listeners (the panel).
-
-    Nothing here may reach the user's cell: an error is reported once, the
-    watch stops, and the cells go on as if seedmagic were not there. A
-    Ctrl-C pressed as a cell ends waits until the watch has finished and is
-    then dropped, as the cell it was meant for is over; one that lands before
-    the watch could hold it off makes the watch skip that cell (no markers).
-    Either way no traceback: IPython would print one for a callback.
-    """
-
-    def __init__(self, shell: InteractiveShell) -> None:
-        self.shell = shell
-        self.watch = CellWatch()
-        self.listeners: list[Callable[[], None]] = []
-
-    def start(self) -> None:
-        for event, callback in self._callbacks():
-            if callback not in self.shell.events.callbacks[event]:
-                self.shell.events.register(event, callback)
-        self.guarded(lambda: self.watch.rebaseline(self.shell.user_ns))
-
-    def stop(self) -> None:
-        for event, callback in self._callbacks():
-            if callback in self.shell.events.callbacks[event]:
-                self.shell.events.unregister(event, callback)
-
-    def _callbacks(self) -> tuple[tuple[str, Callable[[Any], None]], ...]:
-        return (("pre_run_cell", self.before_cell), ("post_run_cell", self.after_cell))
-
-    def before_cell(self, info: Any = None) -> None:
-        """Seedings from now on happen in this cell (its input is stored just after this event).
-
-        After a cell the watch skipped, the baseline is taken here, so that this cell's markers are right.
-        """
-        stored = running_cell(self.shell) if getattr(info, "store_history", False) else None
-        in_cell(None if stored is None else stored + 1)
-        if self.watch.last is None:
-            self.quietly(lambda: self.watch.rebaseline(self.shell.user_ns))
-
-    def after_cell(self, _result: Any = None) -> None:
-        self.quietly(lambda: self.watch.after_cell(self.shell.user_ns), *self.listeners)
-
-    def quietly(self, *steps: Callable[[], None]) -> None:
-        """Run ``steps`` guarded and whole; an interrupt is dropped, and one that cut them short skips the cell."""
-        finished: list[bool] = []
-        try:
-            self._whole(finished, steps)
-        except KeyboardInterrupt:
-            if not finished:
-                self.watch.forget()
-
-    @interrupts.atomic
-    def _whole(self, finished: list[bool], steps: tuple[Callable[[], None], ...]) -> None:
-        self.guarded(*steps)
-        finished.append(True)
-
-    def guarded(self, *steps: Callable[[], None]) -> None:
-        try:
-            for step in steps:
-                step()
-        except Exception as error:
-            self.stop()
-            print(f"seedmagic: the cell markers and the live panel stopped after an error ({describe(error)}); "
-                  "your cells are not affected. %reload_ext seedmagic turns them back on", file=sys.stderr)
-
-
-_followers: weakref.WeakKeyDictionary[InteractiveShell, Follower] = weakref.WeakKeyDictionary()
-
-
-def follow(shell: InteractiveShell) -> Follower:
-    """The follower of ``shell``, started if need be (the extension and the panel share it)."""
-    follower = _followers.get(shell)
-    if follower is None:
-        follower = _followers[shell] = Follower(shell)
-        follower.start()
-    return follower
 
 
 @magics_class
@@ -574,6 +485,4 @@ def unload(ipython: InteractiveShell) -> None:
         from .widget import close_shared_panel
 
         close_shared_panel()
-    follower = _followers.pop(ipython, None)
-    if follower is not None:
-        follower.stop()
+    unfollow(ipython)

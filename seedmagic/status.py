@@ -9,7 +9,7 @@ a generator.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .adapters import BUILTIN_NAMES, fingerprint, is_loaded, object_state, peek_object, registry, user_generator_kind
@@ -173,71 +173,6 @@ def describe(error: BaseException) -> str:
         message = ""
     name = type(error).__name__
     return f"{name}: {message}" if message else name
-
-
-@dataclass
-class CellWatch:
-    """Tells which generators the last cell advanced or reseeded, from fingerprints taken after each cell.
-
-    A fingerprint shows that a state changed, not how: a draw, a seeding by
-    hand (``np.random.seed(3)``) and a ``set_state`` look alike, so
-    "advanced" means any of them. The state after one cell is the state
-    before the next, so one pass of fingerprints per cell is enough;
-    whatever seeds between cells (the panel's button) calls ``rebaseline``.
-    A library imported during the cell is compared with the state it was
-    imported in.
-    """
-
-    #: Fingerprints by (whose, name): seedmagic's generators ("global") and the user's variables ("user")
-    #: apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or after
-    #: a cell the watch skipped).
-    last: dict[tuple[str, str], str] | None = None
-    #: The generators whose state the last cell changed (drew from, seeded or set).
-    advanced: frozenset[tuple[str, str]] = frozenset()
-    #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
-    unseeded: tuple[str, ...] = ()
-
-    def rebaseline(self, namespace: Mapping[str, Any]) -> None:
-        """Take the present states as the "before" of the next cell."""
-        with lock:
-            self.last = {**{("global", name): state for name, state in global_fingerprints().items()},
-                         **{("user", name): state for name, state in user_fingerprints(namespace).items()}}
-
-    def forget(self) -> None:
-        """Skip a cell the watch could not finish: no markers, and no baseline until ``rebaseline``."""
-        self.last, self.advanced, self.unseeded = None, frozenset(), ()
-
-    def after_cell(self, namespace: Mapping[str, Any]) -> None:
-        """Note what moved since the last cell, and which global generators moved that seedmagic had not seeded."""
-        from .importhook import fresh_states
-
-        with lock:
-            before = self.last
-            self.rebaseline(namespace)
-            now = self.last or {}
-            if before is None:
-                self.advanced, self.unseeded = frozenset(), ()
-                return
-            moved = []
-            for (whose, name), state in now.items():
-                baseline = before.get((whose, name))
-                if baseline is None and whose == "global" and name in fresh_states:
-                    baseline = state_fingerprint(registry()[name], fresh_states[name])
-                if baseline is not None and baseline != state:
-                    moved.append((whose, name))
-            self.advanced = frozenset(moved)
-            self.unseeded = tuple(name for whose, name in moved if whose == "global" and book.seeds.get(name) is None)
-
-    def mark(self, status: Status) -> Status:
-        """``status`` with the last cell's markers and warning."""
-        rows = tuple(replace(row, advanced=("global" if row.kind == "global" else "user", _generator(row.label))
-                             in self.advanced) for row in status.rows)
-        return replace(status, rows=rows, unseeded=self.unseeded)
-
-
-def _generator(label: str) -> str:
-    """The generator a row belongs to ("torch.cuda:1" belongs to "torch.cuda")."""
-    return label.split(":", 1)[0]
 
 
 #: What the marker on a row means: a changed state, whether drawn from or seeded by hand.

@@ -507,24 +507,24 @@ def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry
 
 
 def globals_moved(shell) -> set[str]:
-    from seedmagic.magics import follow
+    from seedmagic.cellwatch import follow
 
     return {name for whose, name in follow(shell).watch.advanced if whose == "global"}
 
 
 def test_ctrl_c_while_the_cell_watch_runs_waits_for_it_and_ends_quietly(shell, capfd, monkeypatch):
     """The interrupt lands halfway through the watch: the watch finishes the cell, and no traceback is printed."""
-    from seedmagic import status
+    from seedmagic import cellwatch
 
-    fingerprints = status.global_fingerprints
+    fingerprints = cellwatch.global_fingerprints
 
     def interrupted() -> dict[str, str]:
         signal.raise_signal(signal.SIGINT)  # Ctrl-C, as the cell ends
         return fingerprints()
 
-    monkeypatch.setattr(status, "global_fingerprints", interrupted)
+    monkeypatch.setattr(cellwatch, "global_fingerprints", interrupted)
     shell.run_cell("x = np.random.rand(2)", store_history=True)
-    monkeypatch.setattr(status, "global_fingerprints", fingerprints)
+    monkeypatch.setattr(cellwatch, "global_fingerprints", fingerprints)
     out, err = capfd.readouterr()
     assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err
     assert globals_moved(shell) == {"numpy"}
@@ -535,13 +535,13 @@ def test_ctrl_c_while_the_cell_watch_runs_waits_for_it_and_ends_quietly(shell, c
 
 def test_an_interrupt_the_watch_could_not_hold_off_skips_that_cell_only(shell, capfd, monkeypatch):
     """One that lands before the watch holds Ctrl-C off cuts it short: that cell gets no markers, the next its own."""
-    from seedmagic import status
+    from seedmagic import cellwatch
 
-    def cut_short(self: status.CellWatch, namespace: object) -> None:
+    def cut_short(self: cellwatch.CellWatch, namespace: object) -> None:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patched:
-        patched.setattr(status.CellWatch, "after_cell", cut_short)
+        patched.setattr(cellwatch.CellWatch, "after_cell", cut_short)
         shell.run_cell("x = np.random.rand(2)", store_history=True)
     out, err = capfd.readouterr()
     assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err

@@ -45,3 +45,44 @@ def test_the_wheel_and_sdist_build_and_the_wheel_installs_into_a_fresh_environme
     version = subprocess.run([str(fresh / "bin" / "seedmagic"), "--version"], capture_output=True, text=True,
                              timeout=60, cwd=tmp_path)
     assert version.stdout.strip() == f"seedmagic {seedmagic.__version__}"
+
+
+def seedmagic_imports(path, package: str) -> set[str]:
+    """The seedmagic modules ``path`` imports anywhere, inside functions too (``from . import x``: ``x``'s module)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("seedmagic"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            elif node.module and node.module.startswith("seedmagic"):
+                module = node.module
+            else:
+                continue
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # ``from . import core``
+    return found
+
+
+def test_no_module_of_seedmagic_imports_itself_back_through_others():
+    """No import circle, counting imports inside functions: the layout is a hierarchy a reader can follow."""
+    import graphlib
+
+    modules = {}
+    for path in (ROOT / "seedmagic").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = name if parts[-1] == "__init__" else ".".join(parts[:-1])
+        modules[name] = (path, package)
+    graph = {}
+    for name, (path, package) in modules.items():
+        ancestors = {".".join(name.split(".")[:depth]) for depth in range(1, name.count(".") + 1)}
+        # A package's own __init__ always runs before its modules: an edge up to it is no circle.
+        graph[name] = {imported for imported in seedmagic_imports(path, package)
+                       if imported in modules and imported != name and imported not in ancestors}
+    order = list(graphlib.TopologicalSorter(graph).static_order())  # raises CycleError on a circle
+    assert set(order) == set(modules) and "seedmagic.cellwatch" in order
