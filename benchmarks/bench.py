@@ -202,7 +202,7 @@ def cell_cost(calls: int, rounds: int) -> dict[str, float]:
 def panel_cost(calls: int, rounds: int) -> dict[str, float]:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from seedmagic.magics import follow
+    from seedmagic.cellwatch import follow
     from seedmagic.widget import SeedPanel
 
     shell = InteractiveShell.instance()

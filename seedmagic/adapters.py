@@ -66,9 +66,16 @@ def loaded_module(name: str) -> Any | None:
     importlib has set since Python 3.4; without it a module counts as loaded).
     """
     module = sys.modules.get(name)
-    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+    if module is None or module is _fully_loaded.get(name):  # once whole, a module stays whole
+        return module
+    if getattr(getattr(module, "__spec__", None), "_initializing", False):
         return None
+    _fully_loaded[name] = module
     return module
+
+
+#: Modules seen fully imported, by name: the same object in ``sys.modules`` needs no second look.
+_fully_loaded: dict[str, Any] = {}
 
 
 def is_loaded(adapter: Adapter) -> bool:

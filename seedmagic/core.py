@@ -97,6 +97,8 @@ def _split_names(names: Names) -> list[str]:
 def select(only: Names = None, skip: Names = None) -> list[Adapter]:
     """The adapters that ``only``/``skip`` (names, or one comma-separated string) pick."""
     adapters = registry()
+    if only is None and skip is None:  # every scope and %seed without options: nothing to check
+        return [adapter for adapter in adapters.values() if absence(adapter) is None]
     wanted, unwanted = _split_names(only), _split_names(skip)
     unknown = [name for name in wanted + unwanted if name not in adapters]
     if unknown:
@@ -303,7 +305,9 @@ class seeded(ContextDecorator):
         count = len(self._entered)
         try:
             interrupts.hold(into=holds)
-            return self._enter(holds[0] if holds else None)
+            number = self._enter(holds[0] if holds else None)
+            interrupts.deliver()  # a signal that waited for ``_enter``: the entry is undone below
+            return number
         except BaseException:
             if len(self._entered) > count:  # entered, then interrupted before the body: undo the entry
                 self._release_after(self._close)
@@ -311,7 +315,7 @@ class seeded(ContextDecorator):
                 interrupts.release(holds[0])
             raise
 
-    @interrupts.atomic
+    @interrupts.shielded  # the scope's own hold has just made sure the handler is seedmagic's
     def _enter(self, held: interrupts.Hold | None) -> int:
         with lock:
             number = self._resolve()
@@ -365,6 +369,8 @@ class seeded(ContextDecorator):
         """The entry this exit closes: the latest one made in this context (an asyncio task, a thread), else
         this thread's latest (a scope entered in one notebook cell and left in another)."""
         here = open_here.get()
+        if here and self._entered and here[-1] is self._entered[-1].scope:  # the usual case: the innermost
+            return self._entered[-1]
         thread = threading.get_ident()
         for candidates in ([e for e in self._entered if any(s is e.scope for s in here)],
                            [e for e in self._entered if e.scope.thread == thread]):
@@ -379,17 +385,21 @@ class seeded(ContextDecorator):
         closed.append(entered)
         self._entered.remove(entered)
         scope = entered.scope
-        open_here.set(tuple(s for s in open_here.get() if s is not scope))
-        stack = [id(open_scope) for open_scope in book.scopes]
-        if book.overlap is None and (id(scope) not in stack or stack[-1] == id(scope)):  # nested, as it should be
+        here = open_here.get()
+        open_here.set(here[:-1] if here and here[-1] is scope else tuple(s for s in here if s is not scope))
+        nested = book.scopes[-1] is scope if book.scopes else True  # as it should be
+        if not nested:
+            nested = all(open_scope is not scope for open_scope in book.scopes)
+        if book.overlap is None and nested:
             book.scopes[:] = [open_scope for open_scope in book.scopes if open_scope is not scope]
-            if not self.keep:
-                scope.saved.restore()
+            if self.keep:
+                publish()
+            else:
+                scope.saved.restore()  # and publishes the seed in force again
                 if scope.switches is not None and self.torch is not None:
                     determinism.set(self.torch, scope.switches)
-            message = ""
-        else:
-            message = _leave_overlapping(scope)
+            return ""
+        message = _leave_overlapping(scope)
         publish()
         return message
 

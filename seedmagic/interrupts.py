@@ -126,14 +126,15 @@ def release(held: Hold) -> None:
         current = signal.signal(signal.SIGINT, handler.previous)
         if current is not handler:  # replaced meanwhile by user code: their choice stays
             signal.signal(signal.SIGINT, current.previous if isinstance(current, Deferring) else current)
-    _deliver()
+    deliver()
 
 
 # A signal while holding or releasing waits until they are done: their counts must stay whole.
 _guard.codes.update((hold.__code__, release.__code__, _install.__code__))
 
 
-def _deliver() -> None:
+def deliver() -> None:
+    """Hand a signal that waited to its handler, unless an atomic call still runs."""
     due = _guard.pending
     if due is not None and _guard.depth == 0:
         _guard.pending = None
@@ -143,8 +144,10 @@ def _deliver() -> None:
 def shielded(function: F) -> F:
     """Let a SIGINT that arrives while ``function`` runs wait, without holding the handler itself.
 
-    For a scope's ``__exit__``: the scope already holds the handler, and the
-    exit releases that hold last, which delivers a signal that waited.
+    For a scope's entry and exit: the scope already holds the handler (its
+    ``hold`` has just made sure it is seedmagic's). The caller delivers a
+    signal that waited: the entry calls ``deliver`` at once, the exit
+    releases the scope's hold last.
     """
     _guard.codes.add(function.__code__)
     return function
