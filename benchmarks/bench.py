@@ -196,6 +196,55 @@ def cell_cost(calls: int, rounds: int) -> dict[str, float]:
     )
 
 
+# 2b. The cell watch ---------------------------------------------------------------
+
+
+def watch_cost(calls: int, rounds: int) -> dict[str, float]:
+    """``x = 1`` through run_cell with the extension unloaded and loaded, alternated, at three namespace sizes.
+
+    random, NumPy and torch are imported, as in a training notebook; the
+    loaded figure minus the unloaded one is what the cell watch adds to
+    every cell.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("import random, numpy as np, torch")
+    figures: dict[str, float] = {}
+    for size in (0, 100, 1_000, 10_000):
+        for i in range(size):
+            shell.user_ns[f"variable_{i}"] = i
+        samples: dict[str, list[float]] = {"unloaded": [], "loaded": []}
+        for round_number in range(rounds):
+            order = ["unloaded", "loaded"] if round_number % 2 else ["loaded", "unloaded"]
+            for state in order:
+                manager = shell.extension_manager
+                (manager.load_extension if state == "loaded" else manager.unload_extension)("seedmagic")
+                start = time.perf_counter()
+                for _ in range(calls):
+                    shell.run_cell("x = 1")
+                samples[state].append((time.perf_counter() - start) / calls)
+        label = "small namespace" if size == 0 else f"{size:,} more variables"
+        figures[f"plain cell, {label}"] = statistics.median(samples["unloaded"])
+        figures[f"watched cell, {label}"] = statistics.median(samples["loaded"])
+    shell.extension_manager.load_extension("seedmagic")
+    for name in [name for name in shell.user_ns if name.startswith("variable_")]:
+        del shell.user_ns[name]
+    return figures
+
+
+def watch_lines(figures: dict[str, float]) -> list[str]:
+    lines = ["2b. every cell: what the cell watch adds to x = 1 (random, NumPy, torch imported)"]
+    small = figures["watched cell, small namespace"] - figures["plain cell, small namespace"]
+    for name, seconds in figures.items():
+        if name.startswith("watched"):
+            label = name.removeprefix("watched cell, ")
+            added = seconds - figures[f"plain cell, {label}"]
+            lines.append(f"  {label:<44} {microseconds(figures[f'plain cell, {label}'])} plain, "
+                         f"{microseconds(added).strip()} added ({added - small:+.1e} s vs small)")
+    return lines
+
+
 # 3. Panel refresh ---------------------------------------------------------------
 
 
@@ -327,6 +376,7 @@ def main() -> None:
     rounds = 5 if options.quick else 21
     scopes = scope_cost(calls=200, rounds=rounds)
     cells = cell_cost(calls=50, rounds=rounds)
+    watch = watch_cost(calls=100, rounds=rounds)
     panels = panel_cost(calls=200, rounds=rounds)
     load = load_cost(rounds=3 if options.quick else 7)
     processes = process_cost(calls=200, rounds=rounds)
@@ -337,6 +387,7 @@ def main() -> None:
     lines += table("1. scope cost: enter, seed random/NumPy/torch with 10, exit and restore",
                    scopes, LIGHTNING if LIGHTNING in scopes else "seedmagic.seeded")
     lines += ["", *table("2. cell cost: x = np.random.rand(5) through run_cell", cells, "do-nothing cell magic")]
+    lines += ["", *watch_lines(watch)]
     lines += ["", *table("3. panel refresh (kernel time)", panels, "refresh, default k=5, 3 generators")]
     lines += ["", "4. extension load in a fresh process (torch not imported)",
               f"  {'bare IPython shell':<44} {load['bare IPython shell'] * 1e3:9.1f} ms",
@@ -359,7 +410,7 @@ def main() -> None:
     lines += ["", "targets"] + [f"  {name:<60} {'n/a' if ratio is None else f'{ratio:.2f}x'}"
                                 for name, ratio in targets.items()]
     print("\n".join(lines))
-    results = {"machine": lines[1], "scope_cost_s": scopes, "cell_cost_s": cells, "panel_refresh_s": panels,
+    results = {"machine": lines[1], "scope_cost_s": scopes, "cell_cost_s": cells, "cell_watch_s": watch, "panel_refresh_s": panels,
                "extension_load": load, "process_cost_s": processes, "target_ratios": targets}
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 

@@ -9,59 +9,97 @@ needs the other: this module imports neither the magics nor the widget.
 
 from __future__ import annotations
 
+import re
 import sys
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
 
-from . import interrupts
-from .adapters import registry
+from .adapters import fingerprint, object_state, registry
+from .importhook import fresh_states
 from .session import book, in_cell, lock
-from .status import Status, describe, global_fingerprints, state_fingerprint, user_fingerprints
+from .status import Status, describe, global_states, user_generators
+
+
+#: Text in a cell that can bind names the cell does not spell out (``exec``, ``globals()``, a star import, a
+#: magic or shell line other than seedmagic's own): after such a cell every variable is looked at.
+_DYNAMIC = re.compile(r"\b(?:exec|eval|globals|vars|locals|setattr|get_ipython|__dict__|__main__|user_ns|"
+                      r"__builtins__|modules)\b|import\s*\*|^[ \t]*(?!%%?seed(?:ed)?\b)[%!]|=[ \t]*[%!]", re.M)
+#: A function or class defined with such text can bind names whenever it is called, from any later cell.
+_DEFINES = re.compile(r"\b(?:def|lambda|class)\b")
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_DECLARED = re.compile(r"\b(?:global|nonlocal)\s+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
 
 
 @dataclass
 class CellWatch:
-    """Tells which generators the last cell advanced or reseeded, from fingerprints taken after each cell.
+    """Tells which generators the last cell advanced or reseeded, from the states after each cell.
 
-    A fingerprint shows that a state changed, not how: a draw, a seeding by
-    hand (``np.random.seed(3)``) and a ``set_state`` look alike, so
-    "advanced" means any of them. The state after one cell is the state
-    before the next, so one pass of fingerprints per cell is enough;
-    whatever seeds between cells (the panel's button) calls ``rebaseline``.
-    A library imported during the cell is compared with the state it was
-    imported in.
+    A changed state shows that something happened, not what: a draw, a
+    seeding by hand (``np.random.seed(3)``) and a ``set_state`` look alike,
+    so "advanced" means any of them. The state after one cell is the state
+    before the next, so one reading per cell is enough; whatever seeds
+    between cells (the panel's button) calls ``rebaseline``. A library
+    imported during the cell is compared with the state it was imported in.
+
+    The cost of a cell does not grow with the namespace: given the cell's
+    text, the watch looks only at the variables it names (a name a cell
+    binds is in its text), the ones that held generators before, and the
+    ones any cell declared ``global``. Text that can bind names unseen
+    (``exec``, ``globals()``, ``import *``, a magic or ``!`` line other than
+    seedmagic's own), and every cell after a function or class defined with
+    such text, makes it look at every variable, as it does without a text and
+    on ``rebaseline``. A generator that code outside the notebook (a module's
+    function) puts into the namespace is seen once a cell names it.
     """
 
-    #: Fingerprints by (whose, name): seedmagic's generators ("global") and the user's variables ("user")
-    #: apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or after
-    #: a cell the watch skipped).
-    last: dict[tuple[str, str], str] | None = None
+    #: Comparable states by (whose, name): seedmagic's generators ("global") and the user's variables
+    #: ("user") apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or
+    #: after a cell the watch skipped).
+    last: dict[tuple[str, str], Any] | None = None
     #: The generators whose state the last cell changed (drew from, seeded or set).
     advanced: frozenset[tuple[str, str]] = frozenset()
     #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
     unseeded: tuple[str, ...] = ()
+    #: Variables that held generators (or lists and dicts of them) at the last look: looked at after every cell.
+    holders: frozenset[str] = frozenset()
+    #: Names some cell declared ``global`` or ``nonlocal``: a function may rebind them from any cell.
+    declared: set[str] = field(default_factory=set)
+    #: Set once a cell defined a function or class with text that can bind names unseen.
+    always_all: bool = False
 
-    def rebaseline(self, namespace: Mapping[str, Any]) -> None:
-        """Take the present states as the "before" of the next cell."""
+    def rebaseline(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
+        """Take the present states as the "before" of the next cell (all variables, or those ``cell`` may bind)."""
         with lock:
-            self.last = {**{("global", name): state for name, state in global_fingerprints().items()},
-                         **{("user", name): state for name, state in user_fingerprints(namespace).items()}}
+            found = user_generators(namespace, self._names(namespace, cell))
+            self.holders = frozenset(name.split("[", 1)[0] for name in found)
+            self.last = {**{("global", name): comparable(registry()[name], state)
+                            for name, state in global_states().items()},
+                         **{("user", name): state for name, state in _user_states(found).items()}}
+
+    def _names(self, namespace: Mapping[str, Any], cell: str | None) -> set[str] | None:
+        """The variables worth a look after ``cell`` (None: all of them)."""
+        if cell is None or self.always_all:
+            return None
+        for names in _DECLARED.findall(cell):
+            self.declared.update(name.strip() for name in names.split(","))
+        if _DYNAMIC.search(cell):
+            self.always_all = self.always_all or bool(_DEFINES.search(cell))
+            return None
+        return set(_IDENTIFIER.findall(cell)) | self.holders | self.declared
 
     def forget(self) -> None:
         """Skip a cell the watch could not finish: no markers, and no baseline until ``rebaseline``."""
         self.last, self.advanced, self.unseeded = None, frozenset(), ()
 
-    def after_cell(self, namespace: Mapping[str, Any]) -> None:
+    def after_cell(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
         """Note what moved since the last cell, and which global generators moved that seedmagic had not seeded."""
-        from .importhook import fresh_states
-
         with lock:
             before = self.last
-            self.rebaseline(namespace)
+            self.rebaseline(namespace, cell)
             now = self.last or {}
             if before is None:
                 self.advanced, self.unseeded = frozenset(), ()
@@ -70,7 +108,7 @@ class CellWatch:
             for (whose, name), state in now.items():
                 baseline = before.get((whose, name))
                 if baseline is None and whose == "global" and name in fresh_states:
-                    baseline = state_fingerprint(registry()[name], fresh_states[name])
+                    baseline = comparable(registry()[name], fresh_states[name])
                 if baseline is not None and baseline != state:
                     moved.append((whose, name))
             self.advanced = frozenset(moved)
@@ -81,6 +119,47 @@ class CellWatch:
         rows = tuple(replace(row, advanced=("global" if row.kind == "global" else "user", _generator(row.label))
                              in self.advanced) for row in status.rows)
         return replace(status, rows=rows, unseeded=self.unseeded)
+
+
+def _user_states(found: Mapping[str, Any]) -> dict[str, Any]:
+    """Comparable states of the user's generators; one that cannot be read is left out (its row says why)."""
+    states = {}
+    for name, generator in found.items():
+        try:
+            states[name] = comparable(None, object_state(generator))
+        except Exception:
+            continue
+    return states
+
+
+def comparable(adapter: Any, state: Any) -> Any:
+    """A stand-in for ``state`` that compares equal exactly when the states are equal, in this process.
+
+    Cheaper than a fingerprint (nothing is hashed; a key of words is kept as
+    the tuple or bytes it is); an adapter's own ``digest`` where it has one
+    (CUDA's queue of pending seeds), and a fingerprint for anything unknown.
+    """
+    digest = getattr(adapter, "digest", None)
+    if digest is not None:
+        return digest(state)
+    kind = type(state)
+    if kind is dict:  # a library builds its state dicts in one order: no need to sort
+        return tuple([(key, comparable(None, value)) for key, value in state.items()])
+    if kind is tuple and state and type(state[0]) is int and type(state[-1]) is int:
+        return state  # a key of words, as Python's random holds: immutable, compared in C
+    if kind is tuple or kind is list:
+        return tuple(comparable(None, item) for item in state)
+    if kind is int or kind is str or kind is bytes or kind is bool or state is None:
+        return state
+    if kind is float:
+        return state.hex()  # a NaN equals itself here
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and kind is numpy.ndarray:
+        return (state.dtype, state.shape, state.tobytes())
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(state, torch.Tensor):
+        return (state.dtype, tuple(state.shape), state.cpu().numpy().tobytes())
+    return fingerprint(state)
 
 
 def _generator(label: str) -> str:
@@ -103,10 +182,9 @@ class Follower:
 
     Nothing here may reach the user's cell: an error is reported once, the
     watch stops, and the cells go on as if seedmagic were not there. A
-    Ctrl-C pressed as a cell ends waits until the watch has finished and is
-    then dropped, as the cell it was meant for is over; one that lands before
-    the watch could hold it off makes the watch skip that cell (no markers).
-    Either way no traceback: IPython would print one for a callback.
+    Ctrl-C that lands while the watch runs is dropped, as the cell it was
+    meant for is over, and the watch skips that cell (no markers; the next
+    cell has its own). No traceback: IPython would print one for a callback.
     """
 
     def __init__(self, shell: InteractiveShell) -> None:
@@ -138,22 +216,22 @@ class Follower:
         if self.watch.last is None:
             self.quietly(lambda: self.watch.rebaseline(self.shell.user_ns))
 
-    def after_cell(self, _result: Any = None) -> None:
-        self.quietly(lambda: self.watch.after_cell(self.shell.user_ns), *self.listeners)
+    def after_cell(self, result: Any = None) -> None:
+        cell = getattr(getattr(result, "info", None), "raw_cell", None)
+        cell = cell if type(cell) is str else None
+        self.quietly(lambda: self.watch.after_cell(self.shell.user_ns, cell), *self.listeners)
 
     def quietly(self, *steps: Callable[[], None]) -> None:
-        """Run ``steps`` guarded and whole; an interrupt is dropped, and one that cut them short skips the cell."""
-        finished: list[bool] = []
-        try:
-            self._whole(finished, steps)
-        except KeyboardInterrupt:
-            if not finished:
-                self.watch.forget()
+        """Run ``steps`` guarded; a Ctrl-C meanwhile is dropped (its cell is over) and the watch skips this cell.
 
-    @interrupts.atomic
-    def _whole(self, finished: list[bool], steps: tuple[Callable[[], None], ...]) -> None:
-        self.guarded(*steps)
-        finished.append(True)
+        The watch only reads, so an interrupt cannot leave anything half
+        done; holding Ctrl-C off instead would cost two handler swaps per
+        cell, more than a third of what the watch itself costs.
+        """
+        try:
+            self.guarded(*steps)
+        except KeyboardInterrupt:
+            self.watch.forget()
 
     def guarded(self, *steps: Callable[[], None]) -> None:
         try:

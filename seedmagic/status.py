@@ -8,7 +8,8 @@ a generator.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,17 +71,23 @@ def state_fingerprint(adapter: Any, state: Any) -> str:
     return str(digest(state))
 
 
-def global_fingerprints() -> dict[str, str]:
-    """State fingerprint of each global generator that exists now, by name (a failing plugin is left out)."""
-    fingerprints = {}
+def global_states() -> dict[str, Any]:
+    """The state of each global generator that exists now, by name (a failing plugin is left out)."""
+    states = {}
     for name, adapter in registry().items():
         try:
             if is_loaded(adapter) and adapter.is_available():
-                fingerprints[name] = state_fingerprint(adapter, adapter.get_state())
+                states[name] = adapter.get_state()
         except Exception:
             if name in BUILTIN_NAMES:
                 raise
-    return fingerprints
+    return states
+
+
+def global_fingerprints() -> dict[str, str]:
+    """State fingerprint of each global generator that exists now, by name (a failing plugin is left out)."""
+    adapters = registry()
+    return {name: state_fingerprint(adapters[name], state) for name, state in global_states().items()}
 
 
 #: How the status names each kind of generator the user holds.
@@ -88,20 +95,31 @@ USER_KINDS = {"random": "random.Random", "RandomState": "np.random.RandomState",
               "numpy.Generator": "np.random.Generator", "torch.Generator": "torch.Generator"}
 
 
+#: Types that are never generators nor hold them, passed over at once. By ``id``: hashing a user's type
+#: could run its metaclass's ``__hash__``; these built-in types live as long as the process, so no other
+#: object ever has their ``id``.
+_PLAIN = frozenset(map(id, (int, float, str, bytes, bool, type(None), complex, type(len), type(lambda: None),
+                            type(sys), range, slice, set, frozenset)))
+
 #: Lists, tuples and dicts up to this size are looked into for generators (``rngs[0]``, ``rngs['train']``).
 MAX_CONTAINER = 64
 
 
-def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
+def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
     """The generators the user holds in ``namespace``, by variable name (private names skipped).
 
-    Variables and the items of small plain lists, tuples and dicts are
-    looked at, by their type alone (``user_generator_kind``): no user code
-    runs, whatever the namespace holds.
+    Variables (all, or only ``names``) and the items of small plain lists,
+    tuples and dicts are looked at, by their type alone
+    (``user_generator_kind``): no user code runs, whatever the namespace
+    holds. Values of the commonest plain types are passed over at once.
     """
     found: dict[str, Any] = {}
-    for name, value in list(namespace.items()):
-        if type(name) is not str or name.startswith("_"):
+    if names is None:
+        variables = list(namespace.items())
+    else:
+        variables = [(name, namespace[name]) for name in names if name in namespace]
+    for name, value in variables:
+        if type(name) is not str or name.startswith("_") or id(type(value)) in _PLAIN:
             continue
         if user_generator_kind(value) is not None:
             found[name] = value

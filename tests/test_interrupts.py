@@ -512,32 +512,34 @@ def globals_moved(shell) -> set[str]:
     return {name for whose, name in follow(shell).watch.advanced if whose == "global"}
 
 
-def test_ctrl_c_while_the_cell_watch_runs_waits_for_it_and_ends_quietly(shell, capfd, monkeypatch):
-    """The interrupt lands halfway through the watch: the watch finishes the cell, and no traceback is printed."""
+def test_ctrl_c_while_the_cell_watch_runs_is_dropped_quietly_and_skips_that_cell(shell, capfd, monkeypatch):
+    """A real SIGINT lands halfway through the watch: no traceback, no markers for that cell, the next has its own."""
     from seedmagic import cellwatch
 
-    fingerprints = cellwatch.global_fingerprints
+    states = cellwatch.global_states
 
-    def interrupted() -> dict[str, str]:
+    def interrupted() -> dict[str, object]:
         signal.raise_signal(signal.SIGINT)  # Ctrl-C, as the cell ends
-        return fingerprints()
+        return states()
 
-    monkeypatch.setattr(cellwatch, "global_fingerprints", interrupted)
+    monkeypatch.setattr(cellwatch, "global_states", interrupted)
     shell.run_cell("x = np.random.rand(2)", store_history=True)
-    monkeypatch.setattr(cellwatch, "global_fingerprints", fingerprints)
+    monkeypatch.setattr(cellwatch, "global_states", states)
     out, err = capfd.readouterr()
     assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err
-    assert globals_moved(shell) == {"numpy"}
+    assert globals_moved(shell) == set()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the next Ctrl-C interrupts as always
     with pytest.raises(KeyboardInterrupt):
         signal.raise_signal(signal.SIGINT)
+    shell.run_cell("y = random.random()", store_history=True)
+    assert globals_moved(shell) == {"random"}  # the cell after it: its own markers, numpy's draw not among them
 
 
-def test_an_interrupt_the_watch_could_not_hold_off_skips_that_cell_only(shell, capfd, monkeypatch):
-    """One that lands before the watch holds Ctrl-C off cuts it short: that cell gets no markers, the next its own."""
+def test_an_interrupt_raised_inside_the_watch_skips_that_cell_only(shell, capfd, monkeypatch):
+    """A KeyboardInterrupt out of the watch itself: that cell gets no markers, the next its own."""
     from seedmagic import cellwatch
 
-    def cut_short(self: cellwatch.CellWatch, namespace: object) -> None:
+    def cut_short(self: cellwatch.CellWatch, namespace: object, cell: object = None) -> None:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patched:

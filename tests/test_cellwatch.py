@@ -1,0 +1,143 @@
+"""The cell watch: what a cell advanced, at a cost that does not grow with the namespace, and nothing missed."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from seedmagic import cellwatch
+from seedmagic.adapters import registry
+from conftest import requires_torch, torch
+
+
+@pytest.fixture
+def looked_at(monkeypatch):
+    """The ``names`` argument of every variable lookup the watch makes (None: every variable)."""
+    calls: list[set[str] | None] = []
+    original = cellwatch.user_generators
+
+    def spy(namespace, names=None):
+        calls.append(None if names is None else set(names))
+        return original(namespace, names)
+
+    monkeypatch.setattr(cellwatch, "user_generators", spy)
+    return calls
+
+
+def watch(shell) -> cellwatch.CellWatch:
+    return cellwatch.follow(shell).watch
+
+
+def test_a_plain_cell_looks_only_at_the_names_in_its_text_and_the_generators_held(shell, looked_at):
+    shell.user_ns.update({f"variable_{i}": i for i in range(5000)})
+    shell.run_cell("held = np.random.default_rng(1)")
+    looked_at.clear()
+    shell.run_cell("x = 1 + 2")
+    assert looked_at == [{"x", "held"}]  # not the 5000 others
+    assert ("user", "held") in watch(shell).last
+
+
+@pytest.mark.parametrize("cell", ["%seed 10\nx = np.random.rand(2)", "%%seeded 10\nx = np.random.rand(2)"])
+def test_seedmagics_own_magics_do_not_make_a_cell_look_at_everything(shell, looked_at, cell):
+    shell.run_cell(cell)
+    assert looked_at and looked_at[-1] is not None and "x" in looked_at[-1]
+
+
+def test_a_generator_drawn_from_by_a_cell_that_does_not_name_it_is_marked(shell):
+    shell.run_cell("rng = np.random.default_rng(1)\ndef step():\n    return rng.random()")
+    shell.run_cell("step()")
+    assert ("user", "rng") in watch(shell).advanced
+
+
+@pytest.mark.parametrize("binding, later", [
+    ('exec("r" + "ng = np.random.default_rng(1)")', None),
+    ('globals()["r" + "ng"] = np.random.default_rng(1)', None),
+    ("def make():\n    global rng\n    rng = np.random.default_rng(1)", "make()"),
+    ("def make():\n    globals()['r' + 'ng'] = np.random.default_rng(1)", "make()"),
+    ("def make():\n    exec('r' + 'ng = np.random.default_rng(1)', globals())", "make()"),
+    ("%run {script}", None),
+    ("from {module} import *", None),
+])
+def test_a_generator_bound_where_the_cell_does_not_spell_its_name_is_found(shell, tmp_path, monkeypatch,
+                                                                          binding, later):
+    """exec, globals(), ``global`` in a function called later, a magic, a star import: every way a cell binds a
+    name its text does not show."""
+    (tmp_path / "script.py").write_text("import numpy as np\nrng = np.random.default_rng(1)\n")
+    (tmp_path / "planted_rng.py").write_text("import numpy as np\nrng = np.random.default_rng(1)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    shell.run_cell(binding.format(script=tmp_path / "script.py", module="planted_rng"))
+    if later is not None:
+        shell.run_cell(later)
+    assert ("user", "rng") in watch(shell).last
+    shell.run_cell("def step():\n    return np.float64(0)")  # a cell that neither names nor moves it
+    shell.run_cell("step()" if later is None else "rng.random()")
+    if later is None:
+        assert ("user", "rng") not in watch(shell).advanced
+    else:
+        assert ("user", "rng") in watch(shell).advanced
+
+
+def test_a_deleted_generator_leaves_the_watch(shell):
+    shell.run_cell("rng = np.random.default_rng(1)")
+    shell.run_cell("del rng")
+    assert ("user", "rng") not in watch(shell).last
+    assert "rng" not in watch(shell).holders
+
+
+def test_a_generator_put_into_a_list_it_held_is_seen(shell):
+    shell.run_cell("rngs = [np.random.default_rng(1)]")
+    shell.run_cell("rngs.append(np.random.default_rng(2))")
+    assert ("user", "rngs[1]") in watch(shell).last
+
+
+# comparable: equal exactly when the library's states are equal ----------------------------------------
+
+
+def library_states():
+    """(read, draw, write) for every kind of generator: global ones and the ones users hold."""
+    python = random.Random(3)
+    legacy = np.random.RandomState(3)
+    kinds = [
+        (random.getstate, lambda: random.random(), random.setstate),
+        (python.getstate, python.random, python.setstate),
+        (lambda: np.random.get_state(legacy=False), lambda: np.random.rand(), np.random.set_state),
+        (lambda: legacy.get_state(legacy=False), legacy.randn, legacy.set_state),
+    ]
+    for bit_generator in ("PCG64", "Philox", "SFC64", "MT19937"):
+        generator = np.random.Generator(getattr(np.random, bit_generator)(3))
+        kinds.append((lambda g=generator: g.bit_generator.state, generator.random,
+                      lambda state, g=generator: setattr(g.bit_generator, "state", state)))
+    if torch is not None:
+        own = torch.Generator().manual_seed(3)
+        kinds.append((torch.get_rng_state, lambda: torch.rand(1), torch.set_rng_state))
+        kinds.append((own.get_state, lambda: torch.rand(1, generator=own), own.set_state))
+    return kinds
+
+
+@pytest.mark.parametrize("index", range(len(library_states())))
+def test_comparable_states_are_equal_exactly_when_the_librarys_states_are(index):
+    read, draw, write = library_states()[index]
+    before = read()
+    draw()
+    after = read()
+    assert cellwatch.comparable(None, before) != cellwatch.comparable(None, after)
+    write(before)
+    assert cellwatch.comparable(None, read()) == cellwatch.comparable(None, before)
+
+
+def test_a_cached_gaussian_alone_makes_states_differ():
+    np.random.seed(3)
+    np.random.randn()  # draws two, keeps one
+    with_gaussian = np.random.get_state(legacy=False)
+    state = dict(with_gaussian, has_gauss=0, gauss=0.0)
+    assert cellwatch.comparable(None, state) != cellwatch.comparable(None, with_gaussian)
+    assert cellwatch.comparable(None, float("nan")) == cellwatch.comparable(None, float("nan"))
+
+
+@requires_torch
+def test_an_adapters_own_digest_is_used():
+    cuda = registry()["torch.cuda"]
+    state = ("pending", None)
+    assert cellwatch.comparable(cuda, state) == cuda.digest(state)
