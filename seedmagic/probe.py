@@ -27,7 +27,7 @@ import zlib
 from importlib import metadata
 from typing import Any
 
-from .adapters import fingerprint, object_state, registry, user_generator_kind
+from .adapters import fingerprint, freshness, object_state, registry, user_generator_kind
 from .session import book, history
 from .status import global_fingerprints, user_generators
 
@@ -174,7 +174,7 @@ class Probe:
             state = adapter.get_state()
             if name in fresh_states:  # the notebook loaded seedmagic, whose import hook kept the state at import
                 return bool(fingerprint(fresh_states[name]) != fingerprint(state))
-            fresh = getattr(adapter, "fresh", None)
+            fresh = freshness(adapter)
             return fresh is not None and not fresh(state)
         except Exception:
             return False

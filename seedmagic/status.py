@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .adapters import BUILTIN_NAMES, fingerprint, is_loaded, object_state, peek_object, registry, user_generator_kind
+from .adapters import BUILTIN_NAMES, digester, fingerprint, is_loaded, object_state, peek_object, registry, user_kind
 from .core import generators, peek
 from .session import book, history, lock
 
@@ -66,7 +66,7 @@ def _seed_text(name: str) -> str:
 
 def state_fingerprint(adapter: Any, state: Any) -> str:
     """The fingerprint of one global generator's state (an adapter may say how: CUDA's pending queue)."""
-    digest: Any = getattr(adapter, "digest", fingerprint)
+    digest = digester(adapter) or fingerprint
     return str(digest(state))
 
 
@@ -83,11 +83,6 @@ def global_fingerprints() -> dict[str, str]:
     return fingerprints
 
 
-#: How the status names each kind of generator the user holds.
-USER_KINDS = {"random": "random.Random", "RandomState": "np.random.RandomState",
-              "numpy.Generator": "np.random.Generator", "torch.Generator": "torch.Generator"}
-
-
 #: Lists, tuples and dicts up to this size are looked into for generators (``rngs[0]``, ``rngs['train']``).
 MAX_CONTAINER = 64
 
@@ -96,14 +91,14 @@ def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The generators the user holds in ``namespace``, by variable name (private names skipped).
 
     Variables and the items of small plain lists, tuples and dicts are
-    looked at, by their type alone (``user_generator_kind``): no user code
+    looked at, by their type alone (``adapters.user_kind``): no user code
     runs, whatever the namespace holds.
     """
     found: dict[str, Any] = {}
     for name, value in list(namespace.items()):
         if type(name) is not str or name.startswith("_"):
             continue
-        if user_generator_kind(value) is not None:
+        if user_kind(value) is not None:
             found[name] = value
             continue
         items: list[tuple[object, Any]] = []
@@ -113,7 +108,7 @@ def user_generators(namespace: Mapping[str, Any]) -> dict[str, Any]:
         elif kind is dict and len(value) <= MAX_CONTAINER:
             items = [(key, item) for key, item in list(value.items()) if type(key) is str or type(key) is int]
         for key, item in items:
-            if user_generator_kind(item) is not None:
+            if user_kind(item) is not None:
                 found[f"{name}[{key!r}]"] = item
     return found
 
@@ -156,7 +151,8 @@ def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
 
 def _user_row(name: str, value: Any, k: int) -> Row:
     """A user's generator; one that cannot be read (a device gone, a subclass that refuses) says so."""
-    kind = USER_KINDS[user_generator_kind(value) or "random"]
+    found = user_kind(value)
+    kind = "generator" if found is None else found.display  # None only if its library went away meanwhile
     try:
         draws, digits = peek_object(value, k) or ((), 8)
         state = fingerprint(object_state(value))
