@@ -30,11 +30,19 @@ from typing import Any, Protocol, runtime_checkable
 class Adapter(Protocol):
     """What seedmagic needs to know about one global generator (the protocol plugins implement)."""
 
-    name: str
-    #: Top-level module that must be imported before the generator exists, or None.
-    module: str | None
-    #: Decimals shown in previews (NumPy prints 8, torch 4).
-    digits: int
+    # Read-only to seedmagic, so a plain class attribute satisfies each (``module = "mylib"`` is a ``str | None``).
+
+    @property
+    def name(self) -> str:
+        """The generator's name in ``only``/``skip``, the panel, state files and ``seedmagic check``."""
+
+    @property
+    def module(self) -> str | None:
+        """Top-level module that must be imported before the generator exists, or None."""
+
+    @property
+    def digits(self) -> int:
+        """Decimals shown in previews (NumPy prints 8, torch 4)."""
 
     def is_available(self) -> bool:
         """Whether the generator can exist here (its library is installed, its device built)."""
