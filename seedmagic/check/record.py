@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from ..adapters import KINDS, check_facts
+from ..adapters import KIND_BY_WORD, check_facts
 from ..atomicfile import replace_text
 from .compare import touched
 from .model import NOT_REPRODUCIBLE, BadInput, Result, Run
@@ -38,7 +38,7 @@ RECORD_AGAIN = "record again (seedmagic check --record)"
 def library_of() -> dict[str, str]:
     """Which library decides each generator's stream, by global name and by user kind, for the version comparison."""
     found = {name: facts.library for name, facts in check_facts().items()}
-    found.update({kind.word: kind.facts.library for kind in KINDS})
+    found.update({word: kind.facts.library for word, kind in KIND_BY_WORD.items()})
     return found
 
 
