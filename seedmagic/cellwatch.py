@@ -18,7 +18,7 @@ from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
 
-from .adapters import fingerprint, object_state, registry
+from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
 from .session import book, in_cell, lock
 from .status import Status, describe, global_states, user_generators
@@ -139,7 +139,7 @@ def comparable(adapter: Any, state: Any) -> Any:
     the tuple or bytes it is); an adapter's own ``digest`` where it has one
     (CUDA's queue of pending seeds), and a fingerprint for anything unknown.
     """
-    digest = getattr(adapter, "digest", None)
+    digest = None if adapter is None else digester(adapter)
     if digest is not None:
         return digest(state)
     kind = type(state)

@@ -27,7 +27,7 @@ import zlib
 from importlib import metadata
 from typing import Any
 
-from .adapters import fingerprint, object_state, registry, user_generator_kind
+from .adapters import BUILTIN, fingerprint, freshness, object_state, registry, user_generator_kind
 from .session import book, history
 from .status import global_fingerprints, user_generators
 
@@ -174,7 +174,7 @@ class Probe:
             state = adapter.get_state()
             if name in fresh_states:  # the notebook loaded seedmagic, whose import hook kept the state at import
                 return bool(fingerprint(fresh_states[name]) != fingerprint(state))
-            fresh = getattr(adapter, "fresh", None)
+            fresh = freshness(adapter)
             return fresh is not None and not fresh(state)
         except Exception:
             return False
@@ -225,7 +225,8 @@ def take() -> str:
 def versions() -> str:
     """Versions of what decided the streams here, as JSON; a library the notebook did not import is None."""
     found: dict[str, str | None] = {"python": platform.python_version(), "machine": platform.machine()}
-    for name in ("numpy", "torch", "seedmagic"):
+    libraries = dict.fromkeys(adapter.module for adapter in BUILTIN if adapter.module is not None)
+    for name in (*libraries, "seedmagic"):
         module = sys.modules.get(name)
         found[name] = None if module is None else str(getattr(module, "__version__", None) or _installed(name))
     torch = sys.modules.get("torch")

@@ -24,6 +24,17 @@ class _NotLoaded:
 NOT_LOADED: Any = _NotLoaded()
 
 
+class _DoesNotFit(Exception):
+    """A built-in generator refused a state from a file; carries its name out of ``Snapshot._apply``.
+
+    The generator's own error is the cause (``raise ... from error``).
+    """
+
+    def __init__(self, generator: str) -> None:
+        super().__init__(generator)
+        self.generator = generator
+
+
 class Entry(NamedTuple):
     """One generator in a snapshot: its state and the seed it had last been given."""
 
@@ -62,13 +73,15 @@ class Snapshot:
                 return
             before = capture(adapters[entry.name] for entry in self.entries)
             try:
-                self._apply(adapters)
+                self._apply(adapters, named=True)
             except Exception as error:
                 before._apply(adapters)
-                failing = getattr(error, "seedmagic_generator", "a generator")
-                raise SeedError(f"the state for {failing} does not fit: {statefile.one_line(error)}") from None
+                failing, cause = ((error.generator, error.__cause__) if isinstance(error, _DoesNotFit)
+                                  else ("a generator", error))
+                raise SeedError(f"the state for {failing} does not fit: {statefile.one_line(cause or error)}") from None
 
-    def _apply(self, adapters: dict[str, Adapter]) -> None:
+    def _apply(self, adapters: dict[str, Adapter], named: bool = False) -> None:
+        """Put the states back; ``named``: a built-in's failure comes out as ``_DoesNotFit``, naming it."""
         for entry in self.entries:
             adapter = adapters[entry.name]
             try:
@@ -77,7 +90,8 @@ class Snapshot:
                 if entry.name not in BUILTIN_NAMES:
                     plugin_failed(entry.name, "restore its state", error)
                     continue
-                error.seedmagic_generator = entry.name  # type: ignore[attr-defined]
+                if named:
+                    raise _DoesNotFit(entry.name) from error
                 raise
             if entry.seed is None:
                 book.seeds.pop(entry.name, None)

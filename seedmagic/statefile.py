@@ -21,7 +21,7 @@ import stat
 import tempfile
 from typing import Any
 
-from .adapters import Adapter, absence, registry
+from .adapters import Adapter, absence, decoder, encoder, registry
 from .ranks import current_rank
 from .session import SeedError
 
@@ -62,7 +62,7 @@ def encode(items: list[Item], session_seed: int | None) -> dict[str, Any]:
 
 
 def _encode_state(adapter: Adapter, state: Any) -> Any:
-    own = getattr(adapter, "encode", None)
+    own = encoder(adapter)
     return own(state) if own is not None else _encode_plain(state)
 
 
@@ -109,7 +109,7 @@ def decode(document: Any, where: str, noun: str = "seedmagic state file") -> tup
 
 def _decode_state(adapter: Adapter, data: Any) -> Any:
     """The adapter's own check (built-ins); a plugin's generic state must at least be well formed."""
-    own = getattr(adapter, "decode", None)
+    own = decoder(adapter)
     if own is not None:
         if adapter.module is not None:
             import importlib

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .adapters import BUILTIN_NAMES, fingerprint, is_loaded, object_state, peek_object, registry, user_generator_kind
+from .adapters import BUILTIN_NAMES, digester, fingerprint, is_loaded, object_state, peek_object, registry, user_kind
 from .core import generators, peek
 from .session import book, history, lock
 
@@ -67,7 +67,7 @@ def _seed_text(name: str) -> str:
 
 def state_fingerprint(adapter: Any, state: Any) -> str:
     """The fingerprint of one global generator's state (an adapter may say how: CUDA's pending queue)."""
-    digest: Any = getattr(adapter, "digest", fingerprint)
+    digest = digester(adapter) or fingerprint
     return str(digest(state))
 
 
@@ -90,11 +90,6 @@ def global_fingerprints() -> dict[str, str]:
     return {name: state_fingerprint(adapters[name], state) for name, state in global_states().items()}
 
 
-#: How the status names each kind of generator the user holds.
-USER_KINDS = {"random": "random.Random", "RandomState": "np.random.RandomState",
-              "numpy.Generator": "np.random.Generator", "torch.Generator": "torch.Generator"}
-
-
 #: Types that are never generators nor hold them, passed over at once. By ``id``: hashing a user's type
 #: could run its metaclass's ``__hash__``; these built-in types live as long as the process, so no other
 #: object ever has their ``id``.
@@ -110,7 +105,7 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
 
     Variables (all, or only ``names``) and the items of small plain lists,
     tuples and dicts are looked at, by their type alone
-    (``user_generator_kind``): no user code runs, whatever the namespace
+    (``adapters.user_kind``): no user code runs, whatever the namespace
     holds. Values of the commonest plain types are passed over at once.
     """
     found: dict[str, Any] = {}
@@ -121,7 +116,7 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
     for name, value in variables:
         if type(name) is not str or name.startswith("_") or id(type(value)) in _PLAIN:
             continue
-        if user_generator_kind(value) is not None:
+        if user_kind(value) is not None:
             found[name] = value
             continue
         items: list[tuple[object, Any]] = []
@@ -131,7 +126,7 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
         elif kind is dict and len(value) <= MAX_CONTAINER:
             items = [(key, item) for key, item in list(value.items()) if type(key) is str or type(key) is int]
         for key, item in items:
-            if user_generator_kind(item) is not None:
+            if user_kind(item) is not None:
                 found[f"{name}[{key!r}]"] = item
     return found
 
@@ -174,7 +169,8 @@ def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
 
 def _user_row(name: str, value: Any, k: int) -> Row:
     """A user's generator; one that cannot be read (a device gone, a subclass that refuses) says so."""
-    kind = USER_KINDS[user_generator_kind(value) or "random"]
+    found = user_kind(value)
+    kind = "generator" if found is None else found.display  # None only if its library went away meanwhile
     try:
         draws, digits = peek_object(value, k) or ((), 8)
         state = fingerprint(object_state(value))

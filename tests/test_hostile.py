@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import seedmagic
-from seedmagic import adapters, widget
+from seedmagic import widget
+from seedmagic.adapters import catalog as adapters
 from conftest import new_shell, run_python, state_bytes
 
 # Dunder methods and attributes a hostile or lazy object can make raise.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -34,16 +35,17 @@ def test_the_wheel_and_sdist_build_and_the_wheel_installs_into_a_fresh_environme
     fresh = tmp_path / "fresh"
     venv.create(fresh, with_pip=True)
     python = fresh / "bin" / "python"
+    alone = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # only the venv's own
     installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
                                capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stderr
     # Importing seedmagic needs none of its dependencies (NumPy, IPython and the rest are imported when used).
     found = subprocess.run([str(python), "-c", "import seedmagic, seedmagic.check; print(seedmagic.__file__)"],
-                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path, env=alone)
     assert found.returncode == 0, found.stderr
     assert str(fresh) in found.stdout
     version = subprocess.run([str(fresh / "bin" / "seedmagic"), "--version"], capture_output=True, text=True,
-                             timeout=60, cwd=tmp_path)
+                             timeout=60, cwd=tmp_path, env=alone)
     assert version.stdout.strip() == f"seedmagic {seedmagic.__version__}"
 
 

@@ -310,3 +310,33 @@ def test_saving_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path)
     link.symlink_to(target)
     seedmagic.snapshot().save(link)
     assert link.is_symlink() and json.loads(target.read_text())["format"] == "seedmagic-state"
+
+
+def test_a_state_a_generator_refuses_rolls_everything_back_and_says_which_in_one_line(monkeypatch):
+    """The generator's own error stays as it was (nothing is set on it); the SeedError names the generator."""
+    from seedmagic.adapters import registry
+    from seedmagic.snapshots import Entry, Snapshot
+
+    refused = ValueError("no such state\nsecond line")
+    numpy = registry()["numpy"]
+    real = numpy.set_state
+
+    def refuse(state):
+        if state == "any":
+            raise refused
+        real(state)
+
+    random.seed(5)
+    before = random.getstate()
+    monkeypatch.setattr(numpy, "set_state", refuse)
+    snapshot = Snapshot((Entry("random", random.Random(9).getstate(), None), Entry("numpy", "any", None)), None,
+                        trusted=False)
+    with pytest.raises(seedmagic.SeedError) as caught:
+        snapshot.restore()
+    assert str(caught.value) == "the state for numpy does not fit: no such state"
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert vars(refused) == {}
+    assert random.getstate() == before  # random, applied first, was put back
+    with pytest.raises(ValueError) as trusted:  # a snapshot seedmagic took itself: the error as the library raised it
+        Snapshot(snapshot.entries, None).restore()
+    assert trusted.value is refused

@@ -118,7 +118,7 @@ def test_a_plugin_generator_is_seeded_restored_and_previewed(plugin_site):
 
 
 def test_a_broken_plugin_is_reported_once_and_skipped(monkeypatch):
-    generators_module = seedmagic.adapters
+    generators_module = seedmagic.adapters.catalog
     broken = EntryPoint("broken", "no_such_module_for_seedmagic:Adapter", "seedmagic.generators")
     not_an_adapter = EntryPoint("odd", "json:dumps", "seedmagic.generators")
     monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [broken, not_an_adapter])

@@ -24,15 +24,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..adapters import KIND_BY_WORD, check_facts, registry
 from .compare import Divergence, Key, Runs, kinds
 from .source import CellSource, aliases
 
-#: How to seed each kind of generator a user creates, and each global one by hand.
-SEEDED_FORM = {"numpy.Generator": "np.random.default_rng(N)", "RandomState": "np.random.RandomState(N)",
-               "torch.Generator": "torch.Generator().manual_seed(N)", "random": "random.Random(N)"}
-SEED_CALL = {"numpy": "np.random.seed(N)", "random": "random.seed(N)", "torch": "torch.manual_seed(N)",
-             "torch.cuda": "torch.cuda.manual_seed_all(N)", "torch.mps": "torch.mps.manual_seed(N)"}
 LOAD = "`%load_ext seedmagic`"
+
+
+def seeded_form(kind: str, otherwise: str) -> str:
+    """How to create a generator of ``kind`` (a word of a probe record) with a seed."""
+    known = KIND_BY_WORD.get(kind)
+    return known.facts.seed_call if known is not None and known.facts.seed_call else otherwise
+
+
+def seed_call(name: str) -> str | None:
+    """How to seed the global generator ``name`` by hand, if its adapter says."""
+    known = check_facts().get(name)
+    return None if known is None else known.seed_call
 
 
 @dataclass
@@ -73,14 +81,14 @@ class Explainer:
         """``%%seeded`` puts seedmagic's generators back after a cell; a user's generator is created afresh instead."""
         if key[0] == "user":
             kind = kinds(self.runs.pairs[position][0].probe).get(key[1], "")
-            form = SEEDED_FORM.get(kind, "with a fixed seed")
+            form = seeded_form(kind, "with a fixed seed")
             return f"create `{key[1]}` in {self.cell(position)} itself (`{form}`), so that every rerun starts it afresh"
         return self.with_load(f"run {self.cell(position)} under `%%seeded N`", position)
 
     def unseeded_fix(self, position: int, name: str) -> str:
         if self.loaded(position):
             return "add `%seed N` above it (or at the top of the notebook), or run the cell under `%%seeded N`"
-        by_hand = SEED_CALL.get(name)
+        by_hand = seed_call(name)
         return (f"add {LOAD} and `%seed N` at the top of the notebook"
                 + (f" (or `{by_hand}` above this cell)" if by_hand else ""))
 
@@ -115,7 +123,7 @@ class Explainer:
             if line:
                 return Explanation(name, name, f"{self.label(where)} reseeds {name} from OS entropy (`{line}`)"
                                    + ("" if where == position else f", and {label} drew from it"),
-                                   f"give it a seed: `{SEED_CALL.get(name, '%seed N')}` (or `%seed N`)")
+                                   f"give it a seed: `{seed_call(name) or '%seed N'}` (or `%seed N`)")
         if origin < position and key in self.runs.shifts(origin):
             return Explanation(name, name, f"rerunning {at} moved {name}, which shifts the draws of {label}",
                                self.rerun_fix(origin, key))
@@ -142,13 +150,13 @@ class Explainer:
                       "from it a varying number of times (a loop over time, data or threads) or seeded it from a "
                       "value that varies")
         return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
-                           f"(`%seed N`, or `{SEED_CALL.get(name, 'a fixed seed')}`)")
+                           f"(`%seed N`, or `{seed_call(name) or 'a fixed seed'}`)")
 
     def user_stream(self, position: int, name: str) -> Explanation:
         """A user's generator parts where a cell creates or moves it (any change is seen), so here, at ``position``."""
         label = self.label(position)
         kind = kinds(self.runs.pairs[position][0].probe).get(name) or kinds(self.runs.pairs[position][1].probe)[name]
-        form = SEEDED_FORM.get(kind, "a fixed seed")
+        form = seeded_form(kind, "a fixed seed")
         key: Key = ("user", name)
         if any(key not in self.runs.after(position - 1, run) for run in ("a", "b")):
             source = self.source(position)
@@ -227,8 +235,6 @@ class Explainer:
 
     def undone_draws(self, position: int) -> Explanation | None:
         """A generator never seeded, used by the cell in a way its state after does not show."""
-        from ..adapters import registry
-
         source, label = self.source(position), self.label(position)
         probes = [self.runs.pairs[position][0].probe, self.runs.first_run_b(position)]
         for name, adapter in registry().items():

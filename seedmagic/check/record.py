@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from ..adapters import KIND_BY_WORD, check_facts
 from ..atomicfile import replace_text
 from .compare import touched
 from .model import NOT_REPRODUCIBLE, BadInput, Result, Run
@@ -23,9 +24,6 @@ from .model import NOT_REPRODUCIBLE, BadInput, Result, Run
 RECORD_KEY = "seedmagic"
 RECORD_FORMAT = 1
 
-#: Which library decides each generator's stream, for the record's version comparison.
-LIBRARY_OF = {"random": "python", "numpy": "numpy", "torch": "torch", "torch.cuda": "cuda", "torch.mps": "torch",
-              "RandomState": "numpy", "numpy.Generator": "numpy", "torch.Generator": "torch"}
 VERSION_NOTES = {
     "numpy": "NumPy does not promise the same stream across versions",
     "torch": "PyTorch does not promise the same stream across releases",
@@ -35,6 +33,13 @@ VERSION_NOTES = {
     "machine": "some kernels draw and round differently on another processor",
 }
 RECORD_AGAIN = "record again (seedmagic check --record)"
+
+
+def library_of() -> dict[str, str]:
+    """Which library decides each generator's stream, by global name and by user kind, for the version comparison."""
+    found = {name: facts.library for name, facts in check_facts().items()}
+    found.update({word: kind.facts.library for word, kind in KIND_BY_WORD.items()})
+    return found
 
 
 def checksum(text: str) -> str:
@@ -105,7 +110,7 @@ def compare_record(path: str, notebook: Any, record: Any, run: Run) -> RecordChe
         for name in sorted(set(old_draws) | set(new["draws"])):
             if old_draws.get(name) == new["draws"].get(name):
                 continue
-            library = LIBRARY_OF.get(kinds.get(name, name))
+            library = library_of().get(kinds.get(name, name))
             ordered = ([library] if library in changed else []) + [n for n in changed if n != library]
             if ordered:
                 versions = "; ".join(f"{n} {changed[n][0]} → {changed[n][1]}: {VERSION_NOTES.get(n, '')}".rstrip(": ")

@@ -15,12 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-#: Calls that reseed a global generator from OS entropy when given no seed (or None), by dotted name.
-ENTROPY_RESEEDS = {"numpy.random.seed": "numpy", "random.seed": "random", "torch.seed": "torch",
-                   "torch.random.seed": "torch", "torch.cuda.seed": "torch.cuda", "torch.cuda.seed_all": "torch.cuda"}
-#: Calls that seed a global generator, by dotted name (with a seed, or from entropy without one).
-SEEDINGS = {**ENTROPY_RESEEDS, "torch.manual_seed": "torch", "torch.random.manual_seed": "torch",
-            "torch.cuda.manual_seed": "torch.cuda", "torch.cuda.manual_seed_all": "torch.cuda"}
+from ..adapters import KINDS, check_facts
+
 #: Calls whose result differs from run to run by nature, and what it comes from.
 VARYING = {"id": "an object's address", "time.time": "the clock", "time.time_ns": "the clock",
            "time.perf_counter": "the clock", "time.monotonic": "the clock", "datetime.datetime.now": "the clock",
@@ -29,13 +25,18 @@ VARYING = {"id": "an object's address", "time.time": "the clock", "time.time_ns"
 #: Calls that read or put back a generator's state: draws between them leave no trace in the state after.
 RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
 #: Constructors of the generators users hold, which seed from OS entropy when given no seed.
-CONSTRUCTORS = frozenset({"default_rng", "RandomState", "Generator", "Random", "MT19937", "PCG64", "PCG64DXSM",
-                          "Philox", "SFC64"})
+CONSTRUCTORS = frozenset(name for kind in KINDS for name in kind.entropy_constructors)
 _CELL_MAGIC = re.compile(r"\A\s*%%(\w+)([^\n]*)(?:\n|\Z)")
 #: Cell magics whose body is Python run in the kernel; another's body (``%%writefile``, ``%%bash``) is not.
 PYTHON_BODIES = frozenset({"seeded", "time", "timeit", "capture", "prun", "debug"})
 #: What IPython expands in a magic's line: ``$name`` and ``{expression}``.
 _EXPANDED = re.compile(r"\$(\w+)|\{([^{}]+)\}")
+
+
+def seedings() -> dict[str, tuple[str, bool]]:
+    """Calls that seed a global generator, by dotted name: the generator, and whether it is then seeded from
+    OS entropy when the call is given no seed (or None); from each adapter's ``facts``."""
+    return {call: (name, entropy) for name, facts in check_facts().items() for call, entropy in facts.seedings.items()}
 
 
 def _body(source: str) -> str:
@@ -120,15 +121,17 @@ class CellSource:
     def entropy_reseeds(self) -> dict[str, str]:
         """Generators the cell reseeds from OS entropy, with the line that does it."""
         found: dict[str, str] = {}
+        known = seedings()
         for name, call in self.calls():
-            generator = ENTROPY_RESEEDS.get(name)
-            if generator and _unseeded(call):
+            generator, entropy = known.get(name, ("", False))
+            if entropy and _unseeded(call):
                 found.setdefault(generator, self.line(call.lineno))
         return found
 
     def seeds(self, generator: str) -> bool:
         """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``)."""
-        return any(SEEDINGS.get(name) == generator for name, _ in self.calls())
+        known = seedings()
+        return any(name in known and known[name][0] == generator for name, _ in self.calls())
 
     def varying_call(self) -> tuple[str, str] | None:
         """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""

@@ -1,0 +1,134 @@
+"""NumPy: the legacy global ``RandomState`` behind ``np.random.rand``, and the generators users hold.
+
+This module is ``seedmagic.adapters.numpy``; ``import numpy`` here is still
+NumPy itself (absolute imports), though NumPy is reached through
+``sys.modules`` wherever it may not be imported yet.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .detect import is_installed
+from .protocol import Adapter, CheckFacts, UserKind
+from .states import MT_WORDS, _fields, _gaussian, _mt_key
+
+
+class NumpyGlobal:
+    """NumPy's legacy global ``RandomState`` behind ``np.random.rand`` and friends."""
+
+    name: str = "numpy"
+    module: str | None = "numpy"
+    digits: int = 8
+    facts: CheckFacts = CheckFacts("numpy", "np.random.seed(N)", {"numpy.random.seed": True})
+
+    def is_available(self) -> bool:
+        return is_installed("numpy")
+
+    def seed(self, n: int | None) -> None:
+        sys.modules["numpy"].random.seed(n)
+
+    def get_state(self) -> dict[str, Any]:
+        """NumPy's own dict: the key, the position and the cached Gaussian."""
+        return sys.modules["numpy"].random.get_state(legacy=False)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        sys.modules["numpy"].random.set_state(state)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        return {self.name: _randomstate_peek(sys.modules["numpy"].random.mtrand._rand, k)}
+
+    def fresh(self, state: dict[str, Any]) -> bool:
+        """Seeding leaves the position at the end of the key (623 from entropy, 624 from an integer), no Gaussian.
+
+        A draw lands there too once in about 300 states: "fresh" is almost sure, not certain.
+        """
+        return int(state["state"]["pos"]) >= MT_WORDS - 1 and not state["has_gauss"]
+
+    def encode(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {"bit_generator": state["bit_generator"], "key": [int(word) for word in state["state"]["key"]],
+                "pos": int(state["state"]["pos"]), "has_gauss": int(state["has_gauss"]),
+                "gauss": float(state["gauss"])}
+
+    def decode(self, data: Any) -> dict[str, Any]:
+        """NumPy's ``set_state`` checks neither the position nor the Gaussian: a bad one crashes the process."""
+        import numpy as np
+
+        data = _fields(data, {"bit_generator", "key", "pos", "has_gauss", "gauss"}, "the numpy state")
+        if data["bit_generator"] != "MT19937":
+            raise ValueError("the numpy state must be of bit generator MT19937 (np.random.get_state())")
+        key = _mt_key(data["key"], "the numpy key")
+        pos = data["pos"]
+        if type(pos) is not int or not 0 <= pos <= MT_WORDS:
+            raise ValueError(f"the numpy position must be an integer from 0 to {MT_WORDS}")
+        if data["has_gauss"] not in (0, 1) or type(data["has_gauss"]) is not int:
+            raise ValueError("the numpy has_gauss must be 0 or 1")
+        gauss = _gaussian(data["gauss"], "the numpy cached Gaussian")
+        return {"bit_generator": "MT19937", "state": {"key": np.array(key, dtype=np.uint32), "pos": pos},
+                "has_gauss": data["has_gauss"], "gauss": gauss}
+
+
+def _randomstate_peek(generator: Any, k: int) -> list[float]:
+    """``random_sample(k)`` from a copy of a NumPy ``RandomState``, made through its public state."""
+    random_module = sys.modules["numpy"].random
+    state = random_module.RandomState.get_state(generator, legacy=False)
+    kind = getattr(random_module, state["bit_generator"], None)
+    if not (isinstance(kind, type) and issubclass(kind, random_module.BitGenerator)):
+        raise ValueError(f"unknown bit generator {state['bit_generator']!r}")
+    copy = random_module.RandomState(kind())
+    copy.set_state(state)
+    return copy.random_sample(k).tolist()
+
+
+# A user's generator may be of a subclass whose methods do anything (log, draw, raise): only the
+# library's own methods are called on it, through its base class.
+
+
+def _numpy_bit_generator_class(bit_generator: Any) -> Any:
+    """NumPy's own bit generator class that ``bit_generator`` is (or extends); found by identity."""
+    numpy_random = sys.modules["numpy"].random
+    known = [getattr(numpy_random, name) for name in ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+             if hasattr(numpy_random, name)]
+    mro = type.__dict__["__mro__"].__get__(type(bit_generator))
+    found = next((base for base in mro if any(base is cls for cls in known)), None)
+    if found is None:
+        raise TypeError("its bit generator is none of NumPy's own")
+    return found
+
+
+def _bit_generator_of(generator: Any) -> tuple[Any, Any]:
+    """A NumPy ``Generator``'s bit generator and its state, through NumPy's own descriptors."""
+    numpy_random = sys.modules["numpy"].random
+    bit_generator = numpy_random.Generator.bit_generator.__get__(generator)
+    return bit_generator, _numpy_bit_generator_class(bit_generator).state.__get__(bit_generator)
+
+
+def _randomstate_state(obj: Any) -> dict[str, Any]:
+    return sys.modules["numpy"].random.RandomState.get_state(obj, legacy=False)
+
+
+def _generator_peek(obj: Any, k: int) -> list[float]:
+    bit_generator, state = _bit_generator_of(obj)
+    copy = _numpy_bit_generator_class(bit_generator)()
+    copy.state = state
+    return sys.modules["numpy"].random.Generator(copy).random(k).tolist()
+
+
+#: ``np.random.RandomState`` objects (the legacy API).
+RANDOM_STATE = UserKind(
+    word="RandomState", display="np.random.RandomState", module="numpy",
+    base=lambda numpy: numpy.random.RandomState, state=_randomstate_state, peek=_randomstate_peek, digits=8,
+    facts=CheckFacts("numpy", "np.random.RandomState(N)"), entropy_constructors=frozenset({"RandomState"}))
+
+#: ``np.random.Generator`` objects (``default_rng``), over any of NumPy's own bit generators.
+GENERATOR = UserKind(
+    word="numpy.Generator", display="np.random.Generator", module="numpy",
+    base=lambda numpy: numpy.random.Generator, state=lambda obj: _bit_generator_of(obj)[1], peek=_generator_peek,
+    digits=8, facts=CheckFacts("numpy", "np.random.default_rng(N)"),
+    entropy_constructors=frozenset({"default_rng", "Generator", "MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64"}))
+
+
+#: What this library adds to the registry (``catalog.LIBRARIES``).
+ADAPTERS: tuple[Adapter, ...] = (NumpyGlobal(),)
+KINDS: tuple[UserKind, ...] = (RANDOM_STATE, GENERATOR)

@@ -1,0 +1,85 @@
+"""Generator states as data: the checks every ``decode`` shares, and fingerprints.
+
+A state from a file is data from anywhere: these checks refuse what no real
+generator can be in, because some libraries crash on such states instead of
+raising. A fingerprint is a short digest that is equal for equal states in
+every process.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+#: MT19937's key length (Python's ``random`` and NumPy's legacy generator).
+MT_WORDS = 624
+
+
+def _int_list(data: Any, what: str, length: int, limit: int) -> list[int]:
+    if not isinstance(data, list) or len(data) != length:
+        raise ValueError(f"{what} must be a list of {length} integers")
+    if not all(type(word) is int and 0 <= word < limit for word in data):
+        raise ValueError(f"{what} must hold integers from 0 to {limit - 1}")
+    return data
+
+
+def _mt_key(data: Any, what: str) -> list[int]:
+    """An MT19937 key: 624 unsigned 32-bit words, not all zero (no seeding reaches that)."""
+    key = _int_list(data, what, MT_WORDS, 2**32)
+    if not any(key):
+        raise ValueError(f"{what} is all zeros, which no MT19937 state can be")
+    return key
+
+
+#: No Gaussian a generator caches can be larger: Box-Muller over 53-bit doubles (Python's random,
+#: torch) stays below 8.6, NumPy's polar method below 12.1. A state file that says otherwise
+#: would poison the next normal draw (and every log-normal one built on it).
+MAX_GAUSS = 16.0
+
+
+def _gaussian(value: Any, what: str, allow_none: bool = False) -> float | None:
+    """A cached Gaussian: a finite number a real generator can have drawn (None: none cached)."""
+    if value is None and allow_none:
+        return None
+    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > MAX_GAUSS:
+        raise ValueError(f"{what} must be a finite number no larger than {MAX_GAUSS:g}"
+                         f"{' or null' if allow_none else ''}")
+    return float(value)
+
+
+def _fields(data: Any, names: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(data, dict) or set(data) != names:
+        raise ValueError(f"{what} must have exactly the fields {', '.join(sorted(names))}")
+    return data
+
+
+def fingerprint(state: Any) -> str:
+    """A short, stable digest of a generator state: equal states, equal fingerprints.
+
+    CRC-32 over the state's numbers, so it is the same in every process
+    (Python's own ``hash`` of bytes is salted per process).
+    """
+    import zlib
+    from array import array
+
+    def feed(value: Any, crc: int) -> int:
+        if isinstance(value, dict):
+            for key in sorted(value):
+                crc = feed(value[key], zlib.crc32(str(key).encode(), crc))
+            return crc
+        if isinstance(value, (tuple, list)):
+            if value and type(value[0]) is int:  # a key of unsigned words, as random's state holds
+                try:
+                    return zlib.crc32(array("Q", value).tobytes(), crc)
+                except (TypeError, OverflowError):
+                    pass
+            for item in value:
+                crc = feed(item, crc)
+            return crc
+        if hasattr(value, "numpy"):  # a torch tensor
+            value = value.numpy()
+        if hasattr(value, "tobytes"):
+            return zlib.crc32(value.tobytes(), crc)
+        return zlib.crc32(repr(value).encode(), crc)
+
+    return f"{feed(state, 0):08x}"

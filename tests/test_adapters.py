@@ -1,0 +1,223 @@
+"""The adapters package: its public names, the kinds registry as the one source, and the protocol as mypy sees it."""
+
+from __future__ import annotations
+
+import ast
+import random
+import subprocess
+import sys
+import textwrap
+import types
+
+import numpy as np
+import pytest
+
+import seedmagic
+from seedmagic import adapters, probe, status
+from seedmagic.adapters import catalog
+from seedmagic.check import explain, record
+from conftest import ROOT, requires_torch, torch
+
+
+def test_the_package_keeps_the_names_of_the_module_it_replaced():
+    from seedmagic.adapters import (BUILTIN, BUILTIN_NAMES, ENTRY_POINT_GROUP, MAX_GAUSS, MT_WORDS,  # noqa: F401
+                                    Adapter, NumpyGlobal, PythonRandom, TorchCPU, TorchCUDA, TorchMPS, absence,
+                                    fingerprint, is_installed, is_loaded, loaded_module, object_state, peek_object,
+                                    plugin_failed, registry, user_generator_kind)
+
+    assert callable(registry) and list(registry())[:5] == ["random", "numpy", "torch", "torch.cuda", "torch.mps"]
+    assert BUILTIN_NAMES == {adapter.name for adapter in BUILTIN}
+    assert all(isinstance(adapter, Adapter) for adapter in BUILTIN)
+    # The library modules are named after their libraries and hide nothing: absolute imports reach NumPy itself.
+    assert isinstance(adapters.numpy, types.ModuleType) and adapters.numpy.__name__ == "seedmagic.adapters.numpy"
+    assert sys.modules["numpy"] is np and np.random.RandomState(3).rand() == np.random.RandomState(3).rand()
+
+
+def generators_of_every_kind() -> dict[str, object]:
+    found = {"r": random.Random(1), "rs": np.random.RandomState(2), "g": np.random.default_rng(3)}
+    if torch is not None:
+        found["t"] = torch.Generator().manual_seed(4)
+    return found
+
+
+def test_every_kind_is_recognised_read_and_previewed_through_the_registry():
+    namespace = generators_of_every_kind()
+    kinds = {name: adapters.user_kind(value) for name, value in namespace.items()}
+    assert {name: kind.word for name, kind in kinds.items() if kind} == {
+        "r": "random", "rs": "RandomState", "g": "numpy.Generator", **({"t": "torch.Generator"} if torch else {})}
+    assert adapters.user_kind(random.SystemRandom()) is None and adapters.user_kind(3) is None
+    assert adapters.peek_object(namespace["g"], 2) == (np.random.default_rng(3).random(2).tolist(), 8)
+    assert adapters.peek_object(namespace["r"], 1) == ([random.Random(1).random()], 8)
+    with pytest.raises(TypeError):
+        adapters.object_state(object())
+
+
+def test_status_and_the_probe_name_kinds_as_the_registry_does():
+    namespace = generators_of_every_kind()
+    rows = {row.label: row for row in status.collect(2, namespace).rows}
+    for name, value in namespace.items():
+        kind = adapters.user_kind(value)
+        assert kind is not None and rows[name].kind == kind.display and rows[name].digits == kind.digits
+    shell = types.SimpleNamespace(user_ns=dict(namespace))
+    recorded = probe.Probe(shell).take()["users"]
+    assert {name: value[0] for name, value in recorded.items()} == {
+        name: adapters.user_generator_kind(value) for name, value in namespace.items()}
+    assert set(adapters.KIND_BY_WORD) == {"random", "RandomState", "numpy.Generator", "torch.Generator"}
+
+
+def test_a_kind_added_to_the_registry_reaches_status_probe_and_check(monkeypatch):
+    """What a new library's module adds is all the rest of seedmagic needs: nothing else lists kinds."""
+
+    class Toy:
+        def __init__(self) -> None:
+            self.value = 0.25
+
+    toy = adapters.UserKind(word="toy.Toy", display="toy.Toy", module=__name__, base=lambda module: Toy,
+                            state=lambda obj: obj.value, peek=lambda obj, k: [obj.value] * k, digits=2,
+                            facts=adapters.CheckFacts("toylib", "toy.Toy(N)"))
+    monkeypatch.setattr(catalog, "KINDS", (*catalog.KINDS, toy))
+    monkeypatch.setitem(catalog.KIND_BY_WORD, toy.word, toy)
+    namespace = {"t": Toy()}
+    row = status.collect(3, namespace).rows[-1]
+    assert (row.label, row.kind, row.draws, row.digits) == ("t", "toy.Toy", (0.25, 0.25, 0.25), 2)
+    assert probe.Probe(types.SimpleNamespace(user_ns=namespace)).take()["users"]["t"][0] == "toy.Toy"
+    assert explain.seeded_form("toy.Toy", "?") == "toy.Toy(N)"
+    assert record.library_of()["toy.Toy"] == "toylib"
+
+
+def string_constants(path) -> set[str]:
+    return {node.value for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+
+
+def test_no_module_outside_the_adapters_package_spells_a_kind_or_a_seeding_out():
+    """Kind words, display names and how to seed are said once, in the library's module."""
+    said = set()
+    for kind in adapters.KINDS:
+        said |= {kind.word, kind.display, kind.facts.seed_call or ""} | kind.entropy_constructors
+    for adapter in adapters.BUILTIN:
+        facts = adapters.check_facts().get(adapter.name)
+        if facts is not None:
+            said |= {facts.seed_call or "", *facts.seedings}
+    said -= {"", "random"}  # "random" is also the name of Python's global generator
+    package = ROOT / "seedmagic" / "adapters"
+    for path in (ROOT / "seedmagic").rglob("*.py"):
+        if package not in path.parents:
+            assert not string_constants(path) & said, path
+
+
+@requires_torch
+def test_the_facts_of_torch_cover_its_seeding_calls():
+    from seedmagic.check.source import CONSTRUCTORS, seedings
+
+    calls = seedings()
+    assert calls["torch.cuda.seed_all"] == ("torch.cuda", True) and calls["torch.manual_seed"] == ("torch", False)
+    assert calls["numpy.random.seed"] == ("numpy", True) and "Generator" in CONSTRUCTORS
+    assert seedmagic.adapters.TorchCPU().facts.library == "torch"
+
+
+PLUGIN = '''
+from __future__ import annotations
+
+from typing import Any
+
+from seedmagic.adapters import Adapter, Checked, CheckFacts, Codec, Digest, Freshness
+from seedmagic_demo import DemoAdapter
+
+
+class Counter:
+    name = "counter"
+    module = "counterlib"
+    digits = 3
+    facts = CheckFacts("counterlib", "counterlib.seed(N)", {"counterlib.seed": True})
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def is_available(self) -> bool:
+        return True
+
+    def seed(self, n: int | None) -> None:
+        self.value = n or 0
+
+    def get_state(self) -> int:
+        return self.value
+
+    def set_state(self, state: int) -> None:
+        self.value = state
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        return {self.name: [float(self.value + i) for i in range(k)]}
+
+    def encode(self, state: int) -> Any:
+        return state
+
+    def decode(self, data: Any) -> int:
+        return int(data)
+
+    def digest(self, state: int) -> str:
+        return str(state)
+
+    def fresh(self, state: int) -> bool:
+        return state == 0
+
+
+demo: Adapter = DemoAdapter()
+counter: Adapter = Counter()
+codec: Codec = Counter()
+digest: Digest = Counter()
+freshness: Freshness = Counter()
+checked: Checked = Counter()
+'''
+
+BROKEN = '''
+from __future__ import annotations
+
+from seedmagic.adapters import Adapter, Codec
+
+
+class NoPeek:
+    name = "nopeek"
+    module = None
+    digits = 3
+
+    def is_available(self) -> bool:
+        return True
+
+    def seed(self, n: int | None) -> None:
+        pass
+
+    def get_state(self) -> int:
+        return 0
+
+    def set_state(self, state: int) -> None:
+        pass
+
+    def encode(self, state: int, extra: int) -> int:
+        return state
+
+
+adapter: Adapter = NoPeek()
+codec: Codec = NoPeek()
+'''
+
+
+@pytest.mark.slow
+def test_an_adapter_written_against_the_protocol_type_checks_with_mypy(tmp_path):
+    """The demo plugin and a full adapter pass ``mypy --strict``; a missing or mistyped member is an error."""
+    (tmp_path / "plugin.py").write_text(textwrap.dedent(PLUGIN))
+    (tmp_path / "broken.py").write_text(textwrap.dedent(BROKEN))
+    env = {"MYPYPATH": f"{ROOT}:{ROOT / 'tests' / 'plugins' / 'demo'}", "PATH": "/usr/bin:/bin"}
+
+    def mypy(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--follow-imports=silent",
+                               "--cache-dir", str(tmp_path / "cache"), name], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=300)
+
+    good = mypy("plugin.py")
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = mypy("broken.py")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert 'error: Incompatible types in assignment (expression has type "NoPeek", variable has type ' \
+           '"Adapter")' in bad.stdout and "peek" in bad.stdout
+    assert 'variable has type "Codec"' in bad.stdout and "decode" in bad.stdout
