@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import shlex
+import weakref
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -382,12 +383,14 @@ class SeedMagics(Magics):
         """
         expands = "$" in head or "{" in head
         before = core.snapshot() if expands else None
-        namespace = {**self.ip.user_ns, **(local_ns or {})}
 
         def parse(parser: Any) -> argparse.Namespace:
+            if head.isascii() and head.isdigit():  # ``%%seeded 10``, the usual line: a seed and no option
+                return argparse.Namespace(**{**_defaults(parser), "seed": head})
             text = head
             if expands:
                 try:
+                    namespace = {**self.ip.user_ns, **(local_ns or {})}
                     text = DollarFormatter().vformat(head, args=[], kwargs=namespace)
                 except Exception:  # as IPython does: an expression that fails stays as written
                     text = head
@@ -447,6 +450,17 @@ class SeedMagics(Magics):
                   f"rerun with %%seeded {number}")
         elif scope.drawn:
             print(f"seeded with {number}: rerun with %%seeded {number}")
+
+
+def _defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """What ``parser`` gives for an empty line, worked out once per parser (a magic's parser never changes)."""
+    defaults = _parser_defaults.get(parser)
+    if defaults is None:
+        defaults = _parser_defaults[parser] = vars(parser.parse_args([]))
+    return defaults
+
+
+_parser_defaults: weakref.WeakKeyDictionary[argparse.ArgumentParser, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _names(values: list[str] | None) -> str | None:
