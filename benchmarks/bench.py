@@ -251,7 +251,7 @@ def watch_lines(figures: dict[str, float]) -> list[str]:
 def panel_cost(calls: int, rounds: int) -> dict[str, float]:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from seedmagic.cellwatch import follow
+    from seedmagic.watch import follow
     from seedmagic.widget import SeedPanel
 
     shell = InteractiveShell.instance()

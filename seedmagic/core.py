@@ -11,16 +11,15 @@ from __future__ import annotations
 import operator
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import ContextDecorator
-from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from . import determinism, importhook, interrupts
 from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
 from .ranks import current_rank, rank_seed, validate_rank
-from .session import OpenScope, Overlap, SeedError, book, lock, open_here, publish, record
+from .scopes import Scope
+from .session import OpenScope, SeedError, book, lock, publish, record
 from .snapshots import Snapshot, capture
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
@@ -223,15 +222,7 @@ def derive_seed(base: int, label: str) -> int:
     return int(sequence.generate_state(1, dtype=np.uint32)[0])
 
 
-@dataclass
-class _Entered:
-    """One entry into a scope, as the scope object keeps it (a decorator can be entered again and again)."""
-
-    scope: OpenScope
-    held: interrupts.Hold | None
-
-
-class seeded(ContextDecorator):
+class seeded(Scope, ContextDecorator):
     """Run a block (or a decorated function) under a seed, then restore every generator.
 
     ``n=None`` uses the session seed, or a fresh seed from OS entropy when
@@ -273,7 +264,7 @@ class seeded(ContextDecorator):
         self.seed: int | None = None
         self.base: int | None = None
         self.drawn = False
-        self._entered: list[_Entered] = []
+        super().__init__()
 
     def __call__(self, function: Any) -> Any:
         """Decorate a function; a generator or coroutine function would leave the scope before its body ran."""
@@ -294,138 +285,32 @@ class seeded(ContextDecorator):
         derived = self.base if self.name is None else derive_seed(self.base, self.name)
         return derived if self.rank is None else rank_seed(derived, self.rank)
 
-    def __enter__(self) -> int:
-        """Enter atomically; an interrupt raised once the scope is entered, before its body, undoes the entry.
+    def _open(self) -> OpenScope:
+        """Seed for this entry; what it saved and what it changed go into the ``OpenScope`` the stack keeps."""
+        number = self._resolve()
+        switches = None if self.torch is None else determinism.get(self.torch)
+        saved = capture(self.adapters)
+        scope = OpenScope(number, tuple(saved.names), saved, switches, threading.get_ident())
+        _apply(number, [adapter for adapter in self.adapters if adapter.name in scope.names])
+        if self.torch is not None:
+            determinism.set(self.torch, determinism.DETERMINISTIC)
+        return scope
 
-        The SIGINT handler is held for the scope's whole life, so that its exit
-        is covered from the first instruction. (A signal landing in this frame
-        raises at once; one landing in ``_enter`` or in the undoing waits.)
-        """
-        holds: list[interrupts.Hold] = []
-        count = len(self._entered)
-        try:
-            interrupts.hold(into=holds)
-            number = self._enter(holds[0] if holds else None)
-            interrupts.deliver()  # a signal that waited for ``_enter``: the entry is undone below
-            return number
-        except BaseException:
-            if len(self._entered) > count:  # entered, then interrupted before the body: undo the entry
-                self._release_after(self._close)
-            elif holds:
-                interrupts.release(holds[0])
-            raise
+    def _opened(self, scope: OpenScope) -> None:
+        self.seed = scope.seed
+        derived = self.name is not None or self.drawn or self.per_rank
+        label = self.name if self.name is not None else (f"rank {self.rank}" if self.per_rank else None)
+        record("seeded()", scope.seed, tuple(_known(self.adapters)), "kept" if self.keep else "restored", label,
+               self.base if derived else None, self.drawn)
 
-    @interrupts.shielded  # the scope's own hold has just made sure the handler is seedmagic's
-    def _enter(self, held: interrupts.Hold | None) -> int:
-        with lock:
-            number = self._resolve()
-            switches = None if self.torch is None else determinism.get(self.torch)
-            saved = capture(self.adapters)
-            scope = OpenScope(number, tuple(saved.names), saved, switches, threading.get_ident())
-            _apply(number, [adapter for adapter in self.adapters if adapter.name in scope.names])
-            if self.torch is not None:
-                determinism.set(self.torch, determinism.DETERMINISTIC)
-            book.scopes.append(scope)
-            if book.overlap is not None:
-                book.overlap.join(scope)
+    def _close_nested(self, scope: OpenScope) -> None:
+        """Put back what the entry saved (unless ``keep``), and torch's switches if it set them."""
+        if self.keep:
             publish()
-            self._entered.append(_Entered(scope, held))
-            open_here.set((*open_here.get(), scope))
-            self.seed = number
-            derived = self.name is not None or self.drawn or self.per_rank
-            label = self.name if self.name is not None else (f"rank {self.rank}" if self.per_rank else None)
-            record("seeded()", number, tuple(_known(self.adapters)), "kept" if self.keep else "restored", label,
-                   self.base if derived else None, self.drawn)
-        return number
-
-    @interrupts.shielded
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        overlapped = self._release_after(self._close)
-        if overlapped:
-            raise SeedError(overlapped)
-
-    @interrupts.shielded
-    def _release_after(self, close: Callable[[list[_Entered]], str]) -> str:
-        """Close, then release the scope's hold on the SIGINT handler, last: a signal waits until then."""
-        closed: list[_Entered] = []
-        try:
-            return close(closed)
-        finally:
-            for entered in closed:
-                if entered.held is not None:
-                    interrupts.release(entered.held)
-
-    @interrupts.atomic
-    def _close(self, closed: list[_Entered]) -> str:
-        with lock:
-            return self._leave(closed)
-
-    def _mine(self) -> _Entered:
-        """The entry this exit closes: the latest one made in this context (an asyncio task, a thread), else
-        this thread's latest (a scope entered in one notebook cell and left in another)."""
-        here = open_here.get()
-        if here and self._entered and here[-1] is self._entered[-1].scope:  # the usual case: the innermost
-            return self._entered[-1]
-        thread = threading.get_ident()
-        for candidates in ([e for e in self._entered if any(s is e.scope for s in here)],
-                           [e for e in self._entered if e.scope.thread == thread]):
-            if candidates:  # the latest: last in this context, else last entered
-                return max(candidates, key=lambda e: (next((i for i, s in enumerate(here) if s is e.scope), -1),
-                                                      self._entered.index(e)))
-        raise SeedError(f"seeded({self.seed}) is not open in this thread: __exit__ without __enter__")
-
-    def _leave(self, closed: list[_Entered]) -> str:
-        """Close this context's latest entry (into ``closed``): restore, or take part in an overlap."""
-        entered = self._mine()
-        closed.append(entered)
-        self._entered.remove(entered)
-        scope = entered.scope
-        here = open_here.get()
-        open_here.set(here[:-1] if here and here[-1] is scope else tuple(s for s in here if s is not scope))
-        nested = book.scopes[-1] is scope if book.scopes else True  # as it should be
-        if not nested:
-            nested = all(open_scope is not scope for open_scope in book.scopes)
-        if book.overlap is None and nested:
-            book.scopes[:] = [open_scope for open_scope in book.scopes if open_scope is not scope]
-            if self.keep:
-                publish()
-            else:
-                scope.saved.restore()  # and publishes the seed in force again
-                if scope.switches is not None and self.torch is not None:
-                    determinism.set(self.torch, scope.switches)
-            return ""
-        message = _leave_overlapping(scope)
-        publish()
-        return message
-
-
-def _leave_overlapping(scope: OpenScope) -> str:
-    """Close a scope that did not nest; the last one of an overlap puts back the state before all of them."""
-    if book.overlap is None:
-        later = book.scopes[[id(s) for s in book.scopes].index(id(scope)) + 1]
-        book.overlap = Overlap(book.scopes[0].seed)
-        for open_scope in book.scopes:
-            book.overlap.join(open_scope)
-        what = (f"seeded({scope.seed}) closed while seeded({later.seed}), opened after it, was still open: "
-                "two threads or tasks drew from the global generators at once, so their draws were mixed")
-    else:
-        what = f"seeded({scope.seed}) overlapped other scopes: its draws were mixed with theirs"
-    book.scopes[:] = [s for s in book.scopes if s is not scope]
-    overlap = book.overlap
-    advice = "(give each task its own generator: seedmagic.spawn, np.random.default_rng)"
-    if book.scopes:
-        return (f"{what}; every generator goes back to its state before seeded({overlap.oldest_seed}) when the "
-                f"last of these scopes closes {advice}")
-    Snapshot(tuple(overlap.entries.values()), overlap.session_seed).restore()
-    if overlap.switches is not None:
-        determinism.set(determinism.torch_for_determinism(), overlap.switches)
-    book.overlap = None
-    return f"{what}; every generator is back as before seeded({overlap.oldest_seed}) {advice}"
+            return
+        scope.saved.restore()  # and publishes the seed in force again
+        if scope.switches is not None and self.torch is not None:
+            determinism.set(self.torch, scope.switches)
 
 
 def active_seed() -> int | None:

@@ -10,7 +10,7 @@ it as soon as the function returns. The handler knows an atomic function
 runs from the interrupted frame and its callers, so the first and last
 instructions of each function are covered too, not only the lines between
 two flag updates. (Entering a scope takes one more step, in
-``core.seeded.__enter__``: an interrupt raised once the scope is entered
+``scopes.Scope.__enter__``: an interrupt raised once the scope is entered
 undoes the entry.)
 
 Only the main thread receives signals, so other threads need nothing; where

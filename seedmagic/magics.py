@@ -39,7 +39,7 @@ from traitlets import Bool, Int, TraitError, observe, validate
 from . import core, determinism, importhook, statefile
 from .session import SeedError, seeding_as
 from .snapshots import Snapshot
-from .cellwatch import follow, running_cell, unfollow
+from .watch import follow, running_cell, unfollow
 from .status import MAX_K, MIN_K, collect, history_text, text_table
 
 

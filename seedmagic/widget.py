@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import traitlets
 
 from . import core
-from .cellwatch import Follower, follow
+from .watch import Follower, follow
 from .session import SeedError, seeding_as
 from .status import MARKER_MEANING, MAX_K, MIN_K, Status, collect, text_table, warning_text
 

@@ -73,7 +73,7 @@ def test_a_failing_callback_is_reported_once_and_the_cells_go_on(kernel_shell, c
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(seedmagic.cellwatch.CellWatch, "after_cell", broken)
+    monkeypatch.setattr(seedmagic.watch.CellWatch, "after_cell", broken)
     results = [kernel_shell.run_cell(f"x = {i}") for i in range(3)]
     assert all(result.success for result in results)
     err = capsys.readouterr().err

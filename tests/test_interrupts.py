@@ -507,24 +507,24 @@ def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry
 
 
 def globals_moved(shell) -> set[str]:
-    from seedmagic.cellwatch import follow
+    from seedmagic.watch import follow
 
     return {name for whose, name in follow(shell).watch.advanced if whose == "global"}
 
 
 def test_ctrl_c_while_the_cell_watch_runs_is_dropped_quietly_and_skips_that_cell(shell, capfd, monkeypatch):
     """A real SIGINT lands halfway through the watch: no traceback, no markers for that cell, the next has its own."""
-    from seedmagic import cellwatch
+    from seedmagic import watch
 
-    states = cellwatch.global_states
+    states = watch.global_states
 
     def interrupted() -> dict[str, object]:
         signal.raise_signal(signal.SIGINT)  # Ctrl-C, as the cell ends
         return states()
 
-    monkeypatch.setattr(cellwatch, "global_states", interrupted)
+    monkeypatch.setattr(watch, "global_states", interrupted)
     shell.run_cell("x = np.random.rand(2)", store_history=True)
-    monkeypatch.setattr(cellwatch, "global_states", states)
+    monkeypatch.setattr(watch, "global_states", states)
     out, err = capfd.readouterr()
     assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err
     assert globals_moved(shell) == set()
@@ -537,13 +537,13 @@ def test_ctrl_c_while_the_cell_watch_runs_is_dropped_quietly_and_skips_that_cell
 
 def test_an_interrupt_raised_inside_the_watch_skips_that_cell_only(shell, capfd, monkeypatch):
     """A KeyboardInterrupt out of the watch itself: that cell gets no markers, the next its own."""
-    from seedmagic import cellwatch
+    from seedmagic import watch
 
-    def cut_short(self: cellwatch.CellWatch, namespace: object, cell: object = None) -> None:
+    def cut_short(self: watch.CellWatch, namespace: object, cell: object = None) -> None:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patched:
-        patched.setattr(cellwatch.CellWatch, "after_cell", cut_short)
+        patched.setattr(watch.CellWatch, "after_cell", cut_short)
         shell.run_cell("x = np.random.rand(2)", store_history=True)
     out, err = capfd.readouterr()
     assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err

@@ -87,4 +87,4 @@ def test_no_module_of_seedmagic_imports_itself_back_through_others():
         graph[name] = {imported for imported in seedmagic_imports(path, package)
                        if imported in modules and imported != name and imported not in ancestors}
     order = list(graphlib.TopologicalSorter(graph).static_order())  # raises CycleError on a circle
-    assert set(order) == set(modules) and "seedmagic.cellwatch" in order
+    assert set(order) == set(modules) and "seedmagic.watch" in order

@@ -13,7 +13,7 @@ from traitlets.config import Config
 
 import seedmagic
 from seedmagic import widget
-from seedmagic.cellwatch import follow
+from seedmagic.watch import follow
 from seedmagic.widget import SeedPanel
 from conftest import new_shell, state_bytes
 

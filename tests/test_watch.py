@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from seedmagic import cellwatch
+from seedmagic import watch
 from seedmagic.adapters import registry
 from conftest import requires_torch, torch
 
@@ -16,18 +16,18 @@ from conftest import requires_torch, torch
 def looked_at(monkeypatch):
     """The ``names`` argument of every variable lookup the watch makes (None: every variable)."""
     calls: list[set[str] | None] = []
-    original = cellwatch.user_generators
+    original = watch.user_generators
 
     def spy(namespace, names=None):
         calls.append(None if names is None else set(names))
         return original(namespace, names)
 
-    monkeypatch.setattr(cellwatch, "user_generators", spy)
+    monkeypatch.setattr(watch, "user_generators", spy)
     return calls
 
 
-def watch(shell) -> cellwatch.CellWatch:
-    return cellwatch.follow(shell).watch
+def watch_of(shell) -> watch.CellWatch:
+    return watch.follow(shell).watch
 
 
 def test_a_plain_cell_looks_only_at_the_names_in_its_text_and_the_generators_held(shell, looked_at):
@@ -36,7 +36,7 @@ def test_a_plain_cell_looks_only_at_the_names_in_its_text_and_the_generators_hel
     looked_at.clear()
     shell.run_cell("x = 1 + 2")
     assert looked_at == [{"x", "held"}]  # not the 5000 others
-    assert ("user", "held") in watch(shell).last
+    assert ("user", "held") in watch_of(shell).last
 
 
 @pytest.mark.parametrize("cell", ["%seed 10\nx = np.random.rand(2)", "%%seeded 10\nx = np.random.rand(2)"])
@@ -48,7 +48,7 @@ def test_seedmagics_own_magics_do_not_make_a_cell_look_at_everything(shell, look
 def test_a_generator_drawn_from_by_a_cell_that_does_not_name_it_is_marked(shell):
     shell.run_cell("rng = np.random.default_rng(1)\ndef step():\n    return rng.random()")
     shell.run_cell("step()")
-    assert ("user", "rng") in watch(shell).advanced
+    assert ("user", "rng") in watch_of(shell).advanced
 
 
 @pytest.mark.parametrize("binding, later", [
@@ -70,26 +70,26 @@ def test_a_generator_bound_where_the_cell_does_not_spell_its_name_is_found(shell
     shell.run_cell(binding.format(script=tmp_path / "script.py", module="planted_rng"))
     if later is not None:
         shell.run_cell(later)
-    assert ("user", "rng") in watch(shell).last
+    assert ("user", "rng") in watch_of(shell).last
     shell.run_cell("def step():\n    return np.float64(0)")  # a cell that neither names nor moves it
     shell.run_cell("step()" if later is None else "rng.random()")
     if later is None:
-        assert ("user", "rng") not in watch(shell).advanced
+        assert ("user", "rng") not in watch_of(shell).advanced
     else:
-        assert ("user", "rng") in watch(shell).advanced
+        assert ("user", "rng") in watch_of(shell).advanced
 
 
 def test_a_deleted_generator_leaves_the_watch(shell):
     shell.run_cell("rng = np.random.default_rng(1)")
     shell.run_cell("del rng")
-    assert ("user", "rng") not in watch(shell).last
-    assert "rng" not in watch(shell).holders
+    assert ("user", "rng") not in watch_of(shell).last
+    assert "rng" not in watch_of(shell).holders
 
 
 def test_a_generator_put_into_a_list_it_held_is_seen(shell):
     shell.run_cell("rngs = [np.random.default_rng(1)]")
     shell.run_cell("rngs.append(np.random.default_rng(2))")
-    assert ("user", "rngs[1]") in watch(shell).last
+    assert ("user", "rngs[1]") in watch_of(shell).last
 
 
 # comparable: equal exactly when the library's states are equal ----------------------------------------
@@ -122,9 +122,9 @@ def test_comparable_states_are_equal_exactly_when_the_librarys_states_are(index)
     before = read()
     draw()
     after = read()
-    assert cellwatch.comparable(None, before) != cellwatch.comparable(None, after)
+    assert watch.comparable(None, before) != watch.comparable(None, after)
     write(before)
-    assert cellwatch.comparable(None, read()) == cellwatch.comparable(None, before)
+    assert watch.comparable(None, read()) == watch.comparable(None, before)
 
 
 def test_a_cached_gaussian_alone_makes_states_differ():
@@ -132,12 +132,12 @@ def test_a_cached_gaussian_alone_makes_states_differ():
     np.random.randn()  # draws two, keeps one
     with_gaussian = np.random.get_state(legacy=False)
     state = dict(with_gaussian, has_gauss=0, gauss=0.0)
-    assert cellwatch.comparable(None, state) != cellwatch.comparable(None, with_gaussian)
-    assert cellwatch.comparable(None, float("nan")) == cellwatch.comparable(None, float("nan"))
+    assert watch.comparable(None, state) != watch.comparable(None, with_gaussian)
+    assert watch.comparable(None, float("nan")) == watch.comparable(None, float("nan"))
 
 
 @requires_torch
 def test_an_adapters_own_digest_is_used():
     cuda = registry()["torch.cuda"]
     state = ("pending", None)
-    assert cellwatch.comparable(cuda, state) == cuda.digest(state)
+    assert watch.comparable(cuda, state) == cuda.digest(state)
