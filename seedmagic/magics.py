@@ -11,16 +11,12 @@ statements go through IPython's own pipeline (``transform_cell``,
 from __future__ import annotations
 
 import argparse
-import ast
 import shlex
-import weakref
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import CodeType
 from typing import Any
 
-from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import (
@@ -37,113 +33,12 @@ from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
 from . import core, determinism, importhook, statefile
+from .cellcode import CellCode
+from .magicline import LINE_ONLY_OPTIONS, SCOPE_OPTIONS, defaults, split_line, with_options
 from .session import SeedError, seeding_as
 from .snapshots import Snapshot
-from .watch import follow, running_cell, unfollow
 from .status import MAX_K, MIN_K, collect, history_text, text_table
-
-
-class _Once(argparse.Action):
-    """An option that may be given once: a second value would silently replace the first."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        if getattr(namespace, self.dest) is not None:
-            raise argparse.ArgumentError(self, "given twice; give it once")
-        setattr(namespace, self.dest, values)
-
-
-_SCOPE_OPTIONS = (
-    argument("--only", metavar="NAMES", action="append",
-             help="seed only these generators (comma-separated, e.g. numpy,torch; may be repeated)"),
-    argument("--skip", metavar="NAMES", action="append", help="leave these generators alone (may be repeated)"),
-    argument("--keep", action="store_true", help="do not restore: the streams go on from where the code left them"),
-    argument("--name", metavar="LABEL", action=_Once,
-             help="run under a seed derived from the seed (or session seed) and LABEL"),
-    argument("--deterministic", action="store_true",
-             help="torch deterministic algorithms and cuDNN settings (for the scope; on the line form they stay on)"),
-    argument("--per-rank", action="store_true",
-             help="derive a distinct seed for this process's rank (torch.distributed, else RANK)"),
-)
-_LINE_ONLY_OPTIONS = (
-    argument("--history", action="store_true", help="list every seeding of this session"),
-    argument("--save", metavar="PATH", action=_Once, help="write every generator's full state to PATH (JSON)"),
-    argument("--load", metavar="PATH", action=_Once, help="put every generator back in the state saved in PATH"),
-)
-#: Options that take a value: the token after them belongs to them.
-_VALUED = {"--only", "--skip", "--name", "--save", "--load"}
-
-
-def _with(options: tuple[Any, ...]) -> Any:
-    """Add ``options`` to a magic, in the order they are listed."""
-
-    def add(magic: Any) -> Any:
-        for option in reversed(options):
-            magic = option(magic)
-        return magic
-
-    return add
-
-
-def _tokens(line: str) -> list[tuple[int, str]]:
-    """Split on whitespace, keeping quoted text and ``{expr}`` groups whole; with start offsets."""
-    tokens: list[tuple[int, str]] = []
-    position = 0
-    while position < len(line):
-        if line[position].isspace():
-            position += 1
-            continue
-        start, depth, quote = position, 0, ""
-        while position < len(line) and (depth or quote or not line[position].isspace()):
-            char = line[position]
-            if quote:
-                quote = "" if char == quote else quote
-            elif char in "'\"":
-                quote = char
-            elif char == "{":
-                depth += 1
-            elif char == "}" and depth:
-                depth -= 1
-            position += 1
-        tokens.append((start, line[start:position]))
-    return tokens
-
-
-def _is_option(token: str, after_seed: bool) -> bool:
-    """Before the seed anything dashed but a number is an option; after it, only ``--word``."""
-    if after_seed:
-        return token.startswith("--") and token[2:3].isalpha()
-    return token.startswith("-") and not token[1:2].isdigit()
-
-
-def split_line(line: str) -> tuple[str, str]:
-    """The options and seed as written (up to a ``#`` comment), and the raw statement after the seed.
-
-    Options may stand before or after the seed; the statement starts at the
-    first token after the seed that is not an option.
-    """
-    head: list[str] = []
-    seen_seed = value_due = False
-    for start, token in _tokens(line):
-        if token.startswith("#") and not value_due:
-            break
-        if value_due:
-            value_due = False
-        elif _is_option(token, seen_seed):
-            value_due = token.split("=", 1)[0] in _VALUED and "=" not in token
-        elif not seen_seed:
-            seen_seed = True
-            token = token.removesuffix(";")  # "%seed 10;" silences nothing, but is no error
-        else:
-            statement = line[start:].strip()
-            return " ".join(head), "" if _says_nothing(statement) else statement
-        head.append(token)
-    return " ".join(head), ""
-
-
-def _says_nothing(statement: str) -> bool:
-    """``;`` and comments alone are no statement: ``%seed 10 ;`` seeds, as ``%seed 10`` does."""
-    return statement.replace(";", " ").strip().startswith("#") or not statement.replace(";", " ").strip()
+from .watch import follow, unfollow
 
 
 @contextmanager
@@ -153,69 +48,6 @@ def _usage_errors() -> Iterator[None]:
         yield
     except SeedError as error:
         raise UsageError(str(error)) from None
-
-
-def _display_split(body: list[ast.stmt], interactivity: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
-    """Which statements run plainly and which show their value, by ``ast_node_interactivity`` (as IPython)."""
-    if not body:
-        return [], []
-    if interactivity == "last_expr_or_assign":
-        last = body[-1]
-        target = None
-        if isinstance(last, ast.Assign) and len(last.targets) == 1:
-            target = last.targets[0]
-        elif isinstance(last, (ast.AnnAssign, ast.AugAssign)):
-            target = last.target
-        if isinstance(target, ast.Name):
-            shown = ast.Expr(ast.Name(target.id, ast.Load()))
-            body = [*body, ast.fix_missing_locations(ast.copy_location(shown, last))]
-        interactivity = "last_expr"
-    if interactivity == "last_expr":
-        interactivity = "last" if isinstance(body[-1], ast.Expr) else "none"
-    if interactivity == "all":
-        return [], body
-    if interactivity == "last":
-        return body[:-1], body[-1:]
-    return body, []
-
-
-class _Code:
-    """Code compiled the way IPython runs a cell: transformed, AST-transformed, values shown as configured."""
-
-    def __init__(self, shell: InteractiveShell, source: str, what: str, first_line: str | None = None) -> None:
-        """``first_line``: the magic's own line above the body, so line numbers match the cell's."""
-        try:
-            transformed = shell.transform_cell(source)
-            offset = "" if first_line is None else "\n"
-            tree = shell.transform_ast(shell.compile.ast_parse(offset + transformed))
-            shown_text = transformed if first_line is None else first_line + "\n" + transformed
-            filename = shell.compile.cache(shown_text, running_cell(shell) or 0, raw_code=source)
-            # A trailing ';' silences the whole cell, as IPython's display hook does for a plain cell (with
-            # the default interactivity, @output_can_be_silenced alone hides the one value shown).
-            interactivity = shell.ast_node_interactivity
-            if interactivity != "last_expr" and DisplayHook.semicolon_at_end_of_expression(source):
-                interactivity = "last_expr"
-            plain, displayed = _display_split(tree.body, interactivity)
-            build: Callable[[ast.mod, str, str], CodeType] = shell.compile  # type: ignore[assignment]
-            self.body: CodeType = build(ast.Module(plain, type_ignores=[]), filename, "exec")
-            last = displayed.pop() if displayed and isinstance(displayed[-1], ast.Expr) else None
-            assert last is None or isinstance(last, ast.Expr)
-            self.last = None if last is None else build(ast.Expression(last.value), filename, "eval")
-            self.shown = [build(ast.Interactive([node]), filename, "single") for node in displayed]
-        except SyntaxError as error:
-            message = error.msg or ""
-            if "outside" in message and ("await" in message or "async" in message):
-                raise UsageError(f"{what} uses await, which %%seeded and %seed cannot run (IPython runs magics "
-                                 "synchronously); use 'with seedmagic.seeded(N):' around code without await") from None
-            raise UsageError(f"{what} is not valid Python: {message} (line {error.lineno})") from None
-
-    def run(self, globals_: dict[str, Any], locals_: dict[str, Any] | None) -> Any:
-        """Execute, showing values as a cell would; return the last expression's value (None if none)."""
-        __tracebackhide__ = True  # the user's traceback starts in their own code
-        exec(self.body, globals_, locals_)
-        for code in self.shown:
-            exec(code, globals_, locals_)
-        return None if self.last is None else eval(self.last, globals_, locals_)
 
 
 @magics_class
@@ -273,7 +105,7 @@ class SeedMagics(Magics):
             print(text_table(status, self.precision))
 
     @magic_arguments()
-    @_with(_SCOPE_OPTIONS + _LINE_ONLY_OPTIONS)
+    @with_options(SCOPE_OPTIONS + LINE_ONLY_OPTIONS)
     @argument("seed", nargs="?", help="an integer from 0 to 4294967295; $var and {expr} work")
     @output_can_be_silenced
     @no_var_expand
@@ -323,7 +155,7 @@ class SeedMagics(Magics):
             raise UsageError("the statement starts with ';' (IPython would quote the rest): "
                              "put the statement on its own line after %seed SEED")
         if statement:
-            code, scope = _Code(self.ip, statement, "the statement"), self._scope(args)
+            code, scope = CellCode(self.ip, statement, "the statement"), self._scope(args)
             return lambda local_ns: self._run_scoped("%seed", scope, code, local_ns)
         if args.keep or args.name is not None:
             option = "--keep" if args.keep else "--name"
@@ -341,7 +173,7 @@ class SeedMagics(Magics):
             self.show_status()
 
     @magic_arguments(name="%seeded")
-    @_with(_SCOPE_OPTIONS)
+    @with_options(SCOPE_OPTIONS)
     @argument("seed", nargs="?", help="an integer from 0 to 4294967295; default: the session seed, else a fresh one")
     @output_can_be_silenced
     @no_var_expand
@@ -370,7 +202,7 @@ class SeedMagics(Magics):
             if rest:
                 raise UsageError(f"%%seeded takes options and one seed; {rest[:40]!r} is neither")
             scope = self._scope(parse(self.seeded.parser))
-            code = _Code(self.ip, cell, "the cell", first_line="%%seeded " + line)
+            code = CellCode(self.ip, cell, "the cell", first_line="%%seeded " + line)
         return self._run_scoped("%%seeded", scope, code, None)
 
     @contextmanager
@@ -386,7 +218,7 @@ class SeedMagics(Magics):
 
         def parse(parser: Any) -> argparse.Namespace:
             if head.isascii() and head.isdigit():  # ``%%seeded 10``, the usual line: a seed and no option
-                return argparse.Namespace(**{**_defaults(parser), "seed": head})
+                return argparse.Namespace(**{**defaults(parser), "seed": head})
             text = head
             if expands:
                 try:
@@ -435,7 +267,7 @@ class SeedMagics(Magics):
                 snapshot.restore()
                 print(f"loaded {', '.join(snapshot.names)} from {statefile.expand(args.load)}")
 
-    def _run_scoped(self, source: str, scope: core.seeded, code: _Code, local_ns: dict[str, Any] | None) -> Any:
+    def _run_scoped(self, source: str, scope: core.seeded, code: CellCode, local_ns: dict[str, Any] | None) -> Any:
         __tracebackhide__ = True
         with seeding_as(source), scope as number:
             self._announce(scope, number)
@@ -450,17 +282,6 @@ class SeedMagics(Magics):
                   f"rerun with %%seeded {number}")
         elif scope.drawn:
             print(f"seeded with {number}: rerun with %%seeded {number}")
-
-
-def _defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
-    """What ``parser`` gives for an empty line, worked out once per parser (a magic's parser never changes)."""
-    defaults = _parser_defaults.get(parser)
-    if defaults is None:
-        defaults = _parser_defaults[parser] = vars(parser.parse_args([]))
-    return defaults
-
-
-_parser_defaults: weakref.WeakKeyDictionary[argparse.ArgumentParser, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _names(values: list[str] | None) -> str | None:

@@ -223,7 +223,8 @@ def test_decorating_a_generator_or_coroutine_function_is_refused():
 @pytest.mark.parametrize("line", ["0", "10", "007", "4294967295", "4294967296", "99999999999999999999"])
 def test_a_seed_alone_on_the_magic_line_parses_as_argparse_parses_it(line):
     """``%%seeded 10`` skips argparse: what it gets must be exactly what the parser gives (range errors come later)."""
-    from seedmagic.magics import SeedMagics, _defaults
+    from seedmagic.magicline import defaults
+    from seedmagic.magics import SeedMagics
 
     for parser in (SeedMagics.seeded.parser, SeedMagics.seed.parser):
-        assert vars(parser.parse_args([line])) == {**_defaults(parser), "seed": line}
+        assert vars(parser.parse_args([line])) == {**defaults(parser), "seed": line}
