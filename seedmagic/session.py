@@ -1,6 +1,7 @@
 """What seedmagic remembers: the seeds given so far, the open scopes, the history, and who is seeding.
 
-This module imports nothing of seedmagic. The ``book`` holds the seed each
+This module imports nothing of seedmagic at run time (the snapshot and
+switch types below are named for the type checker only). The ``book`` holds the seed each
 generator was last given, the session seed and the open scopes; the
 ``history`` holds every seeding; ``seeding_as`` says which magic (and which
 notebook cell) the seedings in a block come from. The ``lock`` makes every
@@ -16,7 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .determinism import Switches
+    from .snapshots import Entry, Snapshot
 
 
 class SeedError(ValueError):
@@ -38,8 +43,8 @@ class OpenScope:
     seed: int
     names: tuple[str, ...]
     #: The snapshot taken on entry (a ``Snapshot``), and torch's determinism switches then, if it set them.
-    saved: Any = None
-    switches: Any = None
+    saved: Snapshot
+    switches: Switches | None = None
     #: The thread that entered it (only that thread leaves it).
     thread: int = 0
 
@@ -56,9 +61,9 @@ class Overlap:
 
     oldest_seed: int
     #: Per generator, the oldest member's snapshot entry (a ``snapshots.Entry``).
-    entries: dict[str, Any] = field(default_factory=dict)
-    session_seed: Any = None
-    switches: Any = None
+    entries: dict[str, Entry] = field(default_factory=dict)
+    session_seed: int | None = None
+    switches: Switches | None = None
     members: int = 0
 
     def join(self, scope: OpenScope) -> None:

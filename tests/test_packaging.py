@@ -54,7 +54,11 @@ def seedmagic_imports(path, package: str) -> set[str]:
     import ast
 
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    for block in ast.walk(tree):  # names for the type checker only are no import at run time
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING":
+            block.body = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("seedmagic"))
         elif isinstance(node, ast.ImportFrom):
