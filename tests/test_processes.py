@@ -475,3 +475,24 @@ def test_the_environment_follows_the_seed_in_force_even_after_the_user_edits_it(
     monkeypatch.delenv("SEEDMAGIC_SEED")
     seedmagic.seed(10)
     assert os.environ["SEEDMAGIC_SEED"] == "10"
+
+
+def test_the_environment_is_written_only_when_the_published_seed_changes(monkeypatch):
+    """A loop of scopes under the session seed writes nothing; each scope with another seed writes twice."""
+    writes: list[tuple[str, ...]] = []
+    putenv, unsetenv = os.putenv, os.unsetenv
+    monkeypatch.setattr(os, "putenv", lambda key, value: (writes.append(("put", key, value)), putenv(key, value)))
+    monkeypatch.setattr(os, "unsetenv", lambda key: (writes.append(("unset", key)), unsetenv(key)))
+    seedmagic.seed(10)
+    writes.clear()
+    for _ in range(50):
+        with seedmagic.seeded():
+            pass
+        with seedmagic.seeded(10):
+            pass
+    assert writes == []
+    for _ in range(5):
+        with seedmagic.seeded(5):
+            assert os.environ["SEEDMAGIC_SEED"] == "5"
+    assert writes == [("put", b"SEEDMAGIC_SEED", b"5"), ("put", b"SEEDMAGIC_SEED", b"10")] * 5
+    assert os.environ["SEEDMAGIC_SEED"] == "10"
