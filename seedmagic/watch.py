@@ -140,17 +140,19 @@ def comparable(adapter: Any, state: Any) -> Any:
     (CUDA's queue of pending seeds), and a fingerprint for anything unknown.
     """
     digest = None if adapter is None else digester(adapter)
-    if digest is not None:
-        return digest(state)
+    return _plain(state) if digest is None else digest(state)
+
+
+def _plain(state: Any) -> Any:
     kind = type(state)
+    if kind is int or kind is str or kind is bytes or kind is bool or state is None:
+        return state
     if kind is dict:  # a library builds its state dicts in one order: no need to sort
-        return tuple([(key, comparable(None, value)) for key, value in state.items()])
+        return tuple([(key, _plain(value)) for key, value in state.items()])
     if kind is tuple and state and type(state[0]) is int and type(state[-1]) is int:
         return state  # a key of words, as Python's random holds: immutable, compared in C
     if kind is tuple or kind is list:
-        return tuple(comparable(None, item) for item in state)
-    if kind is int or kind is str or kind is bytes or kind is bool or state is None:
-        return state
+        return tuple([_plain(item) for item in state])
     if kind is float:
         return state.hex()  # a NaN equals itself here
     numpy = sys.modules.get("numpy")
