@@ -221,3 +221,21 @@ def test_an_adapter_written_against_the_protocol_type_checks_with_mypy(tmp_path)
     assert 'error: Incompatible types in assignment (expression has type "NoPeek", variable has type ' \
            '"Adapter")' in bad.stdout and "peek" in bad.stdout
     assert 'variable has type "Codec"' in bad.stdout and "decode" in bad.stdout
+
+
+def test_the_numpy_adapter_puts_back_exactly_what_numpys_set_state_puts_back():
+    """Its set_state hands NumPy the key as a list (faster to copy word by word): the state must be the same."""
+    import numpy as np
+
+    from seedmagic.adapters import registry
+
+    np.random.seed(7)
+    np.random.randn()  # leaves a cached Gaussian
+    saved = np.random.get_state(legacy=False)
+    expected = np.random.randn(5), np.random.get_state(legacy=False)
+    np.random.seed(99)
+    registry()["numpy"].set_state(saved)
+    assert (np.random.randn(5) == expected[0]).all()
+    after = np.random.get_state(legacy=False)
+    assert (after["state"]["key"] == expected[1]["state"]["key"]).all() and after["state"]["pos"] == expected[1]["state"]["pos"]
+    assert type(saved["state"]["key"]) is np.ndarray  # the caller's state is left as it was
