@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import sys
+import types
+import unicodedata
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,10 +26,14 @@ from .session import book, in_cell, lock
 from .status import Status, describe, global_states, user_generators
 
 
-#: Text in a cell that can bind names the cell does not spell out (``exec``, ``globals()``, a star import, a
-#: magic or shell line other than seedmagic's own): after such a cell every variable is looked at.
-_DYNAMIC = re.compile(r"\b(?:exec|eval|globals|vars|locals|setattr|get_ipython|__dict__|__main__|user_ns|"
-                      r"__builtins__|modules)\b|import\s*\*|^[ \t]*(?!%%?seed(?:ed)?\b)[%!]|=[ \t]*[%!]", re.M)
+#: Text in a cell that can bind names the cell does not spell out (``exec``, ``globals()`` under any alias, a
+#: star import, a magic or shell line, seedmagic's own only when nothing else on its line is one): after such a
+#: cell every variable is looked at.
+_DYNAMIC = re.compile(r"\b(?:exec|eval|\w*globals\w*|vars|\w*locals\w*|setattr|get_ipython|__dict__|__main__|"
+                      r"user_ns|__builtins__|modules)\b|import\s*\*|=[ \t]*[%!]|"
+                      r"^[ \t]*(?:(?!%%?seed(?:ed)?\b)[%!]|%%?seed(?:ed)?\b[^\n]*[%!])", re.M)
+#: The first word of each line: with automagic on, ``run script.py`` is ``%run script.py``.
+_FIRST_WORD = re.compile(r"^[ \t]*([^\W\d]\w*)(?:[ \t]+(?![ \t=(])|[ \t]*$)", re.M)
 #: A function or class defined with such text can bind names whenever it is called, from any later cell.
 _DEFINES = re.compile(r"\b(?:def|lambda|class)\b")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -50,10 +56,15 @@ class CellWatch:
     binds is in its text), the ones that held generators before, and the
     ones any cell declared ``global``. Text that can bind names unseen
     (``exec``, ``globals()``, ``import *``, a magic or ``!`` line other than
-    seedmagic's own), and every cell after a function or class defined with
-    such text, makes it look at every variable, as it does without a text and
-    on ``rebaseline``. A generator that code outside the notebook (a module's
-    function) puts into the namespace is seen once a cell names it.
+    seedmagic's own, or a magic's name alone while automagic is on), naming a
+    variable that opens the namespace itself (``ns = globals()``, ``import
+    __main__``, the shell), and every cell after a function or class defined
+    with such text, makes it look at every variable, as it does without a text
+    and on ``rebaseline``. Variables holding lists and dicts are looked at
+    after every cell (a function may add a generator to them), and the text is
+    read as Python reads identifiers (NFKC: ``ｒｎｇ`` is ``rng``). A generator
+    that code outside the notebook (a module's function) puts into the
+    namespace is seen once a cell names it.
     """
 
     #: Comparable states by (whose, name): seedmagic's generators ("global") and the user's variables
@@ -64,8 +75,13 @@ class CellWatch:
     advanced: frozenset[tuple[str, str]] = frozenset()
     #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
     unseeded: tuple[str, ...] = ()
-    #: Variables that held generators (or lists and dicts of them) at the last look: looked at after every cell.
+    #: Variables that held generators, lists or dicts at the last look: looked at after every cell.
     holders: frozenset[str] = frozenset()
+    #: Variables that held the namespace itself (``globals()``, ``__main__``, the shell): a cell naming one is
+    #: looked at in full.
+    gateways: frozenset[str] = frozenset()
+    #: The names a line may start with to run a magic (automagic on), asked only of a cell with such a line.
+    magic_words: Callable[[], Collection[str]] = tuple
     #: Names some cell declared ``global`` or ``nonlocal``: a function may rebind them from any cell.
     declared: set[str] = field(default_factory=set)
     #: Set once a cell defined a function or class with text that can bind names unseen.
@@ -74,22 +90,34 @@ class CellWatch:
     def rebaseline(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
         """Take the present states as the "before" of the next cell (all variables, or those ``cell`` may bind)."""
         with lock:
-            found = user_generators(namespace, self._names(namespace, cell))
-            self.holders = frozenset(name.split("[", 1)[0] for name in found)
+            names = self._names(cell)
+            found = user_generators(namespace, names)
+            looked = namespace.items() if names is None else [(name, namespace[name]) for name in names
+                                                              if name in namespace]
+            self.holders = frozenset([name.split("[", 1)[0] for name in found] +
+                                     [name for name, value in looked if (type(value) is list or type(value) is dict)
+                                      and type(name) is str and not name.startswith("_")])
+            self.gateways = frozenset(name for name, value in looked if _opens(value, namespace))
             self.last = {**{("global", name): comparable(registry()[name], state)
                             for name, state in global_states().items()},
                          **{("user", name): state for name, state in _user_states(found).items()}}
 
-    def _names(self, namespace: Mapping[str, Any], cell: str | None) -> set[str] | None:
+    def _names(self, cell: str | None) -> set[str] | None:
         """The variables worth a look after ``cell`` (None: all of them)."""
         if cell is None or self.always_all:
             return None
+        if not cell.isascii():
+            cell = unicodedata.normalize("NFKC", cell)
         for names in _DECLARED.findall(cell):
             self.declared.update(name.strip() for name in names.split(","))
-        if _DYNAMIC.search(cell):
+        identifiers = set(_IDENTIFIER.findall(cell))
+        first_words = _FIRST_WORD.findall(cell)
+        magics = self.magic_words() if first_words else ()
+        if (_DYNAMIC.search(cell) or not self.gateways.isdisjoint(identifiers)
+                or any(word in magics for word in first_words)):
             self.always_all = self.always_all or bool(_DEFINES.search(cell))
             return None
-        return set(_IDENTIFIER.findall(cell)) | self.holders | self.declared
+        return identifiers | self.holders | self.declared
 
     def forget(self) -> None:
         """Skip a cell the watch could not finish: no markers, and no baseline until ``rebaseline``."""
@@ -119,6 +147,18 @@ class CellWatch:
         rows = tuple(replace(row, advanced=("global" if row.kind == "global" else "user", _generator(row.label))
                              in self.advanced) for row in status.rows)
         return replace(status, rows=rows, unseeded=self.unseeded)
+
+
+def _opens(value: Any, namespace: Mapping[str, Any]) -> bool:
+    """Whether ``value`` gives write access to ``namespace`` (by type and identity only: no user code runs)."""
+    kind = type(value)
+    if value is namespace or issubclass(kind, InteractiveShell):
+        return True
+    return issubclass(kind, types.ModuleType) and _MODULE_DICT.__get__(value) is namespace
+
+
+#: A module's own namespace, read past any attribute a subclass defines.
+_MODULE_DICT: Any = vars(types.ModuleType)["__dict__"]
 
 
 def _user_states(found: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,7 +231,7 @@ class Follower:
 
     def __init__(self, shell: InteractiveShell) -> None:
         self.shell = shell
-        self.watch = CellWatch()
+        self.watch = CellWatch(magic_words=self._magic_words)
         self.listeners: list[Callable[[], None]] = []
 
     def start(self) -> None:
@@ -213,15 +253,23 @@ class Follower:
 
         After a cell the watch skipped, the baseline is taken here, so that this cell's markers are right.
         """
+        self.quietly(lambda: self._before_cell(info))
+
+    def _before_cell(self, info: Any) -> None:
         stored = running_cell(self.shell) if getattr(info, "store_history", False) else None
         in_cell(None if stored is None else stored + 1)
         if self.watch.last is None:
-            self.quietly(lambda: self.watch.rebaseline(self.shell.user_ns))
+            self.watch.rebaseline(self.shell.user_ns)
 
     def after_cell(self, result: Any = None) -> None:
+        self.quietly(lambda: self._after_cell(result), *self.listeners)
+
+    def _after_cell(self, result: Any) -> None:
         cell = getattr(getattr(result, "info", None), "raw_cell", None)
-        cell = cell if type(cell) is str else None
-        self.quietly(lambda: self.watch.after_cell(self.shell.user_ns, cell), *self.listeners)
+        self.watch.after_cell(self.shell.user_ns, cell if type(cell) is str else None)
+
+    def _magic_words(self) -> Collection[str]:
+        return self.shell.magics_manager.magics["line"] if self.shell.automagic else ()
 
     def quietly(self, *steps: Callable[[], None]) -> None:
         """Run ``steps`` guarded; a Ctrl-C meanwhile is dropped (its cell is over) and the watch skips this cell.

@@ -552,3 +552,24 @@ def test_an_interrupt_raised_inside_the_watch_skips_that_cell_only(shell, capfd,
     assert globals_moved(shell) == {"random"}  # numpy's draw belonged to the skipped cell
     shell.run_cell("z = np.random.rand(2)", store_history=True)
     assert globals_moved(shell) == {"numpy"}
+
+
+@pytest.mark.parametrize("where", ["running_cell", "in_cell"])
+def test_an_interrupt_in_the_watchs_before_cell_step_is_dropped_quietly(shell, capfd, monkeypatch, where):
+    """Ctrl-C as a cell starts, while the watch notes which cell runs: no traceback, and the cell itself runs."""
+    from seedmagic import watch
+
+    original = getattr(watch, where)
+
+    def interrupted(*args: object) -> object:
+        signal.raise_signal(signal.SIGINT)
+        return original(*args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(watch, where, interrupted)
+        result = shell.run_cell("x = 41 + 1", store_history=True)
+    out, err = capfd.readouterr()
+    assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err
+    assert result.success and shell.user_ns["x"] == 42
+    shell.run_cell("y = random.random()", store_history=True)
+    assert globals_moved(shell) == {"random"}

@@ -35,7 +35,7 @@ def test_a_plain_cell_looks_only_at_the_names_in_its_text_and_the_generators_hel
     shell.run_cell("held = np.random.default_rng(1)")
     looked_at.clear()
     shell.run_cell("x = 1 + 2")
-    assert looked_at == [{"x", "held"}]  # not the 5000 others
+    assert looked_at == [{"x", "held", "In", "Out"}]  # not the 5000 others (In and Out: lists and dicts)
     assert ("user", "held") in watch_of(shell).last
 
 
@@ -141,3 +141,85 @@ def test_an_adapters_own_digest_is_used():
     cuda = registry()["torch.cuda"]
     state = ("pending", None)
     assert watch.comparable(cuda, state) == cuda.digest(state)
+
+
+# names bound where the cell does not spell them: every way, and the whole class -------------------------
+
+
+def test_a_magic_run_by_automagic_makes_the_cell_look_at_everything(shell, tmp_path):
+    (tmp_path / "script.py").write_text("import numpy as np\nrng = np.random.default_rng(1)\n")
+    shell.automagic = True
+    shell.run_cell(f"run {tmp_path / 'script.py'}")
+    assert ("user", "rng") in watch_of(shell).last
+
+
+def test_a_magic_after_seedmagics_own_on_one_line_makes_the_cell_look_at_everything(shell, tmp_path):
+    (tmp_path / "script.py").write_text("import numpy as np\nrng = np.random.default_rng(1)\n")
+    shell.run_cell(f"%seed 10 %run {tmp_path / 'script.py'}")
+    assert "rng" in shell.user_ns and ("user", "rng") in watch_of(shell).last
+
+
+def test_a_generator_a_function_adds_to_a_list_the_cell_does_not_name_is_seen(shell):
+    shell.run_cell("held = []\nplaces = {}")
+    shell.run_cell("def add():\n    held.append(np.random.default_rng(1))\n    places['a'] = np.random.default_rng(2)")
+    shell.run_cell("add()")
+    assert {("user", "held[0]"), ("user", "places['a']")} <= set(watch_of(shell).last)
+    shell.run_cell("def use():\n    return held[0].random()")
+    shell.run_cell("use()")
+    assert ("user", "held[0]") in watch_of(shell).advanced
+
+
+def test_lists_and_dicts_are_looked_at_after_every_cell_and_plain_variables_are_not(shell, looked_at):
+    shell.run_cell("held = []\ncount = 3")
+    looked_at.clear()
+    shell.run_cell("x = 1")
+    assert looked_at == [{"x", "held", "In", "Out"}]
+
+
+def test_a_name_is_read_as_python_reads_it(shell):
+    """Python folds identifiers to NFKC: ``ｒｎｇ`` in the text binds ``rng`` in the namespace."""
+    shell.run_cell("\uff52\uff4e\uff47 = np.random.default_rng(1)")
+    assert "rng" in shell.user_ns and ("user", "rng") in watch_of(shell).last
+
+
+@pytest.mark.parametrize("opening, binding", [
+    ("ns = globals()", 'ns["r" + "ng"] = np.random.default_rng(1)'),
+    ("ip = get_ipython()", 'ip.push({"r" + "ng": np.random.default_rng(1)})'),
+    ("import sys", 'sys._getframe().f_globals["r" + "ng"] = np.random.default_rng(1)'),
+    ("main = get_ipython().user_module", 'main.__setattr__("r" + "ng", np.random.default_rng(1))'),
+])
+def test_a_variable_that_opens_the_namespace_makes_a_cell_naming_it_look_at_everything(shell, opening, binding):
+    """The namespace dict, the module it belongs to, the shell, a frame's globals: each writes names unseen."""
+    shell.run_cell(opening)
+    shell.run_cell(binding)
+    assert ("user", "rng") in watch_of(shell).last
+
+
+def test_a_function_writing_through_a_namespace_variable_makes_every_later_cell_look_at_everything(shell):
+    shell.run_cell("ns = globals()")
+    shell.run_cell('def plant():\n    ns["r" + "ng"] = np.random.default_rng(1)')
+    shell.run_cell("plant()")
+    assert ("user", "rng") in watch_of(shell).last
+
+
+def test_looking_for_namespace_openers_runs_no_user_code(shell):
+    shell.run_cell("""
+import types
+ran = []
+class Tricky:
+    @property
+    def __class__(self):
+        ran.append("__class__")
+        return types.ModuleType
+    def __getattr__(self, name):
+        ran.append(name)
+class Mod(types.ModuleType):
+    @property
+    def __dict__(self):
+        ran.append("__dict__")
+        return globals()
+tricky, mod = Tricky(), Mod("m")
+""")
+    shell.run_cell("exec('pass')\npair = (tricky, mod)")  # a look at every variable, these two named too
+    assert shell.user_ns["ran"] == []
+    assert not {"tricky", "mod"} & watch_of(shell).gateways
