@@ -9,6 +9,7 @@ needs the other: this module imports neither the magics nor the widget.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import weakref
@@ -24,14 +25,21 @@ from .session import book, in_cell, lock
 from .status import Status, describe, global_states, user_generators
 
 
-#: Text in a cell that can bind names the cell does not spell out (``exec``, ``globals()``, a star import, a
-#: magic or shell line other than seedmagic's own): after such a cell every variable is looked at.
-_DYNAMIC = re.compile(r"\b(?:exec|eval|globals|vars|locals|setattr|get_ipython|__dict__|__main__|user_ns|"
-                      r"__builtins__|modules)\b|import\s*\*|^[ \t]*(?!%%?seed(?:ed)?\b)[%!]|=[ \t]*[%!]", re.M)
-#: A function or class defined with such text can bind names whenever it is called, from any later cell.
-_DEFINES = re.compile(r"\b(?:def|lambda|class)\b")
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
-_DECLARED = re.compile(r"\b(?:global|nonlocal)\s+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """What the watch looks for in a cell's text, compiled at the first cell (at import it would cost
+    ``%load_ext`` a millisecond): ``dynamic``, ``defines``, ``identifier``, ``declared``.
+
+    ``dynamic`` is text that can bind names the cell does not spell out (``exec``, ``globals()``, a star
+    import, a magic or shell line other than seedmagic's own): after such a cell every variable is looked
+    at. A function or class defined with such text (``defines``) can bind names whenever it is called, from
+    any later cell. ``declared`` finds the names a cell declares ``global`` or ``nonlocal``.
+    """
+    return (re.compile(r"\b(?:exec|eval|globals|vars|locals|setattr|get_ipython|__dict__|__main__|user_ns|"
+                       r"__builtins__|modules)\b|import\s*\*|^[ \t]*(?!%%?seed(?:ed)?\b)[%!]|=[ \t]*[%!]", re.M),
+            re.compile(r"\b(?:def|lambda|class)\b"),
+            re.compile(r"[^\W\d]\w*"),
+            re.compile(r"\b(?:global|nonlocal)\s+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)"))
 
 
 @dataclass
@@ -84,12 +92,13 @@ class CellWatch:
         """The variables worth a look after ``cell`` (None: all of them)."""
         if cell is None or self.always_all:
             return None
-        for names in _DECLARED.findall(cell):
+        dynamic, defines, identifier, declared = _patterns()
+        for names in declared.findall(cell):
             self.declared.update(name.strip() for name in names.split(","))
-        if _DYNAMIC.search(cell):
-            self.always_all = self.always_all or bool(_DEFINES.search(cell))
+        if dynamic.search(cell):
+            self.always_all = self.always_all or bool(defines.search(cell))
             return None
-        return set(_IDENTIFIER.findall(cell)) | self.holders | self.declared
+        return set(identifier.findall(cell)) | self.holders | self.declared
 
     def forget(self) -> None:
         """Skip a cell the watch could not finish: no markers, and no baseline until ``rebaseline``."""
