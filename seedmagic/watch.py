@@ -14,7 +14,6 @@ import re
 import sys
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
@@ -42,7 +41,6 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.P
             re.compile(r"\b(?:global|nonlocal)\s+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)"))
 
 
-@dataclass
 class CellWatch:
     """Tells which generators the last cell advanced or reseeded, from the states after each cell.
 
@@ -62,22 +60,25 @@ class CellWatch:
     such text, makes it look at every variable, as it does without a text and
     on ``rebaseline``. A generator that code outside the notebook (a module's
     function) puts into the namespace is seen once a cell names it.
+
+    A plain class, not a dataclass: making one costs ``%load_ext`` half a millisecond.
     """
 
-    #: Comparable states by (whose, name): seedmagic's generators ("global") and the user's variables
-    #: ("user") apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or
-    #: after a cell the watch skipped).
-    last: dict[tuple[str, str], Any] | None = None
-    #: The generators whose state the last cell changed (drew from, seeded or set).
-    advanced: frozenset[tuple[str, str]] = frozenset()
-    #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
-    unseeded: tuple[str, ...] = ()
-    #: Variables that held generators (or lists and dicts of them) at the last look: looked at after every cell.
-    holders: frozenset[str] = frozenset()
-    #: Names some cell declared ``global`` or ``nonlocal``: a function may rebind them from any cell.
-    declared: set[str] = field(default_factory=set)
-    #: Set once a cell defined a function or class with text that can bind names unseen.
-    always_all: bool = False
+    def __init__(self) -> None:
+        #: Comparable states by (whose, name): seedmagic's generators ("global") and the user's variables
+        #: ("user") apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or
+        #: after a cell the watch skipped).
+        self.last: dict[tuple[str, str], Any] | None = None
+        #: The generators whose state the last cell changed (drew from, seeded or set).
+        self.advanced: frozenset[tuple[str, str]] = frozenset()
+        #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
+        self.unseeded: tuple[str, ...] = ()
+        #: Variables that held generators (or lists and dicts of them) at the last look: looked at after every cell.
+        self.holders: frozenset[str] = frozenset()
+        #: Names some cell declared ``global`` or ``nonlocal``: a function may rebind them from any cell.
+        self.declared: set[str] = set()
+        #: Set once a cell defined a function or class with text that can bind names unseen.
+        self.always_all = False
 
     def rebaseline(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
         """Take the present states as the "before" of the next cell (all variables, or those ``cell`` may bind)."""
@@ -125,9 +126,9 @@ class CellWatch:
 
     def mark(self, status: Status) -> Status:
         """``status`` with the last cell's markers and warning."""
-        rows = tuple(replace(row, advanced=("global" if row.kind == "global" else "user", _generator(row.label))
-                             in self.advanced) for row in status.rows)
-        return replace(status, rows=rows, unseeded=self.unseeded)
+        rows = tuple(row._replace(advanced=("global" if row.kind == "global" else "user", _generator(row.label))
+                                  in self.advanced) for row in status.rows)
+        return status._replace(rows=rows, unseeded=self.unseeded)
 
 
 def _user_states(found: Mapping[str, Any]) -> dict[str, Any]:
