@@ -88,6 +88,8 @@ def _normalize(name: str) -> str:
 
 def _read(path: str, group: str) -> list[tuple[str, str]]:
     """The group's entries in one ``entry_points.txt``; nothing for a file that is missing or cannot be read."""
+    if not os.access(path, os.R_OK):  # most distributions declare no entry points: no exception to raise
+        return []
     try:
         with open(path, "rb") as file:  # bytes: most files never name the group, and need no decoding
             data = file.read()
