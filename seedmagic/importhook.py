@@ -12,14 +12,18 @@ its own lock (``adapters.loaded_module``).
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .adapters import BUILTIN_NAMES, is_loaded, plugin_failed, registry
 from .session import book, lock
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec
+else:  # importing importlib.abc costs milliseconds at %load_ext; the import system only calls the methods
+    Loader = object
 
 #: The state each generator had right after its library was imported, before seedmagic seeded it.
 fresh_states: dict[str, Any] = {}
@@ -30,13 +34,13 @@ def _watched() -> set[str]:
     return {adapter.module for adapter in registry().values() if adapter.module and not is_loaded(adapter)}
 
 
-class _SeedAfterExec(importlib.abc.Loader):
+class _SeedAfterExec(Loader):
     """Wraps a library's loader to seed the library the moment it has been imported."""
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
+    def __init__(self, loader: Loader) -> None:
         self.loader = loader
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -47,7 +51,7 @@ class _SeedAfterExec(importlib.abc.Loader):
         seed_imported(module.__name__)
 
 
-class _SeedOnImport(importlib.abc.MetaPathFinder):
+class _SeedOnImport:
     """A ``sys.meta_path`` entry that wraps the loader of a watched library."""
 
     def __init__(self) -> None:
@@ -55,7 +59,7 @@ class _SeedOnImport(importlib.abc.MetaPathFinder):
 
     def find_spec(
         self, fullname: str, path: Any = None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname not in self.watched:
             return None
         for finder in sys.meta_path:

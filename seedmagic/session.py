@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -36,20 +36,24 @@ lock = threading.RLock()
 SEED_VARIABLE = "SEEDMAGIC_SEED"
 
 
-@dataclass(eq=False)
+# OpenScope, Overlap and Book are plain classes, not dataclasses: they are compared by identity and never
+# shown, and making a dataclass costs a millisecond of every ``%load_ext seedmagic``.
+
+
 class OpenScope:
     """One open scope as the book sees it: its seed, the generators it manages, what it puts back."""
 
-    seed: int
-    names: tuple[str, ...]
-    #: The snapshot taken on entry (a ``Snapshot``), and torch's determinism switches then, if it set them.
-    saved: Snapshot
-    switches: Switches | None = None
-    #: The thread that entered it (only that thread leaves it).
-    thread: int = 0
+    def __init__(self, seed: int, names: tuple[str, ...], saved: Snapshot, switches: Switches | None = None,
+                 thread: int = 0) -> None:
+        self.seed = seed
+        self.names = names
+        #: The snapshot taken on entry (a ``Snapshot``), and torch's determinism switches then, if it set them.
+        self.saved = saved
+        self.switches = switches
+        #: The thread that entered it (only that thread leaves it).
+        self.thread = thread
 
 
-@dataclass
 class Overlap:
     """Scopes that did not nest: one closed while a scope opened after it was still open.
 
@@ -59,12 +63,13 @@ class Overlap:
     they were before the first of them that changed them.
     """
 
-    oldest_seed: int
-    #: Per generator, the oldest member's snapshot entry (a ``snapshots.Entry``).
-    entries: dict[str, Entry] = field(default_factory=dict)
-    session_seed: int | None = None
-    switches: Switches | None = None
-    members: int = 0
+    def __init__(self, oldest_seed: int) -> None:
+        self.oldest_seed = oldest_seed
+        #: Per generator, the oldest member's snapshot entry (a ``snapshots.Entry``).
+        self.entries: dict[str, Entry] = {}
+        self.session_seed: int | None = None
+        self.switches: Switches | None = None
+        self.members = 0
 
     def join(self, scope: OpenScope) -> None:
         """Add a scope (oldest first): what it saved counts where no older member saved it."""
@@ -77,16 +82,16 @@ class Overlap:
             self.switches = scope.switches
 
 
-@dataclass
 class Book:
     """Seeds given so far: per generator, and the session seed that ``%seed N`` sets."""
 
-    seeds: dict[str, int] = field(default_factory=dict)
-    session_seed: int | None = None
-    #: Open scopes, innermost last.
-    scopes: list[OpenScope] = field(default_factory=list)
-    #: Set while scopes that did not nest are still open.
-    overlap: Overlap | None = None
+    def __init__(self) -> None:
+        self.seeds: dict[str, int] = {}
+        self.session_seed: int | None = None
+        #: Open scopes, innermost last.
+        self.scopes: list[OpenScope] = []
+        #: Set while scopes that did not nest are still open.
+        self.overlap: Overlap | None = None
 
     def scope_of(self, name: str) -> int | None:
         """The seed of the innermost open scope that manages ``name``, or None (global)."""

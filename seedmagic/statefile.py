@@ -12,6 +12,7 @@ Nothing in a state file can run code: no pickle, no ``torch.load``.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import os
@@ -29,13 +30,23 @@ FORMAT = "seedmagic-state"
 VERSION = 2
 #: A state file is tens of kilobytes; anything bigger is not one of ours.
 MAX_BYTES = 4 * 2**20
-#: Braces in a state-file path that name a rank: ``{rank}``, and the misspellings that must not be
-#: written literally (one file for every rank): ``{rank!r}``, ``{RANK}``, ``{local_rank}``, ``{rank:{width}}``.
-_RANK_BRACES = re.compile(r"\{[^{}]*(?<![a-z])rank(?![a-z])(?:[^{}]|\{[^{}]*\})*\}", re.IGNORECASE)
-#: The one form replaced: ``{rank}`` or ``{rank:SPEC}``.
-_RANK_FIELD = re.compile(r"\{rank(?::(?P<spec>[^{}]*))?\}")
-#: An integer format spec: fill and alignment, sign, ``#``, ``0``, a width, grouping, type b, d, o, x or X.
-_RANK_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?[-+ ]?#?(?P<zero>0)?\d{0,3}[,_]?[bdoxX]?", re.DOTALL)
+
+
+@functools.cache
+def _rank_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The patterns of rank fields in a state-file path, compiled at the first use (at import they
+    would cost ``%load_ext`` a millisecond):
+
+    - braces that name a rank: ``{rank}``, and the misspellings that must not be written literally
+      (one file for every rank): ``{rank!r}``, ``{RANK}``, ``{local_rank}``, ``{rank:{width}}``;
+    - the one form replaced: ``{rank}`` or ``{rank:SPEC}``;
+    - an integer format spec: fill and alignment, sign, ``#``, ``0``, a width, grouping, type b, d, o, x or X.
+    """
+    return (re.compile(r"\{[^{}]*(?<![a-z])rank(?![a-z])(?:[^{}]|\{[^{}]*\})*\}", re.IGNORECASE),
+            re.compile(r"\{rank(?::(?P<spec>[^{}]*))?\}"),
+            re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?[-+ ]?#?(?P<zero>0)?\d{0,3}[,_]?[bdoxX]?", re.DOTALL))
+
+
 _ARRAY_DTYPES = {"uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float32", "float64"}
 
 #: One generator in a document: its name, its state (None: not created yet) and its last seed.
@@ -215,10 +226,11 @@ def expand(path: str | os.PathLike[str]) -> pathlib.Path:
         raise SeedError("give a file name (the path is empty)")
     if "\0" in text:
         raise SeedError("a file name cannot hold a NUL character")
-    fields = {field: _rank_spec(field) for field in _RANK_BRACES.findall(text)}
+    braces = _rank_patterns()[0]
+    fields = {field: _rank_spec(field) for field in braces.findall(text)}
     if fields:
         rank = current_rank()
-        text = _RANK_BRACES.sub(lambda found: format(rank, fields[found.group()]), text)
+        text = braces.sub(lambda found: format(rank, fields[found.group()]), text)
     return pathlib.Path(text).expanduser()
 
 
@@ -229,9 +241,10 @@ def _rank_spec(field: str) -> str:
     (``{rank:1^5}`` makes 1 and 11 both ``11111``; ``{rank:<03}`` makes 1
     and 100 both ``100``), except 0 on the left.
     """
-    found = _RANK_FIELD.fullmatch(field)
+    _, rank_field, rank_spec = _rank_patterns()
+    found = rank_field.fullmatch(field)
     spec = "" if found is None else found["spec"] or ""
-    shape = None if found is None else _RANK_SPEC.fullmatch(spec)
+    shape = None if found is None else rank_spec.fullmatch(spec)
     if shape is not None:
         fill = shape["fill"] or ("0" if shape["zero"] else " ")
         on_the_left = shape["align"] in (None, ">", "=")

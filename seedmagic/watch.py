@@ -9,13 +9,12 @@ needs the other: this module imports neither the magics nor the widget.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import types
-import unicodedata
 import weakref
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
@@ -26,21 +25,27 @@ from .session import book, in_cell, lock
 from .status import Status, describe, global_states, user_generators
 
 
-#: Text in a cell that can bind names the cell does not spell out (``exec``, ``globals()`` under any alias, a
-#: star import, a magic or shell line, seedmagic's own only when nothing else on its line is one): after such a
-#: cell every variable is looked at.
-_DYNAMIC = re.compile(r"\b(?:exec|eval|\w*globals\w*|vars|\w*locals\w*|setattr|get_ipython|__dict__|__main__|"
-                      r"user_ns|__builtins__|modules)\b|import\s*\*|=[ \t]*[%!]|"
-                      r"^[ \t]*(?:(?!%%?seed(?:ed)?\b)[%!]|%%?seed(?:ed)?\b[^\n]*[%!])", re.M)
-#: The first word of each line: with automagic on, ``run script.py`` is ``%run script.py``.
-_FIRST_WORD = re.compile(r"^[ \t]*([^\W\d]\w*)(?:[ \t]+(?![ \t=(])|[ \t]*$)", re.M)
-#: A function or class defined with such text can bind names whenever it is called, from any later cell.
-_DEFINES = re.compile(r"\b(?:def|lambda|class)\b")
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
-_DECLARED = re.compile(r"\b(?:global|nonlocal)\s+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)")
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    """What the watch looks for in a cell's text, compiled at the first cell (at import it would cost
+    ``%load_ext`` a millisecond): ``dynamic``, ``first_word``, ``defines``, ``identifier``, ``declared``.
+
+    ``dynamic`` is text that can bind names the cell does not spell out (``exec``, ``globals()`` under any
+    alias, a star import, a magic or shell line; seedmagic's own only when nothing else on its line is
+    one): after such a cell every variable is looked at. ``first_word`` is the word a line starts with:
+    with automagic on, ``run script.py`` is ``%run script.py``. A function or class defined with such text
+    (``defines``) can bind names whenever it is called, from any later cell. ``declared`` finds the names a
+    cell declares ``global`` or ``nonlocal``.
+    """
+    return (re.compile(r"\b(?:exec|eval|\w*globals\w*|vars|\w*locals\w*|setattr|get_ipython|__dict__|__main__|"
+                       r"user_ns|__builtins__|modules)\b|import\s*\*|=[ \t]*[%!]|"
+                       r"^[ \t]*(?:(?!%%?seed(?:ed)?\b)[%!]|%%?seed(?:ed)?\b[^\n]*[%!])", re.M),
+            re.compile(r"^[ \t]*([^\W\d]\w*)(?:[ \t]+(?![ \t=(])|[ \t]*$)", re.M),
+            re.compile(r"\b(?:def|lambda|class)\b"),
+            re.compile(r"[^\W\d]\w*"),
+            re.compile(r"\b(?:global|nonlocal)\s+([^\W\d]\w*(?:[ \t]*,[ \t]*[^\W\d]\w*)*)"))
 
 
-@dataclass
 class CellWatch:
     """Tells which generators the last cell advanced or reseeded, from the states after each cell.
 
@@ -65,27 +70,30 @@ class CellWatch:
     read as Python reads identifiers (NFKC: ``ｒｎｇ`` is ``rng``). A generator
     that code outside the notebook (a module's function) puts into the
     namespace is seen once a cell names it.
+
+    A plain class, not a dataclass: making one costs ``%load_ext`` half a millisecond.
     """
 
-    #: Comparable states by (whose, name): seedmagic's generators ("global") and the user's variables
-    #: ("user") apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or
-    #: after a cell the watch skipped).
-    last: dict[tuple[str, str], Any] | None = None
-    #: The generators whose state the last cell changed (drew from, seeded or set).
-    advanced: frozenset[tuple[str, str]] = frozenset()
-    #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
-    unseeded: tuple[str, ...] = ()
-    #: Variables that held generators, lists or dicts at the last look: looked at after every cell.
-    holders: frozenset[str] = frozenset()
-    #: Variables that held the namespace itself (``globals()``, ``__main__``, the shell): a cell naming one is
-    #: looked at in full.
-    gateways: frozenset[str] = frozenset()
-    #: The names a line may start with to run a magic (automagic on), asked only of a cell with such a line.
-    magic_words: Callable[[], Collection[str]] = tuple
-    #: Names some cell declared ``global`` or ``nonlocal``: a function may rebind them from any cell.
-    declared: set[str] = field(default_factory=set)
-    #: Set once a cell defined a function or class with text that can bind names unseen.
-    always_all: bool = False
+    def __init__(self, magic_words: Callable[[], Collection[str]] = tuple) -> None:
+        #: Comparable states by (whose, name): seedmagic's generators ("global") and the user's variables
+        #: ("user") apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or
+        #: after a cell the watch skipped).
+        self.last: dict[tuple[str, str], Any] | None = None
+        #: The generators whose state the last cell changed (drew from, seeded or set).
+        self.advanced: frozenset[tuple[str, str]] = frozenset()
+        #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
+        self.unseeded: tuple[str, ...] = ()
+        #: Variables that held generators, lists or dicts at the last look: looked at after every cell.
+        self.holders: frozenset[str] = frozenset()
+        #: Variables that held the namespace itself (``globals()``, the user module, the shell): a cell naming
+        #: one is looked at in full.
+        self.gateways: frozenset[str] = frozenset()
+        #: The names a line may start with to run a magic (automagic on), asked only of a cell with such a line.
+        self.magic_words = magic_words
+        #: Names some cell declared ``global`` or ``nonlocal``: a function may rebind them from any cell.
+        self.declared: set[str] = set()
+        #: Set once a cell defined a function or class with text that can bind names unseen.
+        self.always_all = False
 
     def rebaseline(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
         """Take the present states as the "before" of the next cell (all variables, or those ``cell`` may bind)."""
@@ -107,15 +115,18 @@ class CellWatch:
         if cell is None or self.always_all:
             return None
         if not cell.isascii():
+            import unicodedata  # rarely needed: not at load
+
             cell = unicodedata.normalize("NFKC", cell)
-        for names in _DECLARED.findall(cell):
+        dynamic, first_word, defines, identifier, declared = _patterns()
+        for names in declared.findall(cell):
             self.declared.update(name.strip() for name in names.split(","))
-        identifiers = set(_IDENTIFIER.findall(cell))
-        first_words = _FIRST_WORD.findall(cell)
+        identifiers = set(identifier.findall(cell))
+        first_words = first_word.findall(cell)
         magics = self.magic_words() if first_words else ()
-        if (_DYNAMIC.search(cell) or not self.gateways.isdisjoint(identifiers)
+        if (dynamic.search(cell) or not self.gateways.isdisjoint(identifiers)
                 or any(word in magics for word in first_words)):
-            self.always_all = self.always_all or bool(_DEFINES.search(cell))
+            self.always_all = self.always_all or bool(defines.search(cell))
             return None
         return identifiers | self.holders | self.declared
 
@@ -144,9 +155,9 @@ class CellWatch:
 
     def mark(self, status: Status) -> Status:
         """``status`` with the last cell's markers and warning."""
-        rows = tuple(replace(row, advanced=("global" if row.kind == "global" else "user", _generator(row.label))
-                             in self.advanced) for row in status.rows)
-        return replace(status, rows=rows, unseeded=self.unseeded)
+        rows = tuple(row._replace(advanced=("global" if row.kind == "global" else "user", _generator(row.label))
+                                  in self.advanced) for row in status.rows)
+        return status._replace(rows=rows, unseeded=self.unseeded)
 
 
 def _opens(value: Any, namespace: Mapping[str, Any]) -> bool:

@@ -6,7 +6,6 @@ import random
 import subprocess
 import sys
 import warnings
-from importlib.metadata import EntryPoint
 
 import numpy as np
 import pytest
@@ -119,9 +118,9 @@ def test_a_plugin_generator_is_seeded_restored_and_previewed(plugin_site):
 
 def test_a_broken_plugin_is_reported_once_and_skipped(monkeypatch):
     generators_module = seedmagic.adapters.catalog
-    broken = EntryPoint("broken", "no_such_module_for_seedmagic:Adapter", "seedmagic.generators")
-    not_an_adapter = EntryPoint("odd", "json:dumps", "seedmagic.generators")
-    monkeypatch.setattr("importlib.metadata.entry_points", lambda group: [broken, not_an_adapter])
+    broken = ("broken", "no_such_module_for_seedmagic:Adapter")
+    not_an_adapter = ("odd", "json:dumps")
+    monkeypatch.setattr(generators_module, "entry_points", lambda group: [broken, not_an_adapter])
     monkeypatch.setattr(generators_module, "_registry", None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

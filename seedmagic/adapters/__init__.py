@@ -15,6 +15,7 @@ The modules, bottom to top:
 - ``detect``: whether a library is installed, or imported (never importing it);
 - ``states``: the checks ``decode`` shares, and fingerprints;
 - ``python``, ``numpy``, ``torch``: one module per library, its adapters and its users' kinds;
+- ``pluginscan``: the entry points of one group, read from the installed metadata without importlib.metadata;
 - ``catalog``: the registry of built-ins, plugins and kinds.
 """
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import numpy, python, torch  # this package's modules (absolute imports still reach the libraries)
 from .detect import loaded_module
+from .pluginscan import entry_points, load
 from .protocol import Adapter, CheckFacts, UserKind, facts
 
 #: Entry-point group through which other packages add generators.
@@ -43,19 +44,22 @@ def registry() -> dict[str, Adapter]:
 
 def _plugins(taken: set[str]) -> dict[str, Adapter]:
     """Adapters from the ``seedmagic.generators`` entry points; a broken one is reported and skipped."""
-    from importlib.metadata import entry_points
-
+    try:
+        points = entry_points(ENTRY_POINT_GROUP)
+    except Exception as error:  # unreadable metadata must never break seeding
+        warnings.warn(f"seedmagic: could not list generator plugins: {error}", stacklevel=2)
+        return {}
     plugins: dict[str, Adapter] = {}
-    for point in entry_points(group=ENTRY_POINT_GROUP):
+    for name, value in points:
         try:
-            loaded = point.load()
+            loaded = load(value)
             adapter = loaded() if isinstance(loaded, type) else loaded
             if not isinstance(adapter, Adapter):
                 raise TypeError("it does not provide name, module, digits, seed, get_state, set_state and peek")
             if adapter.name in taken or adapter.name in plugins:
                 raise ValueError(f"the name {adapter.name!r} is taken")
         except Exception as error:  # a plugin must never break seeding
-            warnings.warn(f"seedmagic: skipped generator plugin {point.name!r}: {error}", stacklevel=2)
+            warnings.warn(f"seedmagic: skipped generator plugin {name!r}: {error}", stacklevel=2)
             continue
         plugins[adapter.name] = adapter
     return plugins
