@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .core import MAX_SEED, active_seed, derive_seed, seed, snapshot, validate_k, validate_seed
+from .core import MAX_SEED, active_seed, derive_seed, seed, select, snapshot, validate_k, validate_seed
 from .ranks import RANK_VARIABLE, current_rank, rank_seed
-from .session import SEED_VARIABLE, SeedError, seeding_as
-from .snapshots import Snapshot
+from .session import SEED_VARIABLE, SeedError, lock, seeding_as
+from .adapters import BUILTIN_NAMES
+from .snapshots import Snapshot, capture
 
 #: The most child seeds ``spawn`` makes at once (each is a ``SeedSequence`` while it is made).
 MAX_SPAWN = 2**24
@@ -245,12 +246,14 @@ worker_init_fn = WorkerInitFn()
 
 
 def state_dict() -> dict[str, Any]:
-    """Every generator's full state as plain data, for a checkpoint beside the model's.
+    """Every generator's full state as plain data and tensors, for a checkpoint beside the model's.
 
-    The same document as a state file, so ``torch.save`` writes it and
-    ``torch.load(..., weights_only=True)`` reads it back.
+    The document of a state file, except that torch's states stay the
+    ``ByteTensor`` torch gives (a state file holds their bytes as lists):
+    ``torch.save`` writes it and ``torch.load(..., weights_only=True)`` reads
+    it back. ``load_state_dict`` takes either form.
     """
-    return snapshot().to_data()
+    return snapshot().to_data(tensors=True)
 
 
 def load_state_dict(state: Any) -> None:
@@ -262,8 +265,12 @@ def load_state_dict(state: Any) -> None:
     """
     where, noun = "the state dict", "seedmagic state dict"
     loaded = Snapshot.from_data(state, where, noun)
-    missing = [name for name in snapshot().names if name not in loaded.names]
-    if missing:
-        raise SeedError(f"{where} is not a usable {noun}: it has no state for {', '.join(missing)} "
-                        "(make it with seedmagic.state_dict())")
-    loaded.restore()
+    with lock:
+        held = loaded.names
+        # state_dict leaves out a plugin whose state cannot be read; only a built-in is always expected
+        missing = [adapter.name for adapter in select() if adapter.name not in held
+                   and (adapter.name in BUILTIN_NAMES or capture([adapter]).entries)]
+        if missing:
+            raise SeedError(f"{where} is not a usable {noun}: it has no state for {', '.join(missing)} "
+                            "(make it with seedmagic.state_dict())")
+        loaded.restore()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from . import importhook, statefile
-from .adapters import BUILTIN_NAMES, Adapter, is_loaded, plugin_failed, registry
+from .adapters import BUILTIN_NAMES, Adapter, is_loaded, plugin_failed, registry, restored_last
 from .interrupts import atomic
 from .session import SeedError, book, lock, publish
 
@@ -63,17 +63,25 @@ class Snapshot:
         A library imported since the snapshot is put where a fresh import
         would be: seeded with the seed it was due, or in the state it came
         with. A plugin that fails is reported and skipped. If a state from a
-        file does not fit after all, every generator is put back as it was
-        before and ``SeedError`` says why.
+        file does not fit after all, the generators are put back as they were
+        before (see ``RestoredLast`` for the one exception) and ``SeedError`` says why.
         """
         adapters = registry()
         with lock:
             if self.trusted:
                 self._apply(adapters)
                 return
-            before = capture(adapters[entry.name] for entry in self.entries)
+            # Every built-in's state was rehearsed on a private generator when it was read (``decode``), so
+            # nothing here is expected to fail; the rollback copy is the second line. A generator whose
+            # state is slow to read (NumPy copies its key into an array word by word, which costs more than
+            # the rest of a restore) is put back last and left out of the copy: if its own rehearsed call
+            # failed after all, the generators before it are rolled back.
+            last = [entry for entry in self.entries if restored_last(adapters[entry.name])][-1:]
+            first = [entry for entry in self.entries if not any(entry is other for other in last)]
+            ordered = Snapshot((*first, *last), self.session_seed, trusted=False)
+            before = capture(adapters[entry.name] for entry in first)
             try:
-                self._apply(adapters, named=True)
+                ordered._apply(adapters, named=True)
             except Exception as error:
                 before._apply(adapters)
                 failing, cause = ((error.generator, error.__cause__) if isinstance(error, _DoesNotFit)
@@ -100,11 +108,14 @@ class Snapshot:
         book.session_seed = self.session_seed
         publish()
 
-    def to_data(self) -> dict[str, Any]:
-        """The snapshot as plain data (the state-file document); it loads under ``torch.load(weights_only=True)``."""
+    def to_data(self, tensors: bool = False) -> dict[str, Any]:
+        """The snapshot as plain data (the state-file document); it loads under ``torch.load(weights_only=True)``.
+
+        ``tensors``: torch's states stay tensors (``state_dict``), not lists of bytes (JSON).
+        """
         items = [(entry.name, None if entry.state is NOT_LOADED else entry.state, entry.seed)
                  for entry in self.entries]
-        return statefile.encode(items, self.session_seed)
+        return statefile.encode(items, self.session_seed, tensors)
 
     @classmethod
     def from_data(cls, document: Any, where: str = "the state", noun: str = "seedmagic state") -> Snapshot:

@@ -19,10 +19,11 @@ import os
 import pathlib
 import re
 import stat
+import sys
 import tempfile
 from typing import Any
 
-from .adapters import Adapter, absence, decoder, encoder, registry
+from .adapters import BUILTIN_NAMES, Adapter, absence, decoder, encoder, loaded_module, registry
 from .ranks import current_rank
 from .session import SeedError
 
@@ -47,6 +48,8 @@ def _rank_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]
             re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?[-+ ]?#?(?P<zero>0)?\d{0,3}[,_]?[bdoxX]?", re.DOTALL))
 
 
+_DOCUMENT_FIELDS = frozenset({"format", "version", "session_seed", "generators"})
+_ENTRY_FIELDS = frozenset({"state", "seed"})
 _ARRAY_DTYPES = {"uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float32", "float64"}
 
 #: One generator in a document: its name, its state (None: not created yet) and its last seed.
@@ -58,18 +61,30 @@ def one_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-def encode(items: list[Item], session_seed: int | None) -> dict[str, Any]:
-    """The document for ``items``: plain numbers, strings, lists and dicts (JSON, and ``weights_only`` safe)."""
+def encode(items: list[Item], session_seed: int | None, tensors: bool = False) -> dict[str, Any]:
+    """The document for ``items``: plain numbers, strings, lists and dicts (JSON, and ``weights_only`` safe).
+
+    ``tensors``: a built-in's state that is a tensor (torch's generators') stays one, as
+    in a ``state_dict``: ``torch.save`` writes it and ``weights_only`` reads it
+    back, and turning its bytes into a list and back would cost more than the
+    rest of a checkpoint round trip. A state file needs JSON: lists.
+    """
     adapters = registry()
     generators = {}
     for name, state, seed in items:
         adapter = adapters[name]
         try:
-            data = None if state is None else _encode_state(adapter, state)
+            data = (None if state is None else state if tensors and name in BUILTIN_NAMES and _is_tensor(state)
+                    else _encode_state(adapter, state))
         except TypeError as error:
             raise SeedError(f"cannot save the state of {name}: {error}") from None
         generators[name] = {"state": data, "seed": seed}
     return {"format": FORMAT, "version": VERSION, "session_seed": session_seed, "generators": generators}
+
+
+def _is_tensor(value: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
 
 
 def _encode_state(adapter: Adapter, state: Any) -> Any:
@@ -89,7 +104,7 @@ def decode(document: Any, where: str, noun: str = "seedmagic state file") -> tup
     if document.get("version") != VERSION:
         raise SeedError(f"{where} is a {noun} of version {str(document.get('version'))[:20]}; "
                         f"this seedmagic reads version {VERSION}")
-    if set(document) != {"format", "version", "session_seed", "generators"}:
+    if document.keys() != _DOCUMENT_FIELDS:
         raise SeedError(f"{where} is not a usable {noun}: it must have exactly the fields "
                         "format, version, session_seed and generators")
     adapters = registry()
@@ -102,7 +117,7 @@ def decode(document: Any, where: str, noun: str = "seedmagic state file") -> tup
             if name not in adapters:
                 raise ValueError(f"it has a state for {str(name)[:40]!r}, which is not a generator here "
                                  f"(known: {', '.join(adapters)})")
-            if not isinstance(item, dict) or set(item) != {"state", "seed"}:
+            if not isinstance(item, dict) or item.keys() != _ENTRY_FIELDS:
                 raise ValueError(f"the entry for {name} is not {{'state': ..., 'seed': ...}}")
             adapter = adapters[name]
             if absence(adapter) is not None:
@@ -122,7 +137,7 @@ def _decode_state(adapter: Adapter, data: Any) -> Any:
     """The adapter's own check (built-ins); a plugin's generic state must at least be well formed."""
     own = decoder(adapter)
     if own is not None:
-        if adapter.module is not None:
+        if adapter.module is not None and loaded_module(adapter.module) is None:
             import importlib
 
             importlib.import_module(adapter.module)  # a state to check and apply needs its library

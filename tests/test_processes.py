@@ -329,8 +329,8 @@ BAD_STATE_DICTS = {
     "an unknown generator": (lambda d: _with_generator(d, "jax", {"state": None, "seed": 1}), "'jax'"),
     "a state of the wrong type": (lambda d: _with_generator(d, "numpy", {"state": "MT", "seed": 1}),
                                   "the numpy state must have exactly the fields"),
-    "a tensor where torch wants a list": (
-        lambda d: _with_generator(d, "torch", {"state": torch.get_rng_state(), "seed": 1}), "torch state"),
+    "a tensor of the wrong type where torch wants its bytes": (
+        lambda d: _with_generator(d, "torch", {"state": torch.get_rng_state().long(), "seed": 1}), "torch state"),
     "a short key": (lambda d: _with_generator(d, "random", {**d["generators"]["random"],
                                                            "state": {**d["generators"]["random"]["state"],
                                                                      "key": [1, 2]}}), "random key"),

@@ -25,16 +25,16 @@ from .catalog import (BUILTIN, BUILTIN_NAMES, ENTRY_POINT_GROUP, KIND_BY_WORD, K
                       object_state, peek_object, plugin_failed, registry, user_generator_kind, user_kind)
 from .detect import absence, is_installed, is_loaded, loaded_module
 from .numpy import NumpyGlobal
-from .protocol import (Adapter, CheckFacts, Checked, Codec, Digest, Freshness, UserKind, decoder, digester, encoder,
-                       freshness)
+from .protocol import (Adapter, CheckFacts, Checked, Codec, Digest, Freshness, RestoredLast, UserKind, decoder,
+                       digester, encoder, freshness, restored_last)
 from .python import PythonRandom
 from .states import MAX_GAUSS, MT_WORDS, fingerprint
 from .torch import TorchCPU, TorchCUDA, TorchMPS
 
 __all__ = [
     "BUILTIN", "BUILTIN_NAMES", "ENTRY_POINT_GROUP", "KINDS", "KIND_BY_WORD", "LIBRARIES", "MAX_GAUSS", "MT_WORDS",
-    "Adapter", "CheckFacts", "Checked", "Codec", "Digest", "Freshness", "NumpyGlobal", "PythonRandom", "TorchCPU",
-    "TorchCUDA", "TorchMPS", "UserKind", "absence", "check_facts", "decoder", "digester", "encoder", "fingerprint",
-    "freshness", "is_installed", "is_loaded", "loaded_module", "object_state", "peek_object", "plugin_failed",
-    "registry", "user_generator_kind", "user_kind",
+    "Adapter", "CheckFacts", "Checked", "Codec", "Digest", "Freshness", "NumpyGlobal", "PythonRandom", "RestoredLast",
+    "TorchCPU", "TorchCUDA", "TorchMPS", "UserKind", "absence", "check_facts", "decoder", "digester", "encoder",
+    "fingerprint", "freshness", "is_installed", "is_loaded", "loaded_module", "object_state", "peek_object",
+    "plugin_failed", "registry", "restored_last", "user_generator_kind", "user_kind",
 ]

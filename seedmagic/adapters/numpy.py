@@ -15,6 +15,10 @@ from .protocol import Adapter, CheckFacts, UserKind
 from .states import MT_WORDS, _fields, _gaussian, _mt_key
 
 
+#: The fields of the state as data (``encode``).
+_FIELDS = frozenset({"bit_generator", "key", "pos", "has_gauss", "gauss"})
+
+
 class NumpyGlobal:
     """NumPy's legacy global ``RandomState`` behind ``np.random.rand`` and friends."""
 
@@ -22,6 +26,8 @@ class NumpyGlobal:
     module: str | None = "numpy"
     digits: int = 8
     facts: CheckFacts = CheckFacts("numpy", "np.random.seed(N)", {"numpy.random.seed": True})
+    #: ``get_state`` copies the key into an array word by word: put back last, without a rollback copy.
+    restored_last: bool = True
 
     def is_available(self) -> bool:
         return is_installed("numpy")
@@ -53,26 +59,47 @@ class NumpyGlobal:
         return int(state["state"]["pos"]) >= MT_WORDS - 1 and not state["has_gauss"]
 
     def encode(self, state: dict[str, Any]) -> dict[str, Any]:
-        return {"bit_generator": state["bit_generator"], "key": [int(word) for word in state["state"]["key"]],
+        key = state["state"]["key"]
+        return {"bit_generator": state["bit_generator"], "key": key.tolist() if hasattr(key, "tolist") else list(key),
                 "pos": int(state["state"]["pos"]), "has_gauss": int(state["has_gauss"]),
                 "gauss": float(state["gauss"])}
 
     def decode(self, data: Any) -> dict[str, Any]:
-        """NumPy's ``set_state`` checks neither the position nor the Gaussian: a bad one crashes the process."""
-        import numpy as np
+        """NumPy's ``set_state`` checks neither the position nor the Gaussian: a bad one crashes the process.
 
-        data = _fields(data, {"bit_generator", "key", "pos", "has_gauss", "gauss"}, "the numpy state")
+        Those are checked here; the key's words are checked by rehearsal on a
+        private ``random.Random`` (``_mt_key``), and the whole state is then
+        rehearsed with NumPy's own ``set_state`` on a private ``RandomState``.
+        The key stays a list, which ``set_state`` copies fastest.
+        """
+        data = _fields(data, _FIELDS, "the numpy state")
         if data["bit_generator"] != "MT19937":
             raise ValueError("the numpy state must be of bit generator MT19937 (np.random.get_state())")
-        key = _mt_key(data["key"], "the numpy key")
         pos = data["pos"]
         if type(pos) is not int or not 0 <= pos <= MT_WORDS:
             raise ValueError(f"the numpy position must be an integer from 0 to {MT_WORDS}")
         if data["has_gauss"] not in (0, 1) or type(data["has_gauss"]) is not int:
             raise ValueError("the numpy has_gauss must be 0 or 1")
         gauss = _gaussian(data["gauss"], "the numpy cached Gaussian")
-        return {"bit_generator": "MT19937", "state": {"key": np.array(key, dtype=np.uint32), "pos": pos},
-                "has_gauss": data["has_gauss"], "gauss": gauss}
+        key = _mt_key(data["key"], "the numpy key")
+        state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}, "has_gauss": data["has_gauss"],
+                 "gauss": gauss}
+        try:
+            _rehearsal().set_state(state)
+        except (TypeError, ValueError, OverflowError, IndexError, KeyError) as error:
+            raise ValueError(f"the numpy state is not one NumPy accepts: {error}") from None
+        return state
+
+
+#: A private ``RandomState`` that states from files are rehearsed on (``set_state`` only, never a draw).
+_private: list[Any] = []
+
+
+def _rehearsal() -> Any:
+    """The private ``RandomState``, made once: making one costs as much as a hundred rehearsals."""
+    if not _private:
+        _private.append(sys.modules["numpy"].random.RandomState(0))
+    return _private[0]
 
 
 def _randomstate_peek(generator: Any, k: int) -> list[float]:

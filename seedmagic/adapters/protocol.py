@@ -2,7 +2,7 @@
 
 A *global* generator (``np.random.rand``'s) is served by an object of the
 ``Adapter`` protocol: the members every adapter has. Optional members are
-their own protocols (``Codec``, ``Digest``, ``Freshness``, ``Checked``); an
+their own protocols (``Codec``, ``Digest``, ``Freshness``, ``Checked``, ``RestoredLast``); an
 adapter has all of an optional protocol's members or none. seedmagic
 tests for one by name, with ``getattr(adapter, member, None)`` (the helpers
 below), never with ``isinstance``: a runtime check of a protocol only looks
@@ -92,6 +92,24 @@ class Freshness(Protocol):
 
     def fresh(self, state: Any) -> bool:
         """True when ``state`` is one a seeding leaves."""
+
+
+class RestoredLast(Protocol):
+    """Optional: reading the state costs more than the rest of a restore (NumPy's legacy generator).
+
+    A snapshot from a file or a state dict puts such a generator back after
+    the others and keeps no rollback copy of it (its state was rehearsed when
+    it was read); at most one is treated so.
+    """
+
+    @property
+    def restored_last(self) -> bool:
+        """True to be put back last."""
+
+
+def restored_last(adapter: Adapter) -> bool:
+    """Whether ``adapter`` is put back last, with no rollback copy (``RestoredLast``)."""
+    return getattr(adapter, "restored_last", False) is True
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,10 @@ from .protocol import Adapter, CheckFacts, UserKind
 from .states import MT_WORDS, _fields, _gaussian, _mt_key
 
 
+#: The fields of the state as data (``encode``).
+_FIELDS = frozenset({"version", "key", "pos", "gauss_next"})
+
+
 class PythonRandom:
     """Python's ``random`` module: the hidden ``random.Random`` behind its functions."""
 
@@ -42,15 +46,24 @@ class PythonRandom:
                 "gauss_next": gauss_next}
 
     def decode(self, data: Any) -> tuple[Any, ...]:
-        data = _fields(data, {"version", "key", "pos", "gauss_next"}, "the random state")
+        data = _fields(data, _FIELDS, "the random state")
         if data["version"] != 3:
             raise ValueError("the random state must be of version 3 (Python's random.getstate())")
-        key = _mt_key(data["key"], "the random key")
         pos = data["pos"]
         if type(pos) is not int or not 0 <= pos <= MT_WORDS:
             raise ValueError(f"the random position must be an integer from 0 to {MT_WORDS}")
         gauss_next = _gaussian(data["gauss_next"], "the random gauss_next", allow_none=True)
-        return (3, (*key, pos), gauss_next)
+        state = (3, (*_mt_key(data["key"], "the random key"), pos), gauss_next)
+        try:
+            _REHEARSAL.setstate(state)  # what the restore will do, on a private generator
+        except (TypeError, ValueError, OverflowError) as error:
+            raise ValueError(f"the random state is not one Python accepts: {error}") from None
+        return state
+
+
+#: A private ``random.Random`` that states from files are rehearsed on (``setstate`` only, never a draw).
+#: Seeded with 0, so that making it reads no OS entropy.
+_REHEARSAL = random.Random(0)
 
 
 def _random_peek(state: tuple[Any, ...], k: int) -> list[float]:

@@ -9,23 +9,36 @@ every process.
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Any
 
 #: MT19937's key length (Python's ``random`` and NumPy's legacy generator).
 MT_WORDS = 624
 
 
-def _int_list(data: Any, what: str, length: int, limit: int) -> list[int]:
-    if not isinstance(data, list) or len(data) != length:
-        raise ValueError(f"{what} must be a list of {length} integers")
-    if not all(type(word) is int and 0 <= word < limit for word in data):
-        raise ValueError(f"{what} must hold integers from 0 to {limit - 1}")
-    return data
+#: An array of unsigned 32-bit words: filling one checks, in C, that each value is an integer that fits.
+_WORDS = "I" if array("I").itemsize == 4 else "L"
+#: Whether that array's words are wider than 32 bits after all (no platform CPython runs on), so a word
+#: that fits them may still be too large.
+_WIDE = array(_WORDS).itemsize != 4
 
 
 def _mt_key(data: Any, what: str) -> list[int]:
-    """An MT19937 key: 624 unsigned 32-bit words, not all zero (no seeding reaches that)."""
-    key = _int_list(data, what, MT_WORDS, 2**32)
+    """A copy of an MT19937 key: 624 unsigned 32-bit words, not all zero (no seeding reaches that).
+
+    The words are checked in C, by filling an array of unsigned 32-bit words
+    with them (it refuses anything that is not an integer, negative words and
+    words that do not fit): a tenth of the time of a Python loop.
+    """
+    if type(data) is not list or len(data) != MT_WORDS:
+        raise ValueError(f"{what} must be a list of {MT_WORDS} integers")
+    key = list(data)  # a copy: the caller's list may change after the check
+    try:
+        array(_WORDS, key)
+    except (TypeError, OverflowError):
+        raise ValueError(f"{what} must hold integers from 0 to {2**32 - 1}") from None
+    if _WIDE and max(key) >= 2**32:
+        raise ValueError(f"{what} must hold integers from 0 to {2**32 - 1}")
     if not any(key):
         raise ValueError(f"{what} is all zeros, which no MT19937 state can be")
     return key
@@ -47,8 +60,8 @@ def _gaussian(value: Any, what: str, allow_none: bool = False) -> float | None:
     return float(value)
 
 
-def _fields(data: Any, names: set[str], what: str) -> dict[str, Any]:
-    if not isinstance(data, dict) or set(data) != names:
+def _fields(data: Any, names: frozenset[str], what: str) -> dict[str, Any]:
+    if not isinstance(data, dict) or data.keys() != names:
         raise ValueError(f"{what} must have exactly the fields {', '.join(sorted(names))}")
     return data
 
