@@ -7,7 +7,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import seedmagic
-from conftest import state_bytes
+from conftest import refused, state_bytes
 
 LINE_CASES = [
     ("abc", "seed must be an integer from 0 to 4294967295"),
@@ -47,36 +47,23 @@ CELL_CASES = [
 ]
 
 
-def assert_refused(action, message: str) -> None:
-    before = state_bytes()
-    book = (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed)
-    with pytest.raises(UsageError) as raised:
-        action()
-    text = str(raised.value)
-    assert message in text
-    assert "\n" not in text
-    assert type(raised.value) is UsageError  # a subclass would print a full traceback
-    assert state_bytes() == before
-    assert (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed) == book
-
-
 @pytest.mark.parametrize("line, message", LINE_CASES)
 def test_bad_seed_line(shell, line, message):
     shell.run_line_magic("seed", "7")
     np.random.rand(3)
-    assert_refused(lambda: shell.run_line_magic("seed", line), message)
+    refused(lambda: shell.run_line_magic("seed", line), message, UsageError)
 
 
 @pytest.mark.parametrize("line, message", CELL_CASES)
 def test_bad_seeded_cell(shell, line, message):
     shell.user_ns["ran"] = False
-    assert_refused(lambda: shell.run_cell_magic("seeded", line, "ran = True\nnp.random.rand(3)"), message)
+    refused(lambda: shell.run_cell_magic("seeded", line, "ran = True\nnp.random.rand(3)"), message, UsageError)
     assert shell.user_ns["ran"] is False
 
 
 def test_syntax_error_in_a_cell_runs_nothing(shell):
-    assert_refused(lambda: shell.run_cell_magic("seeded", "10", "np.random.rand(3)\nif:"),
-                   "the cell is not valid Python: invalid syntax (line 3)")  # line 1 is %%seeded
+    refused(lambda: shell.run_cell_magic("seeded", "10", "np.random.rand(3)\nif:"),
+            "the cell is not valid Python: invalid syntax (line 3)", UsageError)  # line 1 is %%seeded
 
 
 def test_in_the_shell_the_error_is_one_line(shell, capsys):

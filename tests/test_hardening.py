@@ -11,27 +11,14 @@ import threading
 import numpy as np
 import pytest
 import torch
-from IPython.core.error import UsageError
 
 import seedmagic
 from seedmagic import widget
-from conftest import new_shell, run_python, state_bytes
+from conftest import new_shell, refused, run_python, state_bytes
 
 # Seeds that are not seeds: refused by %seed, %%seeded, seedmagic.seed and the panel's field alike.
 BAD_SEEDS = ["abc", "1.5", "-1", "-4294967295", "4294967296", "99999999999999999999999999", "1e3", "0x10",
              "10L", "ten", "1_000", "½", "٣", "''", "None", "True", "[1]", "1,2"]
-
-
-def refused(action, message: str = "seed must be an integer from 0 to 4294967295") -> None:
-    """``action`` raises a one-line UsageError or SeedError and moves no generator."""
-    before = state_bytes()
-    book = (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed)
-    with pytest.raises((UsageError, seedmagic.SeedError)) as raised:
-        action()
-    assert type(raised.value) in (UsageError, seedmagic.SeedError)
-    assert message in str(raised.value) and "\n" not in str(raised.value)
-    assert state_bytes() == before
-    assert (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed) == book
 
 
 @pytest.mark.parametrize("text", BAD_SEEDS)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import seedmagic
 from seedmagic import widget
 from seedmagic.adapters import catalog as adapters
-from conftest import new_shell, run_python, state_bytes
+from conftest import run_python, state_bytes
 
 # Dunder methods and attributes a hostile or lazy object can make raise.
 TRAPS = ["__getattr__", "__getattribute__", "__class__", "__eq__", "__hash__", "__bool__", "__repr__", "__len__",
@@ -34,19 +34,6 @@ def hostile_object(traps: list[str], pose_as: type | None) -> Any:
     elif pose_as is not None:
         namespace["__class__"] = property(lambda self: pose_as)
     return type("LazyProxy", (), namespace)()
-
-
-@pytest.fixture
-def kernel_shell():
-    """A shell where widgets render, with the extension loaded and the panel open."""
-    ip = new_shell()
-    ip.kernel = object()
-    ip.run_line_magic("load_ext", "seedmagic")
-    ip.run_cell("import numpy as np, torch, random")
-    ip.run_line_magic("seed", "")
-    yield ip
-    widget.close_shared_panel()
-    ip.run_line_magic("unload_ext", "seedmagic")
 
 
 @settings(max_examples=40)
