@@ -496,3 +496,14 @@ def test_the_environment_is_written_only_when_the_published_seed_changes(monkeyp
             assert os.environ["SEEDMAGIC_SEED"] == "5"
     assert writes == [("put", b"SEEDMAGIC_SEED", b"5"), ("put", b"SEEDMAGIC_SEED", b"10")] * 5
     assert os.environ["SEEDMAGIC_SEED"] == "10"
+
+
+def test_the_environment_only_carries_the_seed_in_force(monkeypatch):
+    monkeypatch.delenv("SEEDMAGIC_SEED", raising=False)
+    before = dict(os.environ)
+    seedmagic.seed(3)
+    assert os.environ["SEEDMAGIC_SEED"] == "3"
+    with seedmagic.seeded(4):
+        assert os.environ["SEEDMAGIC_SEED"] == "4"  # a process started inside the scope gets the scope's seed
+    assert os.environ.pop("SEEDMAGIC_SEED") == "3"
+    assert dict(os.environ) == before

@@ -8,6 +8,7 @@ import random
 import re
 import subprocess
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -255,3 +256,47 @@ def test_cublas_warning_once_when_cuda_started_without_the_variable(monkeypatch,
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         seedmagic.seed(1, deterministic=True, only="torch")
+
+
+# 6. Threads
+
+
+def test_seeding_while_another_thread_draws(lecture):
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def drawing() -> None:
+        try:
+            while not stop.is_set():
+                np.random.rand(3)
+                np.random.randn(1)
+                random.random()
+                torch.rand(2)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    def seeding() -> None:
+        try:
+            for n in range(300):
+                seedmagic.seed(n)
+                with seedmagic.seeded(n + 1, keep=n % 2 == 0):
+                    np.random.rand(1)
+                seedmagic.peek(2)
+                seedmagic.snapshot().restore()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    drawers = [threading.Thread(target=drawing) for _ in range(2)]
+    seeder = threading.Thread(target=seeding)
+    for thread in (*drawers, seeder):
+        thread.start()
+    seeder.join(timeout=120)
+    stop.set()
+    for thread in drawers:
+        thread.join(timeout=30)
+    assert errors == []
+    assert seedmagic.session.book.scopes == []
+    seedmagic.seed(10)  # the states are whole: the lecture's numbers come back
+    assert np.random.rand(5).tolist() == lecture["numpy_global_seed_10"]["rand5_first"]
+    assert torch.rand(5).tolist() == lecture["torch_manual_seed_10"]["rand5_first"]
+    assert [random.random() for _ in range(5)] == lecture["python_random_seed_10"]["random5"]

@@ -6,6 +6,7 @@ import errno
 import json
 import math
 import os
+import pickle
 import random
 import threading
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import seedmagic
 from seedmagic import statefile
-from conftest import requires_torch, run_python, state_bytes, torch
+from conftest import refused, requires_torch, run_python, state_bytes, torch
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +341,75 @@ def test_a_state_a_generator_refuses_rolls_everything_back_and_says_which_in_one
     with pytest.raises(ValueError) as trusted:  # a snapshot seedmagic took itself: the error as the library raised it
         Snapshot(snapshot.entries, None).restore()
     assert trusted.value is refused
+
+
+# Hostile and missing files ------------------------------------------------------
+
+
+def hostile_files(tmp_path) -> dict[str, tuple[object, str]]:
+    good = tmp_path / "good.json"
+    seedmagic.seed(1)
+    seedmagic.snapshot().save(good)
+    text = good.read_text()
+    marker = tmp_path / "executed"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    document = json.loads(text)
+
+    def mangled(change) -> str:
+        copy = json.loads(text)
+        change(copy)
+        return json.dumps(copy)
+
+    files = {
+        "truncated": (text[: len(text) // 3], "not valid JSON"),
+        "empty": ("", "not valid JSON"),
+        "noise": (bytes(range(256)) * 20, "it is not text"),
+        "pickle": (pickle.dumps(Payload()), "is not a seedmagic state file"),
+        "a list": ("[1, 2, 3]", "is not a seedmagic state file"),
+        "wrong format": ('{"format": "other", "version": 2}', "is not a seedmagic state file"),
+        "wrong version": (mangled(lambda d: d.update(version=99)), "of version 99"),
+        "no version": (mangled(lambda d: d.pop("version")), "of version None"),
+        "unknown generator": (mangled(lambda d: d["generators"].update(cupy=d["generators"].pop("numpy"))),
+                              "'cupy', which is not a generator here"),
+        "short key": (mangled(lambda d: d["generators"]["numpy"]["state"]["key"].pop()),
+                      "the numpy key must be a list of 624 integers"),
+        "float key": (mangled(lambda d: d["generators"]["numpy"]["state"]["key"].__setitem__(0, 1.5)),
+                      "the numpy key must hold integers"),
+        "bad seed": (mangled(lambda d: d.update(session_seed=-5)), "-5 is not a seed"),
+        "extra keys": (mangled(lambda d: d["generators"]["random"].update(exec="import os")), "is not {'state'"),
+        "deep nesting": ('{"format": "seedmagic-state", "version": 2, "session_seed": null, "generators": {"random": '
+                         '{"state": ' + '[' * 20000 + ']' * 20000 + ', "seed": null}}}',
+                         "is not a seedmagic state file"),
+    }
+    assert document["version"] == 2
+    return files, marker
+
+
+@requires_torch
+def test_hostile_state_files_are_refused_and_nothing_runs(tmp_path):
+    files, marker = hostile_files(tmp_path)
+    for name, (content, message) in files.items():
+        path = tmp_path / f"{name}.state"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        np.random.rand(3)
+        torch.rand(3)
+        random.random()
+        refused(lambda path=path: seedmagic.Snapshot.load(path).restore(), message)
+    assert not marker.exists()
+
+
+def test_state_files_that_are_not_files(tmp_path, shell):
+    refused(lambda: seedmagic.Snapshot.load(tmp_path / "missing.json"), "cannot read")
+    refused(lambda: seedmagic.Snapshot.load(tmp_path), "cannot read")
+    refused(lambda: shell.run_line_magic("seed", f"--load {tmp_path}"), "cannot read")
+    big = tmp_path / "big.json"
+    with open(big, "wb") as handle:
+        handle.truncate(seedmagic.statefile.MAX_BYTES + 1)
+    refused(lambda: seedmagic.Snapshot.load(big), "it is bigger than")
