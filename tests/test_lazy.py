@@ -198,3 +198,23 @@ ip.run_line_magic("seed", "10")
 ip.run_line_magic("seed", "")
 """)
     assert "session seed: 10" in out and "random" in out
+
+
+@pytest.mark.slow
+def test_a_first_import_racing_a_seed_does_not_deadlock():
+    """A thread imports numpy for the first time while another seeds in a loop (numpy's import lock vs ours)."""
+    out = run_python("""
+import sys, threading, seedmagic
+seedmagic.seed(5, skip="torch")  # numpy is due seed 5: its import runs seedmagic's hook
+done = threading.Event()
+def seeder():
+    while not done.is_set():
+        seedmagic.seed(5, skip="torch")
+thread = threading.Thread(target=seeder)
+thread.start()
+import numpy as np
+done.set()
+thread.join()
+print((np.random.get_state()[1] == np.random.RandomState(5).get_state()[1]).all())
+""", timeout=60)
+    assert out.strip().endswith("True")
