@@ -4,7 +4,7 @@
 # NumPy and IPython. torch installs quickly only for the main environment's Python (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tests=(tests/test_cellcode.py tests/test_interrupts.py tests/test_state_files.py tests/test_bad_input.py)
+tests=(tests/test_cellcode.py tests/test_magicline.py tests/test_interrupts.py tests/test_state_files.py tests/test_bad_input.py)
 run() {  # name python numpy-spec ipython-spec
   local name=$1 python=$2 numpy=$3 ipython=$4 venv=".venv-matrix-$1"
   if ! command -v "$python" >/dev/null && [ ! -x "$python" ]; then

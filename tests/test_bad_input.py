@@ -197,3 +197,67 @@ def test_bad_keywords_in_the_api(keyword):
         with pytest.raises(seedmagic.SeedError):
             seedmagic.seed(3, **keyword)
     assert state_bytes() == before
+
+
+# Input limits and expansions ----------------------------------------------------------
+
+
+def test_a_5000_digit_seed_is_one_line_everywhere(shell):
+    huge = "7" * 5000
+    before = state_bytes()
+    for action in (lambda: shell.run_line_magic("seed", huge), lambda: shell.run_cell_magic("seeded", huge, "1"),
+                   lambda: shell.run_line_magic("seed", f"{huge} 1"), lambda: seedmagic.seed(7 * 10**5000)):
+        with pytest.raises((UsageError, seedmagic.SeedError)) as raised:
+            action()
+        assert "seed must be an integer from 0 to 4294967295" in str(raised.value)
+        assert "\n" not in str(raised.value) and len(str(raised.value)) < 200
+    panel = seedmagic.panel()
+    try:
+        panel.seed_all(huge)
+        assert "seed must be an integer from 0 to 4294967295" in panel._error.value
+    finally:
+        from seedmagic import widget
+
+        widget.close_shared_panel()
+    assert state_bytes() == before
+
+
+def test_a_label_with_a_lone_surrogate_is_one_line(shell):
+    shell.user_ns["label"] = "run\ud800"
+    before = state_bytes()
+    with pytest.raises(seedmagic.SeedError, match="UTF-8"):
+        seedmagic.seeded(3, name="run\ud800")
+    with pytest.raises(seedmagic.SeedError, match="UTF-8"):
+        seedmagic.derive_seed(3, "run\ud800")
+    with pytest.raises(UsageError, match="UTF-8"):
+        shell.run_cell_magic("seeded", "--name $label 3", "1")
+    assert state_bytes() == before
+
+
+@pytest.mark.parametrize("line", ["{np.random.randint(1, 9)}.5", "{np.random.rand()}", "--only {np.random.bytes(3)} 3"])
+def test_an_expansion_that_is_then_refused_moves_nothing(shell, line):
+    np.random.rand(2)
+    before = state_bytes()
+    with pytest.raises(UsageError):
+        shell.run_line_magic("seed", line)
+    with pytest.raises(UsageError):
+        shell.run_cell_magic("seeded", line, "np.random.rand(1)")
+    assert state_bytes() == before
+
+
+@pytest.mark.parametrize("line, message", [
+    ("--load {np.random.rand() and 'missing-state.json'}", "cannot read"),
+    ("--save {np.random.rand() and '/nonexistent-folder/x.json'}", "cannot write"),
+])
+def test_a_file_line_refused_after_its_expansion_moves_nothing(shell, line, message):
+    np.random.rand(2)
+    before = state_bytes()
+    with pytest.raises(UsageError, match=message):
+        shell.run_line_magic("seed", line)
+    assert state_bytes() == before
+
+
+def test_k_is_validated_in_one_place():
+    for bad in (-1, 1.5, "3", True, 10**6):
+        with pytest.raises(seedmagic.SeedError, match="k must be an integer"):
+            seedmagic.peek(bad)

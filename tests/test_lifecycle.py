@@ -12,7 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 import seedmagic
 from seedmagic import widget
 from seedmagic.importhook import installed as import_hook_installed
-from conftest import new_shell
+from conftest import new_shell, run_python
 
 
 def callback_count(ip: InteractiveShell) -> int:
@@ -95,3 +95,15 @@ def test_lifecycle_with_an_open_panel_keeps_callbacks_constant():
         .tolist() == np.random.RandomState(4).rand(1).tolist()
     ip.run_line_magic("unload_ext", "seedmagic")
     InteractiveShell.clear_instance()
+
+
+def test_reload_keeps_the_seed_promised_to_a_library_not_yet_imported(lecture):
+    out = run_python("""
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+ip.run_line_magic("reload_ext", "seedmagic")
+ip.run_cell("import numpy as np\\nprint(np.random.rand(5).tolist())")
+""")
+    assert eval(out.splitlines()[-1]) == lecture["numpy_global_seed_10"]["rand5_first"]

@@ -507,3 +507,13 @@ def test_the_environment_only_carries_the_seed_in_force(monkeypatch):
         assert os.environ["SEEDMAGIC_SEED"] == "4"  # a process started inside the scope gets the scope's seed
     assert os.environ.pop("SEEDMAGIC_SEED") == "3"
     assert dict(os.environ) == before
+
+
+def test_a_child_keeps_its_parents_seed_after_a_scope_of_its_own():
+    out = run_python("""
+import os, seedmagic
+with seedmagic.seeded(5):
+    inside = os.environ["SEEDMAGIC_SEED"]
+print(inside, os.environ.get("SEEDMAGIC_SEED"), seedmagic.seed_process())
+""", env={"SEEDMAGIC_SEED": "10"})
+    assert out.split() == ["5", "10", "10"]

@@ -254,3 +254,8 @@ def test_scopes_in_two_threads_at_once_leave_no_scope_open():
     assert seedmagic.session.book.scopes == []
     assert state_bytes() == before  # whatever interleaving happened, the state before the scopes is back
     assert all("drew from the global generators at once" in text or "overlapped" in text for text in overlaps)
+
+
+def test_leaving_a_scope_that_is_not_open_is_one_line():
+    with pytest.raises(seedmagic.SeedError, match="is not open in this thread"):
+        seedmagic.seeded(3).__exit__(None, None, None)
