@@ -413,3 +413,77 @@ def test_state_files_that_are_not_files(tmp_path, shell):
     with open(big, "wb") as handle:
         handle.truncate(seedmagic.statefile.MAX_BYTES + 1)
     refused(lambda: seedmagic.Snapshot.load(big), "it is bigger than")
+
+
+# Round trips ---------------------------------------------------------------------
+
+
+@requires_torch
+def test_state_file_round_trip_through_the_magic(shell, tmp_path):
+    shell.run_line_magic("seed", "10")
+    np.random.randn(1)  # a Gaussian is cached now
+    torch.randn(1)
+    path = tmp_path / "state.json"
+    shell.run_line_magic("seed", f"--save {path}")
+    first = (random.random(), np.random.randn(3).tolist(), torch.randn(3).tolist(), torch.rand(3).tolist())
+    shell.run_line_magic("seed", f"--load {path}")
+    assert (random.random(), np.random.randn(3).tolist(), torch.randn(3).tolist(), torch.rand(3).tolist()) == first
+    assert json.loads(path.read_text())["format"] == "seedmagic-state"
+
+
+@requires_torch
+def test_state_file_round_trip_through_the_api(tmp_path):
+    seedmagic.seed(5)
+    snapshot = seedmagic.snapshot()
+    snapshot.save(tmp_path / "s.json")
+    expected = state_bytes()
+    np.random.rand(7)
+    torch.rand(7)
+    seedmagic.Snapshot.load(tmp_path / "s.json").restore()
+    assert state_bytes() == expected
+
+
+def test_path_with_spaces(shell, tmp_path):
+    path = tmp_path / "my state.json"
+    shell.run_line_magic("seed", f'--save "{path}"')
+    assert path.exists()
+    shell.run_line_magic("seed", f"--load '{path}'")
+
+
+def _edit(change):
+    def mangle(text: str) -> str:
+        document = json.loads(text)
+        change(document)
+        return json.dumps(document)
+    return mangle
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "mangle, message",
+    [
+        (lambda text: text[: len(text) // 2], "not valid JSON"),
+        (_edit(lambda d: d.update(version=1)), "of version 1; this seedmagic reads version 2"),
+        (_edit(lambda d: d["generators"].update(jax=d["generators"].pop("random"))),
+         "it has a state for 'jax', which is not a generator here"),
+        (_edit(lambda d: d["generators"].update({"torch.cuda": d["generators"]["torch"]})),
+         "it has a state for torch.cuda, which is not available here"),
+        (_edit(lambda d: d["generators"]["numpy"]["state"].update(pos=625)),
+         "the numpy position must be an integer from 0 to 624"),
+        (_edit(lambda d: d["generators"]["torch"]["state"].pop()), "the torch state must be a list of 5056 integers"),
+        (_edit(lambda d: d["generators"]["torch"]["state"].__setitem__(0, 256)),
+         "the torch state must hold integers from 0 to 255"),
+    ],
+)
+def test_bad_state_files_are_refused_and_nothing_moves(tmp_path, mangle, message):
+    seedmagic.seed(3)
+    path = tmp_path / "state.json"
+    seedmagic.snapshot().save(path)
+    path.write_text(mangle(path.read_text()))
+    np.random.rand(3)
+    torch.rand(3)
+    before = state_bytes()
+    with pytest.raises(seedmagic.SeedError) as raised:
+        seedmagic.Snapshot.load(path).restore()
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+    assert state_bytes() == before
