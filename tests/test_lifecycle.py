@@ -12,7 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 import seedmagic
 from seedmagic import widget
 from seedmagic.importhook import installed as import_hook_installed
-from conftest import new_shell, run_python
+from conftest import new_shell, requires_torch, run_python
 
 
 def callback_count(ip: InteractiveShell) -> int:
@@ -55,6 +55,7 @@ def test_load_twice_reload_and_unload(bare_shell):
     assert ip.run_cell("%%seeded 3\nnp.random.rand(1)").result.tolist() == np.random.RandomState(3).rand(1).tolist()
 
 
+@requires_torch
 def test_unload_and_reload_keep_a_seed_that_is_due(bare_shell, monkeypatch):
     ip = bare_shell
     ip.run_line_magic("load_ext", "seedmagic")
