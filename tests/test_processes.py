@@ -242,7 +242,7 @@ def test_children_pools_and_spawned_seeds_with_every_start_method(method):
     out = run_pools(method)
     # seed_process() in a child gets the notebook's seed, bit for bit.
     assert out["published"] == [[10, *library_draws_without_torch(10)]]
-    if method != "forkserver":  # a forkserver keeps the environment it started with (10 here): see the README
+    if method != "forkserver":  # a forkserver keeps the environment it started with (10 here): see docs/workers.md
         assert out["scoped"] == [[11, *library_draws_without_torch(11)]]
 
     # Forked workers inherit NumPy's state and repeat each other's draws: the classic bug (Python
