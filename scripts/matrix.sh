@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The version matrix: the parts of the suite that need no torch (cells through IPython's pipeline,
-# option parsing, interrupts, state files, bad input) on the oldest and newest supported Python,
-# NumPy and IPython. torch installs quickly only for the main environment's Python (scripts/setup.sh).
+# option parsing, history, the extension's lifecycle, interrupts, state files, bad input) on the
+# oldest and newest supported Python, NumPy and IPython. torch installs quickly only for the main
+# environment's Python (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tests=(tests/test_edges.py tests/test_interrupts.py tests/test_state_files.py tests/test_bad_input.py)
+tests=(tests/test_cellcode.py tests/test_magicline.py tests/test_history.py tests/test_lifecycle.py tests/test_interrupts.py
+       tests/test_state_files.py tests/test_bad_input.py)
 run() {  # name python numpy-spec ipython-spec
   local name=$1 python=$2 numpy=$3 ipython=$4 venv=".venv-matrix-$1"
   if ! command -v "$python" >/dev/null && [ ! -x "$python" ]; then

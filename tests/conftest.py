@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
@@ -25,6 +26,7 @@ try:  # the version matrix runs part of the suite where torch is not installed
 except ImportError:
     torch = None
 
+import seedmagic
 import seedmagic.importhook
 import seedmagic.interrupts
 import seedmagic.session
@@ -102,6 +104,21 @@ def shell() -> Iterator[InteractiveShell]:
     InteractiveShell.clear_instance()
 
 
+@pytest.fixture
+def kernel_shell():
+    """A shell where widgets render, with the extension loaded and the panel open."""
+    ip = new_shell()
+    ip.kernel = object()
+    ip.run_line_magic("load_ext", "seedmagic")
+    ip.run_cell("import numpy as np, torch, random")
+    ip.run_line_magic("seed", "")
+    yield ip
+    from seedmagic import widget  # already imported: %seed showed the panel
+
+    widget.close_shared_panel()
+    ip.run_line_magic("unload_ext", "seedmagic")
+
+
 def state_bytes() -> dict[str, Any]:
     """Every global generator's full state in comparable form."""
     numpy_state = np.random.get_state(legacy=False)
@@ -111,6 +128,27 @@ def state_bytes() -> dict[str, Any]:
                   numpy_state["has_gauss"], numpy_state["gauss"]),
         "torch": None if torch is None else torch.get_rng_state().numpy().tobytes(),
     }
+
+
+#: What every refusal of a seed that is not a seed says.
+SEED_RANGE = "seed must be an integer from 0 to 4294967295"
+
+
+def refused(action, message: str = SEED_RANGE,
+            error: type[BaseException] | tuple[type[BaseException], ...] = (UsageError, seedmagic.SeedError)) -> None:
+    """``action`` raises a one-line ``error`` holding ``message``, and moves no generator and no remembered seed.
+
+    The error is exactly one of ``error``'s types: a subclass of UsageError would print a full traceback.
+    """
+    kinds = error if isinstance(error, tuple) else (error,)
+    before = state_bytes()
+    book = (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed)
+    with pytest.raises(kinds) as raised:
+        action()
+    assert type(raised.value) in kinds
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+    assert state_bytes() == before
+    assert (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed) == book
 
 
 def run_python(code: str, timeout: float = 120, env: dict[str, str] | None = None) -> str:

@@ -7,7 +7,8 @@ import pytest
 from IPython.core.error import UsageError
 
 import seedmagic
-from conftest import state_bytes
+from seedmagic import widget
+from conftest import refused, state_bytes
 
 LINE_CASES = [
     ("abc", "seed must be an integer from 0 to 4294967295"),
@@ -47,36 +48,23 @@ CELL_CASES = [
 ]
 
 
-def assert_refused(action, message: str) -> None:
-    before = state_bytes()
-    book = (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed)
-    with pytest.raises(UsageError) as raised:
-        action()
-    text = str(raised.value)
-    assert message in text
-    assert "\n" not in text
-    assert type(raised.value) is UsageError  # a subclass would print a full traceback
-    assert state_bytes() == before
-    assert (dict(seedmagic.session.book.seeds), seedmagic.session.book.session_seed) == book
-
-
 @pytest.mark.parametrize("line, message", LINE_CASES)
 def test_bad_seed_line(shell, line, message):
     shell.run_line_magic("seed", "7")
     np.random.rand(3)
-    assert_refused(lambda: shell.run_line_magic("seed", line), message)
+    refused(lambda: shell.run_line_magic("seed", line), message, UsageError)
 
 
 @pytest.mark.parametrize("line, message", CELL_CASES)
 def test_bad_seeded_cell(shell, line, message):
     shell.user_ns["ran"] = False
-    assert_refused(lambda: shell.run_cell_magic("seeded", line, "ran = True\nnp.random.rand(3)"), message)
+    refused(lambda: shell.run_cell_magic("seeded", line, "ran = True\nnp.random.rand(3)"), message, UsageError)
     assert shell.user_ns["ran"] is False
 
 
 def test_syntax_error_in_a_cell_runs_nothing(shell):
-    assert_refused(lambda: shell.run_cell_magic("seeded", "10", "np.random.rand(3)\nif:"),
-                   "the cell is not valid Python: invalid syntax (line 3)")  # line 1 is %%seeded
+    refused(lambda: shell.run_cell_magic("seeded", "10", "np.random.rand(3)\nif:"),
+            "the cell is not valid Python: invalid syntax (line 3)", UsageError)  # line 1 is %%seeded
 
 
 def test_in_the_shell_the_error_is_one_line(shell, capsys):
@@ -116,3 +104,160 @@ def test_help_is_generated_from_the_arguments(shell, capsys):
         assert option in text
     shell.run_cell("%%seeded?")
     assert "--only NAMES" in capsys.readouterr().out
+
+
+# Through every door: both magics, the API and the panel's field ------------------------------
+
+
+BAD_SEEDS = ["abc", "1.5", "-1", "-4294967295", "4294967296", "99999999999999999999999999", "1e3", "0x10",
+             "10L", "ten", "1_000", "½", "٣", "''", "None", "True", "[1]", "1,2"]
+
+
+@pytest.mark.parametrize("text", BAD_SEEDS)
+def test_bad_seed_through_every_door(shell, text):
+    shell.run_line_magic("seed", "5")
+    np.random.rand(2)
+    refused(lambda: shell.run_line_magic("seed", text))
+    refused(lambda: shell.run_line_magic("seed", f"{text} np.random.rand(1)"))
+    refused(lambda: shell.run_cell_magic("seeded", text, "np.random.rand(1)"))
+    refused(lambda: seedmagic.seed(text))
+    refused(lambda: seedmagic.seeded(text))
+    panel = seedmagic.panel()
+    try:
+        before = state_bytes()
+        panel.seed_all(text)
+        assert "seed must be an integer from 0 to 4294967295" in panel._error.value
+        assert state_bytes() == before
+    finally:
+        widget.close_shared_panel()
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t"])
+def test_empty_seeds_in_the_api_and_the_panel(value):
+    refused(lambda: seedmagic.seed(value))
+    panel = seedmagic.panel()
+    try:
+        panel.seed_all(value)
+        assert "seed must be an integer" in panel._error.value
+    finally:
+        widget.close_shared_panel()
+
+
+OPTION_CASES = [
+    ("seed", "--only numpy --skip numpy 3", "'numpy' is both in --only and in --skip"),
+    ("seed", "--only torch,random --skip random 3", "'random' is both in --only and in --skip"),
+    ("seed", "--keep 3", "--keep needs a statement or a %%seeded cell"),
+    ("seed", "--only nosuch 3", "unknown generator 'nosuch'; known:"),
+    ("seed", "--skip numpy,nosuch 3", "unknown generator 'nosuch'"),
+    ("seed", "--frobnicate 3", "unrecognized arguments: --frobnicate"),
+    ("seed", "-x 3", "unrecognized arguments: -x"),
+    ("seed", "--only", "expected one argument"),
+    ("seed", "--history --save x.json", "--history goes alone"),
+    ("seed", "--save x.json 3", "--save goes alone"),
+    ("seed", "--load", "expected one argument"),
+    ("seed", "3 print('unbalanced", "the statement is not valid Python"),
+    ("seed", "3 x = = 1", "the statement is not valid Python"),
+    ("seed", "3 --only nosuch", "unknown generator 'nosuch'"),
+    ("seed", "$undefined_variable", "got '$undefined_variable'"),
+    ("seed", "{undefined_variable}", "got '{undefined_variable}'"),
+    ("seed", "--deterministic", "give a seed"),
+    ("seeded", "--only numpy --skip numpy 3", "'numpy' is both in --only and in --skip"),
+    ("seeded", "--only nosuch", "unknown generator 'nosuch'"),
+    ("seeded", "3 4", "%%seeded takes options and one seed"),
+    ("seeded", "--only 'numpy 3", "cannot read the options"),
+    ("seeded", "--history", "unrecognized arguments: --history"),
+    ("seeded", "--name", "expected one argument"),
+    ("seeded", "$undefined_variable", "got '$undefined_variable'"),
+]
+
+
+@pytest.mark.parametrize("magic, line, message", OPTION_CASES)
+def test_bad_options(shell, magic, line, message):
+    shell.run_line_magic("seed", "5")
+    if magic == "seed":
+        refused(lambda: shell.run_line_magic("seed", line), message)
+    else:
+        refused(lambda: shell.run_cell_magic("seeded", line, "np.random.rand(1)"), message)
+
+
+def test_bad_cell_bodies_run_nothing(shell):
+    shell.user_ns["ran"] = False
+    refused(lambda: shell.run_cell_magic("seeded", "3", "ran = True\ndef f(:\n    pass"), "the cell is not valid Python")
+    refused(lambda: shell.run_cell_magic("seeded", "3", "ran = True\nreturn 1"), "the cell is not valid Python")
+    assert shell.user_ns["ran"] is False
+
+
+@pytest.mark.parametrize("keyword", [{"only": "nosuch"}, {"skip": ["numpy", "nosuch"]}, {"only": ""},
+                                     {"only": "numpy", "skip": "numpy"}, {"name": 5}])
+def test_bad_keywords_in_the_api(keyword):
+    before = state_bytes()
+    with pytest.raises(seedmagic.SeedError):
+        seedmagic.seeded(3, **keyword)
+    if "name" not in keyword:
+        with pytest.raises(seedmagic.SeedError):
+            seedmagic.seed(3, **keyword)
+    assert state_bytes() == before
+
+
+# Input limits and expansions ----------------------------------------------------------
+
+
+def test_a_5000_digit_seed_is_one_line_everywhere(shell):
+    huge = "7" * 5000
+    before = state_bytes()
+    for action in (lambda: shell.run_line_magic("seed", huge), lambda: shell.run_cell_magic("seeded", huge, "1"),
+                   lambda: shell.run_line_magic("seed", f"{huge} 1"), lambda: seedmagic.seed(7 * 10**5000)):
+        with pytest.raises((UsageError, seedmagic.SeedError)) as raised:
+            action()
+        assert "seed must be an integer from 0 to 4294967295" in str(raised.value)
+        assert "\n" not in str(raised.value) and len(str(raised.value)) < 200
+    panel = seedmagic.panel()
+    try:
+        panel.seed_all(huge)
+        assert "seed must be an integer from 0 to 4294967295" in panel._error.value
+    finally:
+        from seedmagic import widget
+
+        widget.close_shared_panel()
+    assert state_bytes() == before
+
+
+def test_a_label_with_a_lone_surrogate_is_one_line(shell):
+    shell.user_ns["label"] = "run\ud800"
+    before = state_bytes()
+    with pytest.raises(seedmagic.SeedError, match="UTF-8"):
+        seedmagic.seeded(3, name="run\ud800")
+    with pytest.raises(seedmagic.SeedError, match="UTF-8"):
+        seedmagic.derive_seed(3, "run\ud800")
+    with pytest.raises(UsageError, match="UTF-8"):
+        shell.run_cell_magic("seeded", "--name $label 3", "1")
+    assert state_bytes() == before
+
+
+@pytest.mark.parametrize("line", ["{np.random.randint(1, 9)}.5", "{np.random.rand()}", "--only {np.random.bytes(3)} 3"])
+def test_an_expansion_that_is_then_refused_moves_nothing(shell, line):
+    np.random.rand(2)
+    before = state_bytes()
+    with pytest.raises(UsageError):
+        shell.run_line_magic("seed", line)
+    with pytest.raises(UsageError):
+        shell.run_cell_magic("seeded", line, "np.random.rand(1)")
+    assert state_bytes() == before
+
+
+@pytest.mark.parametrize("line, message", [
+    ("--load {np.random.rand() and 'missing-state.json'}", "cannot read"),
+    ("--save {np.random.rand() and '/nonexistent-folder/x.json'}", "cannot write"),
+])
+def test_a_file_line_refused_after_its_expansion_moves_nothing(shell, line, message):
+    np.random.rand(2)
+    before = state_bytes()
+    with pytest.raises(UsageError, match=message):
+        shell.run_line_magic("seed", line)
+    assert state_bytes() == before
+
+
+def test_k_is_validated_in_one_place():
+    for bad in (-1, 1.5, "3", True, 10**6):
+        with pytest.raises(seedmagic.SeedError, match="k must be an integer"):
+            seedmagic.peek(bad)

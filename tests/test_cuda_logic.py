@@ -97,3 +97,19 @@ def test_initialised_devices_are_captured_restored_and_peeked(cuda_built, monkey
     peeked = cuda.peek(2)  # each preview draws on its generator's own device: here the CPU stands in
     assert list(peeked) == ["torch.cuda:0", "torch.cuda:1"]
     assert peeked["torch.cuda:1"] == torch.rand(2, generator=devices[1]).tolist()
+
+
+def test_cuda_is_never_initialised_on_the_mocked_path(monkeypatch, shell):
+    monkeypatch.setattr(torch.backends.cuda, "is_built", lambda: True)
+    monkeypatch.setattr(torch.cuda, "_lazy_init", lambda: pytest.fail("seedmagic initialised CUDA"))
+    tracker = torch.cuda._lazy_seed_tracker
+    saved = (tracker.manual_seed_all_cb, tracker.manual_seed_cb, list(tracker.call_order))
+    try:
+        shell.run_line_magic("seed", "10")
+        shell.run_cell("%%seeded 3\ntorch.rand(1)")
+        shell.run_line_magic("seed", "")
+        seedmagic.peek(3)
+        seedmagic.snapshot().restore()
+        assert not torch.cuda.is_initialized()
+    finally:
+        tracker.manual_seed_all_cb, tracker.manual_seed_cb, tracker.call_order = saved

@@ -258,7 +258,8 @@ def test_two_threads_in_overlapping_scopes_raise_and_leave_the_generators_as_bef
 
 
 def test_the_readme_advice_for_coroutines_gives_each_task_its_own_stream():
-    """README: give each task its own generator, seeded from seedmagic; scopes only around code without await."""
+    """docs/guide.md (Coroutines and threads): give each task its own generator, seeded from seedmagic; scopes only
+    around code without await."""
     seedmagic.seed(2024)
 
     async def task(rng: np.random.Generator) -> list[float]:

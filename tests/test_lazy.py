@@ -1,4 +1,5 @@
-"""Light and lazy: nothing heavy is imported, late imports are seeded, fork is safe. Fresh interpreters."""
+"""Light and lazy: nothing heavy is imported, late imports are seeded, fork is safe, and without torch or
+ipywidgets the rest still works. Fresh interpreters."""
 
 from __future__ import annotations
 
@@ -146,3 +147,74 @@ print(seedmagic.generators(), [list(e.generators) for e in seedmagic.history()])
     listed, recorded = out.splitlines()[-1].split("] [")
     assert "torch.cuda" not in listed and "torch.cuda" not in recorded and "torch.mps" not in recorded
     assert "'torch'" in listed and "'torch'" in recorded
+
+
+# Without the optional libraries -------------------------------------------------
+
+
+BLOCK = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_without_torch_numpy_and_random_still_work():
+    out = run_python(BLOCK.format(blocked={"torch"}) + """
+import numpy as np, random
+import seedmagic
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.error import UsageError
+print(seedmagic.generators())
+ip = InteractiveShell.instance()
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+print(np.random.rand(1)[0] == np.random.RandomState(10).rand(1)[0], random.random() == random.Random(10).random())
+try:
+    ip.run_line_magic("seed", "--only torch 3")
+except UsageError as error:
+    print(error)
+with seedmagic.seeded(3):
+    pass
+ip.run_line_magic("seed", "")
+""")
+    lines = out.splitlines()
+    assert lines[0] == "['random', 'numpy']"
+    assert lines[1] == "True True"
+    assert lines[2] == "torch is not installed"
+    assert any(line.split()[:1] == ["numpy"] for line in lines[3:])
+
+
+def test_without_ipywidgets_seed_prints_the_table_even_in_a_kernel():
+    out = run_python(BLOCK.format(blocked={"ipywidgets"}) + """
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+ip.kernel = object()
+ip.run_line_magic("load_ext", "seedmagic")
+ip.run_line_magic("seed", "10")
+ip.run_line_magic("seed", "")
+""")
+    assert "session seed: 10" in out and "random" in out
+
+
+@pytest.mark.slow
+def test_a_first_import_racing_a_seed_does_not_deadlock():
+    """A thread imports numpy for the first time while another seeds in a loop (numpy's import lock vs ours)."""
+    out = run_python("""
+import sys, threading, seedmagic
+seedmagic.seed(5, skip="torch")  # numpy is due seed 5: its import runs seedmagic's hook
+done = threading.Event()
+def seeder():
+    while not done.is_set():
+        seedmagic.seed(5, skip="torch")
+thread = threading.Thread(target=seeder)
+thread.start()
+import numpy as np
+done.set()
+thread.join()
+print((np.random.get_state()[1] == np.random.RandomState(5).get_state()[1]).all())
+""", timeout=60)
+    assert out.strip().endswith("True")

@@ -1,4 +1,4 @@
-"""Seeds beyond one process: child processes, pools, spawned seeds, checkpoints and per-rank files.
+"""Seeds beyond one process: child processes, pools, DataLoader workers, spawned seeds, checkpoints and per-rank files.
 
 Real engines throughout: multiprocessing with fork, spawn and forkserver, a
 real Jupyter kernel, ``torch.save``/``torch.load(weights_only=True)``; the
@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 from nbclient import NotebookClient
+from torch.utils.data import DataLoader, Dataset
 
 import seedmagic
 from conftest import ROOT, run_python, state_bytes
@@ -241,7 +242,7 @@ def test_children_pools_and_spawned_seeds_with_every_start_method(method):
     out = run_pools(method)
     # seed_process() in a child gets the notebook's seed, bit for bit.
     assert out["published"] == [[10, *library_draws_without_torch(10)]]
-    if method != "forkserver":  # a forkserver keeps the environment it started with (10 here): see the README
+    if method != "forkserver":  # a forkserver keeps the environment it started with (10 here): see docs/workers.md
         assert out["scoped"] == [[11, *library_draws_without_torch(11)]]
 
     # Forked workers inherit NumPy's state and repeat each other's draws: the classic bug (Python
@@ -496,3 +497,77 @@ def test_the_environment_is_written_only_when_the_published_seed_changes(monkeyp
             assert os.environ["SEEDMAGIC_SEED"] == "5"
     assert writes == [("put", b"SEEDMAGIC_SEED", b"5"), ("put", b"SEEDMAGIC_SEED", b"10")] * 5
     assert os.environ["SEEDMAGIC_SEED"] == "10"
+
+
+def test_the_environment_only_carries_the_seed_in_force(monkeypatch):
+    monkeypatch.delenv("SEEDMAGIC_SEED", raising=False)
+    before = dict(os.environ)
+    seedmagic.seed(3)
+    assert os.environ["SEEDMAGIC_SEED"] == "3"
+    with seedmagic.seeded(4):
+        assert os.environ["SEEDMAGIC_SEED"] == "4"  # a process started inside the scope gets the scope's seed
+    assert os.environ.pop("SEEDMAGIC_SEED") == "3"
+    assert dict(os.environ) == before
+
+
+def test_a_child_keeps_its_parents_seed_after_a_scope_of_its_own():
+    out = run_python("""
+import os, seedmagic
+with seedmagic.seeded(5):
+    inside = os.environ["SEEDMAGIC_SEED"]
+print(inside, os.environ.get("SEEDMAGIC_SEED"), seedmagic.seed_process())
+""", env={"SEEDMAGIC_SEED": "10"})
+    assert out.split() == ["5", "10", "10"]
+
+
+# DataLoader workers ---------------------------------------------------------------------
+
+
+class Draws(Dataset):
+    """Each item draws from random, NumPy and torch: what augmentation code does."""
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return torch.tensor([index, random.random(), np.random.rand(), torch.rand(1).item()], dtype=torch.float64)
+
+
+def epoch() -> list[list[float]]:
+    loader = DataLoader(Draws(), batch_size=2, shuffle=True, num_workers=2,
+                        worker_init_fn=seedmagic.worker_init_fn, generator=seedmagic.torch_generator(),
+                        multiprocessing_context="fork")
+    return [row for batch in loader for row in batch.tolist()]
+
+
+def test_dataloader_with_workers_repeats_under_the_same_seed():
+    seedmagic.seed(7)
+    first = epoch()
+    np.random.rand(5)
+    seedmagic.seed(7)
+    assert epoch() == first
+    with seedmagic.seeded(8):
+        other = epoch()
+    assert other != first
+    numpy_draws = [row[2] for row in first]
+    assert len(set(numpy_draws)) == len(numpy_draws)  # no two workers repeat a draw
+    order = [int(row[0]) for row in first]
+    assert sorted(order) == list(range(8)) and order != list(range(8))  # shuffled by the seeded generator
+
+
+def test_worker_init_fn_seeds_random_and_numpy_from_torchs_worker_seed(monkeypatch):
+    monkeypatch.setattr(torch, "initial_seed", lambda: 1234 + 1)
+    with seedmagic.seeded(0):
+        seedmagic.worker_init_fn(1)
+        drawn = (random.random(), np.random.rand())
+    expected_seed = int(np.random.SeedSequence(1235, spawn_key=(0,)).generate_state(1)[0])  # rank 0
+    assert drawn == (random.Random(expected_seed).random(), np.random.RandomState(expected_seed).rand())
+
+
+def test_torch_generator_follows_the_active_seed():
+    with pytest.raises(seedmagic.SeedError, match="no seed is active"):
+        seedmagic.torch_generator()
+    seedmagic.seed(5)
+    assert torch.equal(seedmagic.torch_generator().get_state(), torch.Generator().manual_seed(5).get_state())
+    with seedmagic.seeded(6):
+        assert torch.equal(seedmagic.torch_generator().get_state(), torch.Generator().manual_seed(6).get_state())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import numpy as np
 import pytest
@@ -228,3 +229,33 @@ def test_a_seed_alone_on_the_magic_line_parses_as_argparse_parses_it(line):
 
     for parser in (SeedMagics.seeded.parser, SeedMagics.seed.parser):
         assert vars(parser.parse_args([line])) == {**defaults(parser), "seed": line}
+
+
+def test_scopes_in_two_threads_at_once_leave_no_scope_open():
+    seedmagic.seed(7)
+    before = state_bytes()
+    barrier = threading.Barrier(2)
+    overlaps: list[str] = []
+
+    def work(n: int) -> None:
+        barrier.wait()
+        for _ in range(200):
+            try:
+                with seedmagic.seeded(n):
+                    np.random.rand(1)
+            except seedmagic.SeedError as error:  # the scopes overlapped: said, never silent
+                overlaps.append(str(error))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seedmagic.session.book.scopes == []
+    assert state_bytes() == before  # whatever interleaving happened, the state before the scopes is back
+    assert all("drew from the global generators at once" in text or "overlapped" in text for text in overlaps)
+
+
+def test_leaving_a_scope_that_is_not_open_is_one_line():
+    with pytest.raises(seedmagic.SeedError, match="is not open in this thread"):
+        seedmagic.seeded(3).__exit__(None, None, None)

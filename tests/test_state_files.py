@@ -6,6 +6,7 @@ import errno
 import json
 import math
 import os
+import pickle
 import random
 import threading
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import seedmagic
 from seedmagic import statefile
-from conftest import requires_torch, run_python, state_bytes, torch
+from conftest import refused, requires_torch, run_python, state_bytes, torch
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +341,149 @@ def test_a_state_a_generator_refuses_rolls_everything_back_and_says_which_in_one
     with pytest.raises(ValueError) as trusted:  # a snapshot seedmagic took itself: the error as the library raised it
         Snapshot(snapshot.entries, None).restore()
     assert trusted.value is refused
+
+
+# Hostile and missing files ------------------------------------------------------
+
+
+def hostile_files(tmp_path) -> dict[str, tuple[object, str]]:
+    good = tmp_path / "good.json"
+    seedmagic.seed(1)
+    seedmagic.snapshot().save(good)
+    text = good.read_text()
+    marker = tmp_path / "executed"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    document = json.loads(text)
+
+    def mangled(change) -> str:
+        copy = json.loads(text)
+        change(copy)
+        return json.dumps(copy)
+
+    files = {
+        "truncated": (text[: len(text) // 3], "not valid JSON"),
+        "empty": ("", "not valid JSON"),
+        "noise": (bytes(range(256)) * 20, "it is not text"),
+        "pickle": (pickle.dumps(Payload()), "is not a seedmagic state file"),
+        "a list": ("[1, 2, 3]", "is not a seedmagic state file"),
+        "wrong format": ('{"format": "other", "version": 2}', "is not a seedmagic state file"),
+        "wrong version": (mangled(lambda d: d.update(version=99)), "of version 99"),
+        "no version": (mangled(lambda d: d.pop("version")), "of version None"),
+        "unknown generator": (mangled(lambda d: d["generators"].update(cupy=d["generators"].pop("numpy"))),
+                              "'cupy', which is not a generator here"),
+        "short key": (mangled(lambda d: d["generators"]["numpy"]["state"]["key"].pop()),
+                      "the numpy key must be a list of 624 integers"),
+        "float key": (mangled(lambda d: d["generators"]["numpy"]["state"]["key"].__setitem__(0, 1.5)),
+                      "the numpy key must hold integers"),
+        "bad seed": (mangled(lambda d: d.update(session_seed=-5)), "-5 is not a seed"),
+        "extra keys": (mangled(lambda d: d["generators"]["random"].update(exec="import os")), "is not {'state'"),
+        "deep nesting": ('{"format": "seedmagic-state", "version": 2, "session_seed": null, "generators": {"random": '
+                         '{"state": ' + '[' * 20000 + ']' * 20000 + ', "seed": null}}}',
+                         "is not a seedmagic state file"),
+    }
+    assert document["version"] == 2
+    return files, marker
+
+
+@requires_torch
+def test_hostile_state_files_are_refused_and_nothing_runs(tmp_path):
+    files, marker = hostile_files(tmp_path)
+    for name, (content, message) in files.items():
+        path = tmp_path / f"{name}.state"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        np.random.rand(3)
+        torch.rand(3)
+        random.random()
+        refused(lambda path=path: seedmagic.Snapshot.load(path).restore(), message)
+    assert not marker.exists()
+
+
+def test_state_files_that_are_not_files(tmp_path, shell):
+    refused(lambda: seedmagic.Snapshot.load(tmp_path / "missing.json"), "cannot read")
+    refused(lambda: seedmagic.Snapshot.load(tmp_path), "cannot read")
+    refused(lambda: shell.run_line_magic("seed", f"--load {tmp_path}"), "cannot read")
+    big = tmp_path / "big.json"
+    with open(big, "wb") as handle:
+        handle.truncate(seedmagic.statefile.MAX_BYTES + 1)
+    refused(lambda: seedmagic.Snapshot.load(big), "it is bigger than")
+
+
+# Round trips ---------------------------------------------------------------------
+
+
+@requires_torch
+def test_state_file_round_trip_through_the_magic(shell, tmp_path):
+    shell.run_line_magic("seed", "10")
+    np.random.randn(1)  # a Gaussian is cached now
+    torch.randn(1)
+    path = tmp_path / "state.json"
+    shell.run_line_magic("seed", f"--save {path}")
+    first = (random.random(), np.random.randn(3).tolist(), torch.randn(3).tolist(), torch.rand(3).tolist())
+    shell.run_line_magic("seed", f"--load {path}")
+    assert (random.random(), np.random.randn(3).tolist(), torch.randn(3).tolist(), torch.rand(3).tolist()) == first
+    assert json.loads(path.read_text())["format"] == "seedmagic-state"
+
+
+@requires_torch
+def test_state_file_round_trip_through_the_api(tmp_path):
+    seedmagic.seed(5)
+    snapshot = seedmagic.snapshot()
+    snapshot.save(tmp_path / "s.json")
+    expected = state_bytes()
+    np.random.rand(7)
+    torch.rand(7)
+    seedmagic.Snapshot.load(tmp_path / "s.json").restore()
+    assert state_bytes() == expected
+
+
+def test_path_with_spaces(shell, tmp_path):
+    path = tmp_path / "my state.json"
+    shell.run_line_magic("seed", f'--save "{path}"')
+    assert path.exists()
+    shell.run_line_magic("seed", f"--load '{path}'")
+
+
+def _edit(change):
+    def mangle(text: str) -> str:
+        document = json.loads(text)
+        change(document)
+        return json.dumps(document)
+    return mangle
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "mangle, message",
+    [
+        (lambda text: text[: len(text) // 2], "not valid JSON"),
+        (_edit(lambda d: d.update(version=1)), "of version 1; this seedmagic reads version 2"),
+        (_edit(lambda d: d["generators"].update(jax=d["generators"].pop("random"))),
+         "it has a state for 'jax', which is not a generator here"),
+        (_edit(lambda d: d["generators"].update({"torch.cuda": d["generators"]["torch"]})),
+         "it has a state for torch.cuda, which is not available here"),
+        (_edit(lambda d: d["generators"]["numpy"]["state"].update(pos=625)),
+         "the numpy position must be an integer from 0 to 624"),
+        (_edit(lambda d: d["generators"]["torch"]["state"].pop()), "the torch state must be a list of 5056 integers"),
+        (_edit(lambda d: d["generators"]["torch"]["state"].__setitem__(0, 256)),
+         "the torch state must hold integers from 0 to 255"),
+    ],
+)
+def test_bad_state_files_are_refused_and_nothing_moves(tmp_path, mangle, message):
+    seedmagic.seed(3)
+    path = tmp_path / "state.json"
+    seedmagic.snapshot().save(path)
+    path.write_text(mangle(path.read_text()))
+    np.random.rand(3)
+    torch.rand(3)
+    before = state_bytes()
+    with pytest.raises(seedmagic.SeedError) as raised:
+        seedmagic.Snapshot.load(path).restore()
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+    assert state_bytes() == before

@@ -1,14 +1,19 @@
-"""%seed with no argument, and peek: the next draws, shown without being consumed."""
+"""%seed with no argument, and peek: the next draws, shown without being consumed; strange objects in the
+namespace never break the table, the panel or a cell."""
 
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import seedmagic
+from seedmagic import widget
 from conftest import run_python
 
 
@@ -143,3 +148,88 @@ def test_the_cell_magics_help_names_it_with_two_percent_signs():
 
     assert SeedMagics.seeded.parser.format_usage().split()[1] == "%%seeded"
     assert SeedMagics.seed.parser.format_usage().split()[1] == "%seed"
+
+
+# Strange objects in the namespace --------------------------------------------------
+
+
+TRAPS = ["__getattr__", "__getattribute__", "__class__", "__eq__", "__hash__", "__bool__", "__repr__", "__len__",
+         "__iter__", "__dir__", "__instancecheck__"]
+
+
+def hostile_object(traps: list[str], pose_as: type | None) -> Any:
+    """An object whose chosen dunders raise, optionally claiming (through ``__class__``) to be ``pose_as``."""
+
+    def fail(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("lazy factory failed")
+
+    namespace: dict[str, Any] = {trap: fail for trap in traps if trap not in ("__class__", "__instancecheck__")}
+    if "__class__" in traps:
+        namespace["__class__"] = property(fail)
+    elif pose_as is not None:
+        namespace["__class__"] = property(lambda self: pose_as)
+    return type("LazyProxy", (), namespace)()
+
+
+@settings(max_examples=40)
+@given(traps=st.lists(st.sampled_from(TRAPS), unique=True, min_size=1),
+       pose_as=st.sampled_from([None, np.random.RandomState, np.random.Generator, torch.Generator, random.Random]))
+def test_hostile_namespace_objects_never_break_a_cell(kernel_shell, capsys, traps, pose_as):
+    kernel_shell.user_ns["proxy"] = hostile_object(traps, pose_as)
+    capsys.readouterr()
+    for source in ("x = 1", "%%seeded 3\nnp.random.rand(1)", "%seed 4", "%seed"):
+        result = kernel_shell.run_cell(source)
+        assert result.success, (source, result.error_in_exec)
+    assert "proxy" not in [row.label for row in widget._shared.status().rows]  # never taken for a generator
+    assert "Error in callback" not in capsys.readouterr().err
+    del kernel_shell.user_ns["proxy"]
+
+
+def test_the_text_table_survives_a_hostile_namespace(shell, capsys):
+    shell.user_ns["proxy"] = hostile_object(["__getattr__", "__class__", "__eq__"], None)
+    shell.run_line_magic("seed", "")
+    assert "session seed" in capsys.readouterr().out
+
+
+def test_the_cell_watch_and_the_table_never_call_a_users_generator_methods(shell, capsys):
+    """Subclasses may log, draw or raise in getstate/get_state/__init__: seedmagic uses the libraries' own methods."""
+    shell.run_cell('''
+calls = []
+class LoudRandom(random.Random):
+    def getstate(self):
+        calls.append("getstate"); self.random(); return super().getstate()
+class LoudState(np.random.RandomState):
+    def get_state(self, legacy=True):
+        calls.append("get_state"); self.random_sample(); return super().get_state(legacy)
+class LoudGenerator(np.random.Generator):
+    def __init__(self, bit_generator):
+        calls.append("__init__"); super().__init__(bit_generator)
+class LoudTorch(torch.Generator):
+    def get_state(self):
+        calls.append("torch get_state"); return super().get_state()
+r, s, g, t = LoudRandom(5), LoudState(5), LoudGenerator(np.random.PCG64(5)), LoudTorch()
+t.manual_seed(5)
+calls.clear()
+''')
+    for source in ("x = 1", "y = 2", "%seed"):
+        assert shell.run_cell(source).success
+    assert shell.user_ns["calls"] == []
+    assert shell.user_ns["r"].random() == random.Random(5).random()  # no draw was consumed
+    assert shell.user_ns["s"].random_sample() == np.random.RandomState(5).random_sample()
+    assert shell.user_ns["g"].random() == np.random.Generator(np.random.PCG64(5)).random()
+    assert "LoudRandom" not in capsys.readouterr().err
+
+
+def test_a_metaclass_with_its_own_eq_is_never_called(shell, capsys):
+    shell.run_cell('''
+class Meta(type):
+    def __eq__(cls, other):
+        raise RuntimeError("user code ran: Meta.__eq__")
+    __hash__ = type.__hash__
+class Odd(metaclass=Meta):
+    pass
+odd, odds = Odd(), [Odd()]
+''')
+    for source in ("x = 1", "%seed"):
+        assert shell.run_cell(source).success
+    assert "user code ran" not in capsys.readouterr().err

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 
+import seedmagic
 from seedmagic import watch
 from seedmagic.adapters import registry
 from conftest import requires_torch, torch
@@ -223,3 +225,14 @@ tricky, mod = Tricky(), Mod("m")
     shell.run_cell("exec('pass')\npair = (tricky, mod)")  # a look at every variable, these two named too
     assert shell.user_ns["ran"] == []
     assert not {"tricky", "mod"} & watch_of(shell).gateways
+
+def test_a_failing_callback_is_reported_once_and_the_cells_go_on(kernel_shell, capsys, monkeypatch):
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(seedmagic.watch.CellWatch, "after_cell", broken)
+    results = [kernel_shell.run_cell(f"x = {i}") for i in range(3)]
+    assert all(result.success for result in results)
+    err = capsys.readouterr().err
+    assert err.count("seedmagic: the cell markers and the live panel stopped after an error (RuntimeError: boom)") == 1
+    assert "Traceback" not in err
