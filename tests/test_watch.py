@@ -226,6 +226,7 @@ tricky, mod = Tricky(), Mod("m")
     assert shell.user_ns["ran"] == []
     assert not {"tricky", "mod"} & watch_of(shell).gateways
 
+
 def test_a_failing_callback_is_reported_once_and_the_cells_go_on(kernel_shell, capsys, monkeypatch):
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("boom")
