@@ -15,6 +15,11 @@ each figure is the median over rounds:
   the comparison (target: at most 1.25x plain);
 - nbval: ``pytest --nbval-lax`` on the notebook in a subprocess, if nbval is
   importable (it includes pytest's start-up, about a second).
+
+A second table times the check on notebooks that diverge, whose explanation
+needs extra runs (a third kernel with the first one's ``PYTHONHASHSEED`` for
+hash order; the value trace reads what the probe recorded), next to one plain
+execution: what explaining costs, paid only when a notebook is not reproducible.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import nbformat
@@ -69,12 +75,38 @@ def recorded(path: pathlib.Path) -> float:
     return time.perf_counter() - start
 
 
-def check(path: pathlib.Path) -> float:
+def check(path: pathlib.Path, expected: tuple[str, str | None] = ("reproducible", None)) -> float:
+    """The whole check; ``expected``: the status and cause it must find."""
     start = time.perf_counter()
     result = asyncio.run(check_notebook(path, Options()))
     elapsed = time.perf_counter() - start
-    assert result.status == "reproducible", result
+    assert (result.status, result.cause) == expected, result
     return elapsed
+
+
+#: Notebooks that diverge, by the cause the check must name: the cost of explaining.
+DIVERGING = {
+    "hash-order": ["words = 'the quick brown fox jumps over the lazy dog'.split()", "print(list(set(words)))"],
+    "value": ["import time\nstamp = time.time_ns() // 1000", "total = stamp % 1000", "print(total)"],
+}
+
+
+def explaining(folder: pathlib.Path, rounds: int) -> None:
+    """Time the check on diverging notebooks next to one plain execution of each."""
+    print(f"\n{'diverging notebook (cause)':28} {'plain':>7} {'check':>7}   {'check/plain':>11}")
+    for cause, cells in DIVERGING.items():
+        path = folder / f"{cause}.ipynb"
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, path)
+        samples: dict[str, list[float]] = {"plain": [], "check": []}
+        for round_number in range(rounds):
+            order = ["plain", "check"] if round_number % 2 else ["check", "plain"]
+            for name in order:
+                samples[name].append(plain(path) if name == "plain" else check(path, ("not reproducible", cause)))
+        median = {name: statistics.median(values) for name, values in samples.items()}
+        print(f"{path.name + f' ({cause})':28} {median['plain']:6.2f}s {median['check']:6.2f}s   "
+              f"{median['check'] / median['plain']:10.2f}x")
 
 
 def nbval(path: pathlib.Path) -> float:
@@ -120,6 +152,8 @@ def main() -> int:
     _row("all notebooks", totals)
     if not has_nbval:
         print("\nnbval: skipped (not importable; pip install nbval)")
+    with tempfile.TemporaryDirectory() as folder:
+        explaining(pathlib.Path(folder), arguments.rounds)
     return 0
 
 

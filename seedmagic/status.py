@@ -111,20 +111,19 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
     else:
         variables = [(name, namespace[name]) for name in names if name in namespace]
     for name, value in variables:
-        if type(name) is not str or name.startswith("_") or id(type(value)) in _PLAIN:
-            continue
-        if user_kind(value) is not None:
-            found[name] = value
-            continue
-        items: list[tuple[object, Any]] = []
         kind = type(value)  # compared by identity: == would call a metaclass's __eq__
-        if (kind is list or kind is tuple) and len(value) <= MAX_CONTAINER:
-            items = list(enumerate(value))
-        elif kind is dict and len(value) <= MAX_CONTAINER:
-            items = [(key, item) for key, item in list(value.items()) if type(key) is str or type(key) is int]
-        for key, item in items:
-            if user_kind(item) is not None:
-                found[f"{name}[{key!r}]"] = item
+        if type(name) is not str or name.startswith("_") or id(kind) in _PLAIN:
+            continue
+        if kind is list or kind is tuple or kind is dict:
+            if len(value) > MAX_CONTAINER:
+                continue
+            items = (list(enumerate(value)) if kind is not dict else
+                     [(key, item) for key, item in list(value.items()) if type(key) is str or type(key) is int])
+            for key, item in items:
+                if id(type(item)) not in _PLAIN and user_kind(item) is not None:
+                    found[f"{name}[{key!r}]"] = item
+        elif user_kind(value) is not None:
+            found[name] = value
     return found
 
 
