@@ -22,7 +22,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
 from .session import book, in_cell, lock
-from .status import Status, describe, global_states, user_generators
+from .status import MAX_CONTAINER, Status, describe, global_states, user_generators
 
 
 @functools.cache
@@ -38,7 +38,7 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     cell declares ``global`` or ``nonlocal``.
     """
     return (re.compile(r"\b(?:exec|eval|\w*globals\w*|vars|\w*locals\w*|setattr|get_ipython|__dict__|__main__|"
-                       r"user_ns|__builtins__|modules)\b|import\s*\*|=[ \t]*[%!]|"
+                       r"user_ns|__builtins__|modules|InteractiveShell)\b|import\s*\*|=[ \t]*[%!]|"
                        r"^[ \t]*(?:(?!%%?seed(?:ed)?\b)[%!]|%%?seed(?:ed)?\b[^\n]*[%!])", re.M),
             re.compile(r"^[ \t]*([^\W\d]\w*)(?:[ \t]+(?![ \t=(])|[ \t]*$)", re.M),
             re.compile(r"\b(?:def|lambda|class)\b"),
@@ -114,11 +114,15 @@ class CellWatch:
         """The variables worth a look after ``cell`` (None: all of them)."""
         if cell is None or self.always_all:
             return None
+        dynamic, first_word, defines, identifier, declared = _patterns()
+        if "\\" in cell:  # a backslash continues a line: ``global \<newline> rng``
+            cell = cell.replace("\\\r\n", " ").replace("\\\n", " ")
         if not cell.isascii():
             import unicodedata  # rarely needed: not at load
 
             cell = unicodedata.normalize("NFKC", cell)
-        dynamic, first_word, defines, identifier, declared = _patterns()
+            if any(("a" + char).isidentifier() and not identifier.match(char) for char in set(cell)):
+                return None  # a name with a character the pattern does not know (``a·b``, ``℘``)
         for names in declared.findall(cell):
             self.declared.update(name.strip() for name in names.split(","))
         identifiers = set(identifier.findall(cell))
@@ -160,12 +164,25 @@ class CellWatch:
         return status._replace(rows=rows, unseeded=self.unseeded)
 
 
-def _opens(value: Any, namespace: Mapping[str, Any]) -> bool:
-    """Whether ``value`` gives write access to ``namespace`` (by type and identity only: no user code runs)."""
+def _opens(value: Any, namespace: Mapping[str, Any], depth: int = 1) -> bool:
+    """Whether ``value`` can bind names in ``namespace`` unseen: the namespace itself, its module, the shell,
+    ``exec`` and its kin under another name, or a small list, tuple or dict holding one (by type and
+    identity only: no user code runs)."""
     kind = type(value)
-    if value is namespace or issubclass(kind, InteractiveShell):
+    if value is namespace or issubclass(kind, InteractiveShell) or id(value) in _binders():
         return True
-    return issubclass(kind, types.ModuleType) and _MODULE_DICT.__get__(value) is namespace
+    if issubclass(kind, types.ModuleType):
+        return _MODULE_DICT.__get__(value) is namespace
+    if depth and (kind is list or kind is tuple or kind is dict) and len(value) <= MAX_CONTAINER:
+        return any(_opens(item, namespace, 0) for item in (list(value.values()) if kind is dict else value))
+    return False
+
+
+@functools.cache
+def _binders() -> frozenset[int]:
+    """The builtins that bind names a cell's text need not spell: held under another name, each opens the
+    namespace as a variable holding it would."""
+    return frozenset(map(id, (exec, eval, setattr, globals, vars, locals)))
 
 
 #: A module's own namespace, read past any attribute a subclass defines.

@@ -248,3 +248,71 @@ def test_numpy_is_put_back_last_and_a_failure_before_it_rolls_back_what_moved(ch
     monkeypatch.undo()
     assert order == ["random", "torch", "random", "torch"]  # NumPy, last, was never reached; the rollback
     assert library_states() == before
+
+
+# found by an attacker ----------------------------------------------------------------------------------
+
+
+def global_states():
+    return (random.getstate(), np.random.get_state(legacy=False)["state"]["key"].tobytes(),
+            torch.get_rng_state().numpy().tobytes())
+
+
+def test_a_tensor_subclass_is_refused_so_the_state_cannot_change_after_the_check():
+    """A Tensor subclass whose ``clone`` returns itself keeps the caller's tensor as the state; code that
+    runs after the torch entry was checked (the numpy entry's dict) then corrupts it, and it is applied."""
+    seedmagic.seed(1)
+    state = seedmagic.state_dict()
+
+    class Sneaky(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            if func is torch.Tensor.clone:
+                return args[0]
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    sneaky = state["generators"]["torch"]["state"].as_subclass(Sneaky)
+
+    class Later(dict):
+        def keys(self):
+            sneaky.as_subclass(torch.Tensor)[24:5016] = 0  # the MT words, after the torch state was checked
+            return super().keys()
+
+    generators = {"torch": {"state": sneaky, "seed": 1}}
+    generators.update({k: v for k, v in state["generators"].items() if k != "torch"})
+    generators["numpy"] = {"state": Later(generators["numpy"]["state"]), "seed": 1}
+    state["generators"] = generators
+    try:
+        seedmagic.load_state_dict(state)
+    except seedmagic.SeedError:
+        return  # refused: fine
+    draws = torch.rand(16, dtype=torch.float64).tolist()
+    assert len(set(draws)) > 1, f"torch now draws one value forever: {draws[:3]}"
+
+
+def test_a_round_trip_through_torch_save_keeps_cached_gaussians(tmp_path):
+    seedmagic.seed(5)
+    random.gauss(0, 1)
+    np.random.randn()
+    torch.randn(1)
+    state = seedmagic.state_dict()
+    expected = (random.gauss(0, 1), np.random.randn(3).tolist(), torch.randn(3).tolist())
+    torch.save(state, tmp_path / "ck.pt")
+    seedmagic.seed(99)
+    seedmagic.load_state_dict(torch.load(tmp_path / "ck.pt", weights_only=True))
+    assert (random.gauss(0, 1), np.random.randn(3).tolist(), torch.randn(3).tolist()) == expected
+
+
+def test_a_dict_subclass_is_read_without_its_own_methods():
+    seedmagic.seed(2)
+    state = seedmagic.state_dict()
+
+    class Hostile(dict):
+        def __getitem__(self, key):
+            raise RuntimeError("hostile")
+
+    state["generators"]["numpy"] = {"state": Hostile(state["generators"]["numpy"]["state"]), "seed": None}
+    expected = np.random.rand(3).tolist()
+    seedmagic.seed(9)
+    seedmagic.load_state_dict(state)  # read as the dict it is: the hostile method never runs
+    assert np.random.rand(3).tolist() == expected

@@ -73,7 +73,17 @@ def _random_peek(state: tuple[Any, ...], k: int) -> list[float]:
 
 
 def _random_state(obj: Any) -> tuple[Any, ...]:
+    """``random.Random.getstate``, refused for a subclass that redefines what it reads (it would run)."""
+    for cls in type.__dict__["__mro__"].__get__(type(obj)):
+        if cls is random.Random:
+            break
+        if not _STATE_NAMES.isdisjoint(type.__dict__["__dict__"].__get__(cls)):
+            raise TypeError(f"{cls.__name__} redefines how a random.Random's state is read")
     return random.Random.getstate(obj)
+
+
+#: What ``random.Random.getstate`` reads through ``self``, and the hooks of attribute access.
+_STATE_NAMES = frozenset({"VERSION", "gauss_next", "getstate", "__getattribute__", "__getattr__", "__dict__"})
 
 
 #: ``random.Random`` objects; ``random.SystemRandom`` has no state to read or preview.

@@ -61,7 +61,14 @@ def _gaussian(value: Any, what: str, allow_none: bool = False) -> float | None:
 
 
 def _fields(data: Any, names: frozenset[str], what: str) -> dict[str, Any]:
-    if not isinstance(data, dict) or data.keys() != names:
+    """``data`` as a plain dict with exactly ``names``; a dict subclass is copied first, and what its own
+    methods raise is one more reason to refuse it."""
+    if type(data) is not dict and issubclass(type(data), dict):
+        try:
+            data = dict(data)
+        except Exception:
+            data = None
+    if type(data) is not dict or data.keys() != names:
         raise ValueError(f"{what} must have exactly the fields {', '.join(sorted(names))}")
     return data
 

@@ -40,7 +40,9 @@ def _torch_state(data: Any, what: str, size: int, device: str) -> Any:
     this state.
     """
     torch = sys.modules["torch"]
-    if isinstance(data, torch.Tensor):
+    if issubclass(type(data), torch.Tensor):
+        if type(data) is not torch.Tensor:  # a subclass's own methods (``clone``) could hand back the original
+            raise ValueError(f"{what} must be a plain torch.Tensor, not a {type(data).__name__}")
         if data.dtype != torch.uint8 or data.layout != torch.strided or not data.is_cpu or data.shape != (size,):
             raise ValueError(f"{what} must be a CPU uint8 tensor of {size} bytes (or a list of {size} integers), "
                              f"got {str(data.dtype).removeprefix('torch.')} of shape {tuple(data.shape)} "
