@@ -121,7 +121,7 @@ def nbval(path: pathlib.Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=pathlib.Path, default=DEFAULT)
+    parser.add_argument("notebooks", nargs="*", type=lambda given: pathlib.Path(given).resolve(), default=DEFAULT)
     parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
     contenders = {"plain": plain, "killed": plain_immediate, "recorded": recorded, "check": check}
