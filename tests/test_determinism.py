@@ -23,6 +23,7 @@ def determinism_restored():
     seedmagic.determinism.set(torch, saved)
 
 
+@pytest.mark.slow  # over a second here
 def test_deterministic_scope_sets_and_restores_the_switches(shell, determinism_restored):
     torch.backends.cudnn.benchmark = True
     assert determinism() == (False, False, True)

@@ -52,6 +52,7 @@ def draws_are_sane() -> None:
     assert all(0 <= value < 1 for value in values[:3])
 
 
+@pytest.mark.slow  # over a second here: many hostile documents
 @given(field=st.sampled_from(FIELDS), value=HOSTILE, word=st.integers(0, 623))
 def test_any_hostile_field_is_refused_or_harmless(document, field, value, word):
     generator, name = field
