@@ -121,7 +121,7 @@ class CellWatch:
             import unicodedata  # rarely needed: not at load
 
             cell = unicodedata.normalize("NFKC", cell)
-            if any(("a" + char).isidentifier() and not identifier.match(char) for char in set(cell)):
+            if any(not char.isascii() and ("a" + char).isidentifier() and not char.isalnum() for char in set(cell)):
                 return None  # a name with a character the pattern does not know (``a·b``, ``℘``)
         for names in declared.findall(cell):
             self.declared.update(name.strip() for name in names.split(","))
@@ -169,7 +169,7 @@ def _opens(value: Any, namespace: Mapping[str, Any], depth: int = 1) -> bool:
     ``exec`` and its kin under another name, or a small list, tuple or dict holding one (by type and
     identity only: no user code runs)."""
     kind = type(value)
-    if value is namespace or issubclass(kind, InteractiveShell) or id(value) in _binders():
+    if value is namespace or issubclass(kind, InteractiveShell) or id(value) in _BINDERS:
         return True
     if issubclass(kind, types.ModuleType):
         return _MODULE_DICT.__get__(value) is namespace
@@ -178,11 +178,9 @@ def _opens(value: Any, namespace: Mapping[str, Any], depth: int = 1) -> bool:
     return False
 
 
-@functools.cache
-def _binders() -> frozenset[int]:
-    """The builtins that bind names a cell's text need not spell: held under another name, each opens the
-    namespace as a variable holding it would."""
-    return frozenset(map(id, (exec, eval, setattr, globals, vars, locals)))
+#: The builtins that bind names a cell's text need not spell: held under another name, each opens the
+#: namespace as a variable holding it would.
+_BINDERS = frozenset(map(id, (exec, eval, setattr, globals, vars, locals)))
 
 
 #: A module's own namespace, read past any attribute a subclass defines.

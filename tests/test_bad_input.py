@@ -109,6 +109,16 @@ def test_help_is_generated_from_the_arguments(shell, capsys):
 # Through every door: both magics, the API and the panel's field ------------------------------
 
 
+def panel_error(text: str) -> str:
+    """What the panel's seed box says when ``text`` is typed into it (the shared panel is closed after)."""
+    panel = seedmagic.panel()
+    try:
+        panel.seed_all(text)
+        return panel._error.value
+    finally:
+        widget.close_shared_panel()
+
+
 BAD_SEEDS = ["abc", "1.5", "-1", "-4294967295", "4294967296", "99999999999999999999999999", "1e3", "0x10",
              "10L", "ten", "1_000", "½", "٣", "''", "None", "True", "[1]", "1,2"]
 
@@ -122,25 +132,15 @@ def test_bad_seed_through_every_door(shell, text):
     refused(lambda: shell.run_cell_magic("seeded", text, "np.random.rand(1)"))
     refused(lambda: seedmagic.seed(text))
     refused(lambda: seedmagic.seeded(text))
-    panel = seedmagic.panel()
-    try:
-        before = state_bytes()
-        panel.seed_all(text)
-        assert "seed must be an integer from 0 to 4294967295" in panel._error.value
-        assert state_bytes() == before
-    finally:
-        widget.close_shared_panel()
+    before = state_bytes()
+    assert "seed must be an integer from 0 to 4294967295" in panel_error(text)
+    assert state_bytes() == before
 
 
 @pytest.mark.parametrize("value", ["", "   ", "\t"])
 def test_empty_seeds_in_the_api_and_the_panel(value):
     refused(lambda: seedmagic.seed(value))
-    panel = seedmagic.panel()
-    try:
-        panel.seed_all(value)
-        assert "seed must be an integer" in panel._error.value
-    finally:
-        widget.close_shared_panel()
+    assert "seed must be an integer" in panel_error(value)
 
 
 OPTION_CASES = [
@@ -211,14 +211,7 @@ def test_a_5000_digit_seed_is_one_line_everywhere(shell):
             action()
         assert "seed must be an integer from 0 to 4294967295" in str(raised.value)
         assert "\n" not in str(raised.value) and len(str(raised.value)) < 200
-    panel = seedmagic.panel()
-    try:
-        panel.seed_all(huge)
-        assert "seed must be an integer from 0 to 4294967295" in panel._error.value
-    finally:
-        from seedmagic import widget
-
-        widget.close_shared_panel()
+    assert "seed must be an integer from 0 to 4294967295" in panel_error(huge)
     assert state_bytes() == before
 
 

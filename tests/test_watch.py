@@ -379,3 +379,8 @@ rs = np.random.RandomState(B(1))
     shell.user_ns["ran"].clear()
     shell.run_cell("x = 1")
     assert shell.user_ns["ran"] == [], "the watch ran the user's property"
+
+
+def test_a_cell_with_accented_letters_and_digits_still_looks_only_at_its_names(shell, looked_at):
+    shell.run_cell("café = 1 + 2")
+    assert looked_at[-1] is not None and "café" in looked_at[-1]

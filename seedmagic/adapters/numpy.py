@@ -7,6 +7,7 @@ NumPy itself (absolute imports), though NumPy is reached through
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -91,15 +92,11 @@ class NumpyGlobal:
         return state
 
 
-#: A private ``RandomState`` that states from files are rehearsed on (``set_state`` only, never a draw).
-_private: list[Any] = []
-
-
+@functools.cache
 def _rehearsal() -> Any:
-    """The private ``RandomState``, made once: making one costs as much as a hundred rehearsals."""
-    if not _private:
-        _private.append(sys.modules["numpy"].random.RandomState(0))
-    return _private[0]
+    """A private ``RandomState`` that states from files are rehearsed on (``set_state`` only, never a draw),
+    made once: making one costs as much as a hundred rehearsals."""
+    return sys.modules["numpy"].random.RandomState(0)
 
 
 def _randomstate_peek(generator: Any, k: int) -> list[float]:

@@ -8,6 +8,7 @@ attributes needed here (CUDA's lazy seed queue) live in
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -72,16 +73,11 @@ def _torch_state(data: Any, what: str, size: int, device: str) -> Any:
     return state
 
 
-#: The size of each generator's state, by adapter name: fixed for a process's torch, and reading a state
-#: to measure it costs a copy.
-_sizes: dict[str, int] = {}
-
-
+@functools.cache
 def _state_size(adapter: Any) -> int:
-    size = _sizes.get(adapter.name)
-    if size is None:
-        size = _sizes[adapter.name] = len(adapter.get_state())
-    return size
+    """The size of an adapter's state: fixed for a process's torch, and reading a state to measure it costs
+    a copy."""
+    return len(adapter.get_state())
 
 
 class _TorchGenerator:
