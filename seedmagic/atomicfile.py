@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pathlib
+import stat
 import tempfile
 
 
@@ -11,12 +13,21 @@ def replace_text(path: str | os.PathLike[str], text: str) -> pathlib.Path:
     """Write ``text`` to a temporary file beside the target, flush it to disk, then rename it over the target.
 
     A symbolic link stays a link: the file it points to is replaced. The
-    target's permissions are kept. Returns the path written; an ``OSError``
+    target's permissions are kept. Anything at the path but a regular file
+    (a folder, a device such as ``/dev/null``, a FIFO, a link in a loop) is
+    refused with an ``OSError`` and left alone. Returns the path written; an ``OSError``
     leaves the target as it was and no temporary file behind.
     """
     where = pathlib.Path(path)
     if where.is_symlink():
         where = pathlib.Path(os.path.realpath(where))
+    try:
+        kind = os.lstat(where).st_mode
+    except FileNotFoundError:
+        kind = stat.S_IFREG
+    if not stat.S_ISREG(kind):  # renaming over a device, a FIFO or a link in a loop would replace it
+        raise OSError(errno.EISDIR if stat.S_ISDIR(kind) else errno.EINVAL,
+                      "it is a folder" if stat.S_ISDIR(kind) else "it is not a regular file")
     temporary: str | None = None
     try:
         mode = where.stat().st_mode & 0o777 if where.exists() else 0o644

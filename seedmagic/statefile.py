@@ -20,10 +20,10 @@ import pathlib
 import re
 import stat
 import sys
-import tempfile
 from typing import Any
 
 from .adapters import BUILTIN_NAMES, Adapter, absence, decoder, encoder, loaded_module, registry
+from .atomicfile import replace_text
 from .ranks import current_rank
 from .session import SeedError
 
@@ -303,30 +303,14 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def write(path: str | os.PathLike[str], document: dict[str, Any]) -> pathlib.Path:
-    """Write atomically: a temporary file beside the target, flushed to disk, then renamed over it."""
+    """Write atomically (``atomicfile.replace_text``): a temporary file beside the target, flushed to disk,
+    then renamed over it; anything at the path but a regular file is refused."""
     where = expand(path)
     if where.is_symlink():  # write the file the link points to, and keep the link
         where = pathlib.Path(os.path.realpath(where))
     text = json.dumps(document, allow_nan=False) + "\n"
-    if where.is_dir():
-        raise SeedError(f"cannot write {where}: it is a folder")
-    temporary = None
     try:
-        mode = where.stat().st_mode & 0o777 if where.exists() else 0o644
-        descriptor, temporary = tempfile.mkstemp(dir=where.parent, prefix=f".{where.name}.", suffix=".tmp")
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, where)
-        temporary = None
+        replace_text(where, text)
     except OSError as error:
         raise SeedError(f"cannot write {where}: {error.strerror or one_line(error)}") from None
-    finally:
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
     return where

@@ -8,15 +8,17 @@ import math
 import os
 import pickle
 import random
+import stat
 import threading
 
 import numpy as np
 import pytest
 from hypothesis import given
+from IPython.core.error import UsageError
 from hypothesis import strategies as st
 
 import seedmagic
-from seedmagic import statefile
+from seedmagic import atomicfile
 from conftest import refused, requires_torch, run_python, state_bytes, torch
 
 
@@ -124,8 +126,6 @@ def test_a_failed_write_keeps_the_old_file_whole(tmp_path, monkeypatch, shell):
     with pytest.raises(seedmagic.SeedError, match="No space left on device") as raised:
         seedmagic.snapshot().save(path)
     assert "\n" not in str(raised.value)
-    from IPython.core.error import UsageError
-
     with pytest.raises(UsageError, match="No space left on device"):
         shell.run_line_magic("seed", f"--save {path}")
     assert path.read_bytes() == good and os.listdir(tmp_path) == ["state.json"]  # no temporary file left
@@ -147,7 +147,7 @@ def test_permission_denied_is_one_line(tmp_path, monkeypatch):
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(statefile.tempfile, "mkstemp", refuse)  # root ignores file modes, so simulate it
+    monkeypatch.setattr(atomicfile.tempfile, "mkstemp", refuse)  # root ignores file modes, so simulate it
     with pytest.raises(seedmagic.SeedError, match="cannot write .*: Permission denied"):
         seedmagic.snapshot().save(tmp_path / "state.json")
 
@@ -488,3 +488,34 @@ def test_bad_state_files_are_refused_and_nothing_moves(tmp_path, mangle, message
         seedmagic.Snapshot.load(path).restore()
     assert message in str(raised.value) and "\n" not in str(raised.value)
     assert state_bytes() == before
+
+
+def _fifo(place):
+    os.mkfifo(place)
+
+
+def _loop(place):
+    os.symlink(place.with_name("other"), place)
+    os.symlink(place, place.with_name("other"))
+
+
+def _device(place):
+    try:
+        os.mknod(place, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own, in tmp_path
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+
+
+@pytest.mark.parametrize("make", [_fifo, _loop, _device], ids=["fifo", "symlink loop", "device"])
+def test_saving_over_anything_but_a_regular_file_is_one_line_and_leaves_it(shell, tmp_path, make):
+    """A rename over ``/dev/null`` would replace the device for the whole machine."""
+    place = tmp_path / "target"
+    make(place)
+    before = os.lstat(place)
+    with pytest.raises(UsageError) as raised:
+        shell.run_line_magic("seed", f"--save {place}")
+    assert "not a regular file" in str(raised.value) and "\n" not in str(raised.value)
+    after = os.lstat(place)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["target"] + (["other"] if make is _loop else []))  # no temporary file left either
