@@ -89,7 +89,13 @@ class Snapshot:
                 raise SeedError(f"the state for {failing} does not fit: {statefile.one_line(cause or error)}") from None
 
     def _apply(self, adapters: dict[str, Adapter], named: bool = False) -> None:
-        """Put the states back; ``named``: a built-in's failure comes out as ``_DoesNotFit``, naming it."""
+        """Put the states back; ``named``: a built-in's failure comes out as ``_DoesNotFit``, naming it.
+
+        Otherwise a built-in that cannot take its state back (user code swapped NumPy's bit generator) does
+        not stop the others: every other generator is put back, then its error is raised as the library
+        raised it.
+        """
+        failed: list[Exception] = []
         for entry in self.entries:
             adapter = adapters[entry.name]
             try:
@@ -100,13 +106,16 @@ class Snapshot:
                     continue
                 if named:
                     raise _DoesNotFit(entry.name) from error
-                raise
+                failed.append(error)
+                continue
             if entry.seed is None:
                 book.seeds.pop(entry.name, None)
             else:
                 book.seeds[entry.name] = entry.seed
         book.session_seed = self.session_seed
         publish()
+        if failed:
+            raise failed[0]
 
     def to_data(self, tensors: bool = False) -> dict[str, Any]:
         """The snapshot as plain data (the state-file document); it loads under ``torch.load(weights_only=True)``.

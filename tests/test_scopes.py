@@ -259,3 +259,17 @@ def test_scopes_in_two_threads_at_once_leave_no_scope_open():
 def test_leaving_a_scope_that_is_not_open_is_one_line():
     with pytest.raises(seedmagic.SeedError, match="is not open in this thread"):
         seedmagic.seeded(3).__exit__(None, None, None)
+
+
+def test_a_generator_that_cannot_take_its_state_back_does_not_stop_the_others(shell):
+    """User code swaps NumPy's bit generator inside the scope: NumPy cannot be put back, random and torch are."""
+    shell.run_cell("import random, numpy as np, torch")
+    before = (random.getstate(), torch.get_rng_state().clone())
+    original = np.random.get_bit_generator()
+    try:
+        result = shell.run_cell("%%seeded 10\nnp.random.set_bit_generator(np.random.PCG64(1))\n"
+                                "np.random.rand(3); torch.rand(3); random.random()")
+    finally:
+        np.random.set_bit_generator(original)
+    assert isinstance(result.error_in_exec, ValueError)  # NumPy's own: its state is for MT19937, not PCG64
+    assert random.getstate() == before[0] and torch.equal(torch.get_rng_state(), before[1])
