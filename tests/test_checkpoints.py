@@ -98,6 +98,16 @@ def test_a_round_trip_puts_back_every_state_bit_for_bit(checkpoint):
     assert seedmagic.active_seed() == 5
 
 
+def test_a_checkpoint_puts_back_numpys_mt19937_where_code_swapped_the_bit_generator(checkpoint):
+    seedmagic.seed(5)
+    np.random.randn()
+    expected = library_states()
+    np.random.set_bit_generator(np.random.PCG64(1))
+    seedmagic.load_state_dict(checkpoint)
+    assert type(np.random.get_bit_generator()) is np.random.MT19937
+    assert library_states() == expected
+
+
 def test_a_state_file_document_with_lists_still_loads(checkpoint):
     seedmagic.seed(5)
     np.random.randn()

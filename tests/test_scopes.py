@@ -261,15 +261,31 @@ def test_leaving_a_scope_that_is_not_open_is_one_line():
         seedmagic.seeded(3).__exit__(None, None, None)
 
 
-def test_a_generator_that_cannot_take_its_state_back_does_not_stop_the_others(shell):
-    """User code swaps NumPy's bit generator inside the scope: NumPy cannot be put back, random and torch are."""
+def test_a_bit_generator_swapped_inside_the_scope_is_put_back_with_its_state(shell):
+    """User code swaps NumPy's bit generator inside the cell: the scope puts an MT19937 in the state before back."""
+    shell.run_cell("import numpy as np")
+    np.random.seed(5)
+    np.random.randn()  # leaves a cached Gaussian, which set_bit_generator clears
+    before = np.random.get_state(legacy=False)
+    expected = np.random.randn(4)
+    np.random.set_state(before)
+    result = shell.run_cell("%%seeded 10\nnp.random.set_bit_generator(np.random.PCG64(1))\nnp.random.rand(3)")
+    assert result.success
+    assert type(np.random.get_bit_generator()) is np.random.MT19937
+    assert np.array_equal(np.random.randn(4), expected)
+
+
+def test_a_generator_that_cannot_take_its_state_back_does_not_stop_the_others(shell, monkeypatch):
+    """Where NumPy cannot swap bit generators (before 1.25), NumPy's own error comes after random and torch
+    are back."""
+    monkeypatch.delattr(np.random, "set_bit_generator")
     shell.run_cell("import random, numpy as np, torch")
     before = (random.getstate(), torch.get_rng_state().clone())
     original = np.random.get_bit_generator()
     try:
-        result = shell.run_cell("%%seeded 10\nnp.random.set_bit_generator(np.random.PCG64(1))\n"
+        result = shell.run_cell("%%seeded 10\nnp.random.mtrand.set_bit_generator(np.random.PCG64(1))\n"
                                 "np.random.rand(3); torch.rand(3); random.random()")
     finally:
-        np.random.set_bit_generator(original)
+        np.random.mtrand.set_bit_generator(original)
     assert isinstance(result.error_in_exec, ValueError)  # NumPy's own: its state is for MT19937, not PCG64
     assert random.getstate() == before[0] and torch.equal(torch.get_rng_state(), before[1])

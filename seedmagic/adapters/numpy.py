@@ -42,12 +42,20 @@ class NumpyGlobal:
 
     def set_state(self, state: dict[str, Any]) -> None:
         """NumPy's ``set_state``, with the key as a list: NumPy copies it word by word, and reading an array
-        word by word costs about 15 times more than reading a list (the same words, the same state)."""
+        word by word costs about 15 times more than reading a list (the same words, the same state).
+
+        If code swapped the global generator's bit generator since the state was read
+        (``np.random.set_bit_generator``), one of the state's own kind is put back first.
+        """
         numpy = sys.modules["numpy"]
         inner = state.get("state") if type(state) is dict else None
         if type(inner) is dict and type(inner.get("key")) is numpy.ndarray and inner["key"].dtype == numpy.uint32:
             state = {**state, "state": {**inner, "key": inner["key"].tolist()}}
-        numpy.random.set_state(state)
+        try:
+            numpy.random.set_state(state)
+        except ValueError:  # NumPy's "state must be for a PCG64 RNG": the bit generator was swapped
+            if not _put_back_bit_generator(numpy.random, state):
+                raise
 
     def peek(self, k: int) -> dict[str, list[float]]:
         return {self.name: _randomstate_peek(sys.modules["numpy"].random.mtrand._rand, k)}
@@ -92,6 +100,27 @@ class NumpyGlobal:
         return state
 
 
+def _put_back_bit_generator(numpy_random: Any, state: Any) -> bool:
+    """Give the global generator a new bit generator of the kind ``state`` is for, in that state; False (nothing
+    changed) where the state names none of NumPy's own kinds, is that of the bit generator there now, or where
+    NumPy is older than 1.25 (no ``set_bit_generator``).
+
+    The new bit generator takes the whole state on a private ``RandomState`` first, so a state it refuses
+    leaves the global one as it was.
+    """
+    swap = getattr(numpy_random, "set_bit_generator", None)
+    name = state.get("bit_generator") if type(state) is dict else None
+    if swap is None or type(name) is not str or name not in _OWN_BIT_GENERATORS \
+            or type(numpy_random.get_bit_generator()).__name__ == name:
+        return False
+    kind = getattr(numpy_random, name)
+    fresh = kind()
+    numpy_random.RandomState(fresh).set_state(state)
+    swap(fresh)
+    numpy_random.set_state(state)  # again, for the cached Gaussian, which set_bit_generator clears
+    return True
+
+
 @functools.cache
 def _rehearsal() -> Any:
     """A private ``RandomState`` that states from files are rehearsed on (``set_state`` only, never a draw),
@@ -115,11 +144,14 @@ def _randomstate_peek(generator: Any, k: int) -> list[float]:
 # library's own methods are called on it, through its base class.
 
 
+#: NumPy's own bit generators, by name (as a state names its kind).
+_OWN_BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+
+
 def _numpy_bit_generator_class(bit_generator: Any) -> Any:
     """NumPy's own bit generator class that ``bit_generator`` is (or extends); found by identity."""
     numpy_random = sys.modules["numpy"].random
-    known = [getattr(numpy_random, name) for name in ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
-             if hasattr(numpy_random, name)]
+    known = [getattr(numpy_random, name) for name in _OWN_BIT_GENERATORS if hasattr(numpy_random, name)]
     mro = type.__dict__["__mro__"].__get__(type(bit_generator))
     found = next((base for base in mro if any(base is cls for cls in known)), None)
     if found is None:
