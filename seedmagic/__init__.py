@@ -7,18 +7,18 @@ torch nor ipywidgets: each is touched only when it is needed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .core import MAX_SEED, active_seed, derive_seed, generators, peek, seed, seeded, snapshot
-from .processes import (load_state_dict, pool_initializer, seed_process, spawn, state_dict, torch_generator,
-                        worker_init_fn)
-from .session import Event, SeedError
-from .session import history as _history
-from .snapshots import Snapshot
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from .core import MAX_SEED, active_seed, derive_seed, generators, peek, seed, seeded, snapshot
+    from .events import Event
+    from .processes import (load_state_dict, pool_initializer, seed_process, spawn, state_dict, torch_generator,
+                            worker_init_fn)
+    from .session import SeedError
+    from .snapshots import Snapshot
     from .widget import SeedPanel
 
 __all__ = [
@@ -48,10 +48,38 @@ __all__ = [
 
 __version__ = "0.3.0"
 
+#: Where each public name lives. They are imported at first use, so that ``%load_ext seedmagic`` imports
+#: only the glue and what the cell watch needs: the rest (scopes, snapshots, state files, processes) comes
+#: with the first ``%seed`` (PEP 562).
+_LAZY = {
+    **dict.fromkeys(("MAX_SEED", "active_seed", "derive_seed", "generators", "peek", "seed", "seeded", "snapshot"),
+                    "core"),
+    **dict.fromkeys(("load_state_dict", "pool_initializer", "seed_process", "spawn", "state_dict",
+                     "torch_generator", "worker_init_fn"), "processes"),
+    "Event": "events",
+    "SeedError": "session",
+    "Snapshot": "snapshots",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seedmagic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 def history() -> list[Event]:
     """Every seeding of the session, oldest first (the last 1000; older ones are counted as dropped)."""
-    return _history.events
+    from .session import history as recorded
+
+    return recorded.events
 
 
 def panel(k: int = 5, precision: int | None = None) -> SeedPanel:

@@ -5,7 +5,9 @@ is a plain ``UsageError`` with a one-line message, raised before anything is
 seeded; the cell's own exceptions pass through untouched. Cells and
 statements go through IPython's own pipeline (``transform_cell``,
 ``transform_ast``, ``ast_node_interactivity``, the ``;`` rule of
-``@output_can_be_silenced``), as ``%%time`` does.
+``@output_can_be_silenced``), as ``%%time`` does. The core (scopes,
+snapshots, state files) is imported by the first magic that needs it, not at
+``%load_ext``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -32,13 +34,15 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Int, TraitError, observe, validate
 
-from . import core, determinism, importhook, statefile
+from . import importhook
 from .cellcode import CellCode
 from .magicline import LINE_ONLY_OPTIONS, SCOPE_OPTIONS, defaults, split_line, with_options
 from .session import SeedError, seeding_as
-from .snapshots import Snapshot
 from .status import MAX_K, MIN_K, collect, history_text, text_table
 from .watch import follow, unfollow
+
+if TYPE_CHECKING:
+    from . import core
 
 
 @contextmanager
@@ -141,6 +145,7 @@ class SeedMagics(Magics):
 
     def _line_job(self, args: argparse.Namespace, statement: str) -> Callable[[dict[str, Any] | None], Any]:
         """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet."""
+        from . import core, determinism, statefile
         files = [option for option in ("history", "save", "load") if getattr(args, option) not in (None, False)]
         if files:
             self._refuse_with_file_options(args, files, statement)
@@ -167,6 +172,7 @@ class SeedMagics(Magics):
         return lambda _: self._seed_globally(number, only, skip, args)
 
     def _seed_globally(self, number: int, only: str | None, skip: str | None, args: argparse.Namespace) -> None:
+        from . import core
         with _usage_errors(), seeding_as("%seed"):
             core.seed(number, only=only, skip=skip, deterministic=args.deterministic, per_rank=args.per_rank)
         if self.show_panel:
@@ -213,6 +219,8 @@ class SeedMagics(Magics):
         generator: their states are captured first and put back if the line
         is then refused, so a refused line changes nothing.
         """
+        from . import core
+
         expands = "$" in head or "{" in head
         before = core.snapshot() if expands else None
 
@@ -242,6 +250,7 @@ class SeedMagics(Magics):
             raise
 
     def _scope(self, args: argparse.Namespace) -> core.seeded:
+        from . import core
         seed = None if args.seed is None else core.parse_seed(args.seed)
         return core.seeded(seed, only=_names(args.only), skip=_names(args.skip), keep=args.keep, name=args.name,
                            deterministic=args.deterministic, per_rank=args.per_rank)
@@ -256,6 +265,8 @@ class SeedMagics(Magics):
             raise UsageError(f"--{actions[0]} goes alone: drop {' '.join(extra) or statement[:40]}")
 
     def _file_or_history(self, args: argparse.Namespace) -> None:
+        from . import core, statefile
+        from .snapshots import Snapshot
         with _usage_errors():
             if args.history:
                 print(history_text())

@@ -16,11 +16,11 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .determinism import Switches
+    from .events import Event
     from .snapshots import Entry, Snapshot
 
 
@@ -161,24 +161,6 @@ def seeding_as(source: str) -> Iterator[None]:
         origin.reset(token)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One seeding, as ``seedmagic.history()`` and ``%seed --history`` report it."""
-
-    #: The notebook cell (IPython's ``In [n]``) it happened in; None outside the magics.
-    count: int | None
-    #: What seeded: "%seed", "%%seeded", "seed()", "seeded()", "panel", ...
-    source: str
-    seed: int
-    generators: tuple[str, ...]
-    #: "global" for a seeding that stays; "restored" or "kept" for a scope.
-    scope: str
-    #: The label and base seed of a derived seed, or the base of an entropy seed.
-    label: str | None = None
-    base: int | None = None
-    entropy: bool = False
-
-
 class History:
     """The last ``cap`` seedings, and how many older ones were dropped to keep memory bounded.
 
@@ -196,6 +178,8 @@ class History:
 
     @property
     def events(self) -> list[Event]:
+        from .events import Event  # imported only now: making the dataclass costs %load_ext a millisecond
+
         return [Event(*fields) for fields in self._records]
 
     def add(self, *fields: Any) -> None:

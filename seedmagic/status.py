@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from .adapters import BUILTIN_NAMES, digester, fingerprint, is_loaded, object_state, peek_object, registry, user_kind
-from .core import generators, peek
 from .session import book, history, lock
 
 #: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
@@ -139,6 +138,8 @@ def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:
 
 def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
     """The status now: global generators first, then the user's (when a namespace is given)."""
+    from .core import generators, peek  # the core is not needed to load the extension (the watch needs this module)
+
     with lock:
         draws = peek(k)
         states = global_fingerprints()

@@ -29,6 +29,35 @@ print(sorted(m for m in ("torch", "ipywidgets", "numpy") if m in sys.modules))
     assert out.splitlines()[-1] == "[]"
 
 
+def test_load_ext_imports_only_the_glue_and_the_first_magic_brings_the_core():
+    out = run_python(SHELL + """
+import sys, seedmagic
+core = ("seedmagic.core", "seedmagic.scopes", "seedmagic.snapshots", "seedmagic.statefile", "seedmagic.processes",
+        "seedmagic.events")
+ip.run_line_magic("load_ext", "seedmagic")
+print(sorted(m for m in core if m in sys.modules))
+ip.run_cell("%%seeded 3\\nx = 1")
+print(sorted(m for m in core[:3] if m not in sys.modules))
+""")
+    assert out.splitlines()[-2:] == ["[]", "[]"]
+
+
+def test_every_public_name_is_there_on_first_use():
+    out = run_python("""
+import seedmagic
+missing = [name for name in seedmagic.__all__ if not hasattr(seedmagic, name)]
+from seedmagic import Event, SeedError, Snapshot, seeded, spawn, worker_init_fn
+unknown = None
+try:
+    seedmagic.no_such_name
+except AttributeError as error:
+    unknown = str(error)
+print(missing, set(seedmagic.__all__) <= set(dir(seedmagic)), unknown)
+print(seedmagic.seeded is seedmagic.core.seeded, seedmagic.Event is seedmagic.events.Event)
+""")
+    assert out.splitlines()[-2:] == ["[] True module 'seedmagic' has no attribute 'no_such_name'", "True True"]
+
+
 def test_torch_and_numpy_imported_after_seed_are_seeded_at_import(lecture):
     out = run_python(SHELL + """
 import json
