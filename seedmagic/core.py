@@ -19,7 +19,7 @@ from . import determinism, importhook, interrupts
 from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
 from .ranks import current_rank, rank_seed, validate_rank
 from .scopes import Scope
-from .session import OpenScope, SeedError, book, lock, publish, record
+from .session import OpenScope, SeedError, book, describe, lock, publish, record
 from .snapshots import Snapshot, capture
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
@@ -132,13 +132,20 @@ def _known(adapters: Iterable[Adapter]) -> list[str]:
     return [adapter.name for adapter in adapters if is_loaded(adapter) or adapter.module == adapter.name]
 
 
+def _not_swappable(adapter: Adapter) -> bool:
+    """Sorts ``Swappable`` generators first: seeding one may run code of an object swapped in (NumPy's bit
+    generator), which may fail, and then no other generator has moved."""
+    return getattr(adapter, "holder", None) is None
+
+
 def _apply(n: int, adapters: list[Adapter]) -> None:
     """Seed the adapters that exist now; note the seed for the ones imported later.
 
-    A plugin that raises is reported, left out, and its seed not noted.
+    A plugin that raises is reported, left out, and its seed not noted; a built-in that raises is a
+    ``SeedError``.
     """
     pending = False
-    for adapter in adapters:
+    for adapter in sorted(adapters, key=_not_swappable):
         if is_loaded(adapter):
             try:
                 if not adapter.is_available():
@@ -146,7 +153,7 @@ def _apply(n: int, adapters: list[Adapter]) -> None:
                 adapter.seed(n)
             except Exception as error:
                 if adapter.name in BUILTIN_NAMES:
-                    raise
+                    raise SeedError(f"{adapter.name} cannot be seeded: {describe(error)}") from error
                 plugin_failed(adapter.name, "seed", error)
                 continue
         else:

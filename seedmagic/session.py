@@ -28,6 +28,16 @@ class SeedError(ValueError):
     """Bad input to seedmagic; the message is one line that says what is allowed."""
 
 
+def describe(error: BaseException) -> str:
+    """``Type: message`` on one short line, even for an exception whose ``str`` raises."""
+    try:
+        message = str(error).strip().splitlines()[0][:100] if str(error).strip() else ""
+    except Exception:
+        message = ""
+    name = type(error).__name__
+    return f"{name}: {message}" if message else name
+
+
 #: Held while generators are seeded, captured or restored, so threads see whole operations.
 #: Never held while importing or waiting for an import (see ``adapters.is_loaded``).
 lock = threading.RLock()

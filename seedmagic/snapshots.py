@@ -6,10 +6,10 @@ import os
 import pathlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from . import importhook, statefile
-from .adapters import BUILTIN_NAMES, Adapter, is_loaded, plugin_failed, registry, restored_last
+from .adapters import BUILTIN_NAMES, Adapter, Swappable, holder_of, is_loaded, plugin_failed, registry, restored_last
 from .interrupts import atomic
 from .session import SeedError, book, lock, publish
 
@@ -41,6 +41,8 @@ class Entry(NamedTuple):
     name: str
     state: Any
     seed: int | None
+    #: The object the state was read from, where code can swap it (``Swappable``); None otherwise.
+    holder: Any = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ class Snapshot:
 
 def _put_back(adapter: Adapter, entry: Entry) -> None:
     if entry.state is not NOT_LOADED:
+        if entry.holder is not None and holder_of(adapter) is not entry.holder:  # code swapped it meanwhile
+            cast(Swappable, adapter).reinstate(entry.holder)
         adapter.set_state(entry.state)
     elif is_loaded(adapter) and adapter.is_available():
         if entry.seed is not None:
@@ -165,11 +169,13 @@ def capture(adapters: Iterable[Adapter]) -> Snapshot:
         entries = []
         for adapter in adapters:
             try:
-                state = adapter.get_state() if is_loaded(adapter) and adapter.is_available() else NOT_LOADED
+                loaded = is_loaded(adapter) and adapter.is_available()
+                state = adapter.get_state() if loaded else NOT_LOADED
+                holder = holder_of(adapter) if loaded else None
             except Exception as error:
                 if adapter.name in BUILTIN_NAMES:
                     raise
                 plugin_failed(adapter.name, "read its state", error)
                 continue
-            entries.append(Entry(adapter.name, state, book.seeds.get(adapter.name)))
+            entries.append(Entry(adapter.name, state, book.seeds.get(adapter.name), holder))
         return Snapshot(tuple(entries), book.session_seed)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from .adapters import BUILTIN_NAMES, digester, fingerprint, is_loaded, object_state, peek_object, registry, user_kind
-from .session import book, history, lock
+from .session import book, describe, history, lock
 
 #: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
 MIN_K, MAX_K = 1, 20
@@ -174,16 +174,6 @@ def _user_row(name: str, value: Any, k: int) -> Row:
     except Exception as error:  # the panel must keep working whatever the user holds
         return Row(name, kind, "", f"yours ({kind})", "", (), 8, note=f"cannot preview: {describe(error)}")
     return Row(name, kind, "", f"yours ({kind})", state, tuple(draws), digits)
-
-
-def describe(error: BaseException) -> str:
-    """``Type: message`` on one short line, even for an exception whose ``str`` raises."""
-    try:
-        message = str(error).strip().splitlines()[0][:100] if str(error).strip() else ""
-    except Exception:
-        message = ""
-    name = type(error).__name__
-    return f"{name}: {message}" if message else name
 
 
 #: What the marker on a row means: a changed state, whether drawn from or seeded by hand.

@@ -21,8 +21,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
-from .session import book, in_cell, lock
-from .status import MAX_CONTAINER, Status, describe, global_states, user_generators
+from .session import book, describe, in_cell, lock
+from .status import MAX_CONTAINER, Status, global_states, user_generators
 
 
 @functools.cache

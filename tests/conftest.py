@@ -68,7 +68,10 @@ def clean_seedmagic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     seedmagic.session.book.session_seed = None
     seedmagic.importhook.remove()
     holders = seedmagic.interrupts._guard.holders
+    bit_generator = np.random.get_bit_generator() if hasattr(np.random, "get_bit_generator") else None
     yield
+    if bit_generator is not None and np.random.get_bit_generator() is not bit_generator:
+        np.random.set_bit_generator(bit_generator)  # a test swapped NumPy's (np.random.set_bit_generator)
     seedmagic.session.book.seeds.clear()
     seedmagic.session.book.session_seed = None
     seedmagic.importhook.remove()

@@ -108,6 +108,26 @@ def test_a_checkpoint_puts_back_numpys_mt19937_where_code_swapped_the_bit_genera
     assert library_states() == expected
 
 
+def test_a_refused_checkpoint_moves_nothing_where_code_swapped_the_bit_generator(checkpoint):
+    """NumPy's own set_state would change the cached Gaussian before refusing a state of another kind."""
+    swapped = np.random.PCG64(1)
+    np.random.set_bit_generator(swapped)
+    np.random.randn()
+    before = (random.getstate(), repr(np.random.get_state(legacy=False)), torch.get_rng_state().tolist())
+    with pytest.raises(seedmagic.SeedError):
+        seedmagic.load_state_dict(key_with(checkpoint, "numpy", 0, -1))
+    assert np.random.get_bit_generator() is swapped
+    assert (random.getstate(), repr(np.random.get_state(legacy=False)), torch.get_rng_state().tolist()) == before
+
+
+def test_a_state_dict_over_a_swapped_bit_generator_is_refused_in_one_line():
+    np.random.set_bit_generator(np.random.PCG64(1))
+    with pytest.raises(seedmagic.SeedError, match="cannot save the state of numpy: NumPy's global generator holds "
+                                                 "a PCG64") as caught:
+        seedmagic.state_dict()
+    assert "\n" not in str(caught.value)
+
+
 def test_a_state_file_document_with_lists_still_loads(checkpoint):
     seedmagic.seed(5)
     np.random.randn()

@@ -261,31 +261,126 @@ def test_leaving_a_scope_that_is_not_open_is_one_line():
         seedmagic.seeded(3).__exit__(None, None, None)
 
 
-def test_a_bit_generator_swapped_inside_the_scope_is_put_back_with_its_state(shell):
-    """User code swaps NumPy's bit generator inside the cell: the scope puts an MT19937 in the state before back."""
+# NumPy's bit generator swapped by user code (np.random.set_bit_generator) ------------------------------
+
+
+@pytest.fixture
+def global_bit_generator():
+    """NumPy's global bit generator before the test (conftest puts it back after the test)."""
+    return np.random.get_bit_generator()
+
+
+def numpy_next(k: int = 4) -> list[float]:
+    """The next normal draws of NumPy's global generator, read from a copy of its public state."""
+    state = np.random.get_state(legacy=False)
+    copy = np.random.RandomState(getattr(np.random, state["bit_generator"])())
+    copy.set_state(state)
+    return copy.randn(k).tolist()
+
+
+class LenientPCG64(np.random.PCG64):
+    """A bit generator whose state setter swallows NumPy's refusal (so a refusal cannot be relied on)."""
+
+    @property
+    def state(self):
+        return np.random.PCG64.state.__get__(self)
+
+    @state.setter
+    def state(self, value):
+        try:
+            np.random.PCG64.state.__set__(self, value)
+        except ValueError:
+            pass
+
+
+@pytest.mark.parametrize("swapped_in", [lambda: np.random.PCG64(1), lambda: np.random.Philox(1),
+                                        lambda: np.random.MT19937(1), lambda: LenientPCG64(1)],
+                         ids=["PCG64", "Philox", "another MT19937", "a subclass with a lenient setter"])
+def test_a_bit_generator_swapped_inside_the_scope_is_put_back_with_its_state(shell, global_bit_generator,
+                                                                             swapped_in):
+    """The object found before the scope comes back, in its state and with its cached Gaussian."""
     shell.run_cell("import numpy as np")
     np.random.seed(5)
     np.random.randn()  # leaves a cached Gaussian, which set_bit_generator clears
-    before = np.random.get_state(legacy=False)
-    expected = np.random.randn(4)
-    np.random.set_state(before)
-    result = shell.run_cell("%%seeded 10\nnp.random.set_bit_generator(np.random.PCG64(1))\nnp.random.rand(3)")
+    expected = numpy_next()
+    shell.user_ns["swapped_in"] = swapped_in
+    result = shell.run_cell("%%seeded 10\nnp.random.set_bit_generator(swapped_in())\nnp.random.rand(3)")
     assert result.success
-    assert type(np.random.get_bit_generator()) is np.random.MT19937
-    assert np.array_equal(np.random.randn(4), expected)
+    assert np.random.get_bit_generator() is global_bit_generator
+    assert numpy_next() == expected
+
+
+def test_a_bit_generator_of_the_same_kind_swapped_in_keeps_its_own_state(global_bit_generator):
+    before = np.random.get_state(legacy=False)
+    with seedmagic.seeded(10):
+        own = np.random.MT19937(1)
+        np.random.set_bit_generator(own)
+        np.random.rand(2)
+        own_state = own.state
+    assert np.random.get_bit_generator() is global_bit_generator
+    assert own.state["state"]["key"].tolist() == own_state["state"]["key"].tolist()  # the user's object untouched
+    assert np.random.get_state(legacy=False)["state"]["pos"] == before["state"]["pos"]
+
+
+def test_nested_scopes_that_each_swap_put_back_each_level(global_bit_generator):
+    np.random.set_bit_generator(np.random.PCG64(7))
+    outer_generator, outer_next = np.random.get_bit_generator(), numpy_next()
+    with seedmagic.seeded(1):
+        np.random.set_bit_generator(np.random.MT19937(2))
+        inner_generator, inner_next = np.random.get_bit_generator(), numpy_next()
+        with seedmagic.seeded(2):
+            np.random.set_bit_generator(np.random.SFC64(3))
+            np.random.rand(5)
+        assert np.random.get_bit_generator() is inner_generator and numpy_next() == inner_next
+        np.random.rand(5)
+    assert np.random.get_bit_generator() is outer_generator and numpy_next() == outer_next
+
+
+def test_seeding_over_a_swapped_bit_generator_does_not_depend_on_what_came_before(global_bit_generator):
+    """np.random.seed keeps the cached Gaussian of a bit generator other than an MT19937; seedmagic drops it."""
+    np.random.set_bit_generator(np.random.PCG64(3))
+    draws = []
+    for earlier in (2, 3):  # an odd count of normal draws leaves a cached Gaussian
+        np.random.randn(earlier)
+        with seedmagic.seeded(10):
+            draws.append(np.random.randn(2).tolist())
+    assert draws[0] == draws[1]
+
+
+class NeedsATag(np.random.PCG64):
+    """A bit generator NumPy's seed cannot make (np.random.seed calls type(bit_generator)(seed))."""
+
+    def __init__(self, seed, tag):
+        super().__init__(seed)
+        self.tag = tag
+
+
+@pytest.mark.parametrize("how", ["seed", "seeded"])
+def test_a_bit_generator_that_cannot_be_seeded_is_one_line_and_moves_nothing(global_bit_generator, how):
+    np.random.set_bit_generator(NeedsATag(1, "mine"))
+    states = lambda: (random.getstate(), repr(np.random.get_state(legacy=False)), torch.get_rng_state().tolist())  # noqa: E731
+    before = states()
+    with pytest.raises(seedmagic.SeedError, match="numpy cannot be seeded: TypeError") as caught:
+        if how == "seed":
+            seedmagic.seed(10)
+        else:
+            seedmagic.seeded(10).__enter__()
+    assert "\n" not in str(caught.value)
+    assert states() == before
+    assert seedmagic.session.book.scopes == []
 
 
 def test_a_generator_that_cannot_take_its_state_back_does_not_stop_the_others(shell, monkeypatch):
-    """Where NumPy cannot swap bit generators (before 1.25), NumPy's own error comes after random and torch
-    are back."""
-    monkeypatch.delattr(np.random, "set_bit_generator")
+    """NumPy's set_state failing after all (here forced): its error comes after random and torch are back."""
     shell.run_cell("import random, numpy as np, torch")
     before = (random.getstate(), torch.get_rng_state().clone())
-    original = np.random.get_bit_generator()
-    try:
-        result = shell.run_cell("%%seeded 10\nnp.random.mtrand.set_bit_generator(np.random.PCG64(1))\n"
-                                "np.random.rand(3); torch.rand(3); random.random()")
-    finally:
-        np.random.mtrand.set_bit_generator(original)
-    assert isinstance(result.error_in_exec, ValueError)  # NumPy's own: its state is for MT19937, not PCG64
+
+    def refuse(state):
+        raise RuntimeError("NumPy refuses")
+
+    shell.user_ns["refuse"] = refuse
+    monkeypatch.setattr(np.random, "set_state", np.random.set_state)  # put back after the test
+    result = shell.run_cell("%%seeded 10\nnp.random.set_state = refuse\n"
+                            "np.random.rand(3); torch.rand(3); random.random()")
+    assert isinstance(result.error_in_exec, RuntimeError)
     assert random.getstate() == before[0] and torch.equal(torch.get_rng_state(), before[1])

@@ -25,8 +25,8 @@ from .catalog import (BUILTIN, BUILTIN_NAMES, ENTRY_POINT_GROUP, KIND_BY_WORD, K
                       object_state, peek_object, plugin_failed, registry, user_generator_kind, user_kind)
 from .detect import absence, is_installed, is_loaded, loaded_module
 from .numpy import NumpyGlobal
-from .protocol import (Adapter, CheckFacts, Checked, Codec, Digest, Freshness, RestoredLast, UserKind, decoder,
-                       digester, encoder, freshness, restored_last)
+from .protocol import (Adapter, CheckFacts, Checked, Codec, Digest, Freshness, RestoredLast, Swappable, UserKind,
+                       decoder, digester, encoder, freshness, holder_of, restored_last)
 from .python import PythonRandom
 from .states import MAX_GAUSS, MT_WORDS, fingerprint
 from .torch import TorchCPU, TorchCUDA, TorchMPS
@@ -34,7 +34,7 @@ from .torch import TorchCPU, TorchCUDA, TorchMPS
 __all__ = [
     "BUILTIN", "BUILTIN_NAMES", "ENTRY_POINT_GROUP", "KINDS", "KIND_BY_WORD", "LIBRARIES", "MAX_GAUSS", "MT_WORDS",
     "Adapter", "CheckFacts", "Checked", "Codec", "Digest", "Freshness", "NumpyGlobal", "PythonRandom", "RestoredLast",
-    "TorchCPU", "TorchCUDA", "TorchMPS", "UserKind", "absence", "check_facts", "decoder", "digester", "encoder",
-    "fingerprint", "freshness", "is_installed", "is_loaded", "loaded_module", "object_state", "peek_object",
-    "plugin_failed", "registry", "restored_last", "user_generator_kind", "user_kind",
+    "Swappable", "TorchCPU", "TorchCUDA", "TorchMPS", "UserKind", "absence", "check_facts", "decoder", "digester",
+    "encoder", "fingerprint", "freshness", "holder_of", "is_installed", "is_loaded", "loaded_module", "object_state",
+    "peek_object", "plugin_failed", "registry", "restored_last", "user_generator_kind", "user_kind",
 ]

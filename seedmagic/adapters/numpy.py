@@ -21,7 +21,12 @@ _FIELDS = frozenset({"bit_generator", "key", "pos", "has_gauss", "gauss"})
 
 
 class NumpyGlobal:
-    """NumPy's legacy global ``RandomState`` behind ``np.random.rand`` and friends."""
+    """NumPy's legacy global ``RandomState`` behind ``np.random.rand`` and friends.
+
+    Since NumPy 1.25 code can swap its bit generator (``np.random.set_bit_generator``): the adapter is
+    ``Swappable``, so a scope puts the bit generator it found back, and a state from a file goes into
+    a bit generator of its own kind.
+    """
 
     name: str = "numpy"
     module: str | None = "numpy"
@@ -34,7 +39,23 @@ class NumpyGlobal:
         return is_installed("numpy")
 
     def seed(self, n: int | None) -> None:
-        sys.modules["numpy"].random.seed(n)
+        """``np.random.seed(n)``; over a bit generator other than an MT19937 (code swapped it), NumPy keeps the
+        cached Gaussian, so the next normal draw would depend on what came before: it is dropped."""
+        random = sys.modules["numpy"].random
+        random.seed(n)
+        holder = self.holder()
+        if holder is not None and not isinstance(holder, random.MT19937):
+            state = random.get_state(legacy=False)
+            if state["has_gauss"]:
+                random.set_state({**state, "has_gauss": 0, "gauss": 0.0})
+
+    def holder(self) -> Any:
+        """The global generator's bit generator (None before NumPy 1.25, where code cannot swap it)."""
+        get = getattr(sys.modules["numpy"].random, "get_bit_generator", None)
+        return None if get is None else get()
+
+    def reinstate(self, holder: Any) -> None:
+        sys.modules["numpy"].random.set_bit_generator(holder)
 
     def get_state(self) -> dict[str, Any]:
         """NumPy's own dict: the key, the position and the cached Gaussian."""
@@ -44,21 +65,22 @@ class NumpyGlobal:
         """NumPy's ``set_state``, with the key as a list: NumPy copies it word by word, and reading an array
         word by word costs about 15 times more than reading a list (the same words, the same state).
 
-        If code swapped the global generator's bit generator since the state was read
-        (``np.random.set_bit_generator``), one of the state's own kind is put back first.
+        A state for another kind of bit generator than the one there now (code swapped it, and the state
+        comes from a file) first gets a new bit generator of its kind: NumPy's ``set_state`` would refuse
+        it only after changing the cached Gaussian.
         """
         numpy = sys.modules["numpy"]
         inner = state.get("state") if type(state) is dict else None
         if type(inner) is dict and type(inner.get("key")) is numpy.ndarray and inner["key"].dtype == numpy.uint32:
             state = {**state, "state": {**inner, "key": inner["key"].tolist()}}
-        try:
-            numpy.random.set_state(state)
-        except ValueError:  # NumPy's "state must be for a PCG64 RNG": the bit generator was swapped
-            if not _put_back_bit_generator(numpy.random, state):
-                raise
+        holder = self.holder()
+        if holder is not None and type(state) is dict and state.get("bit_generator") != type(holder).__name__:
+            _put_back_bit_generator(numpy.random, state)
+        numpy.random.set_state(state)
 
     def peek(self, k: int) -> dict[str, list[float]]:
-        return {self.name: _randomstate_peek(sys.modules["numpy"].random.mtrand._rand, k)}
+        random = sys.modules["numpy"].random
+        return {self.name: _state_peek(random.get_state(legacy=False), k)}
 
     def fresh(self, state: dict[str, Any]) -> bool:
         """Seeding leaves the position at the end of the key (623 from entropy, 624 from an integer), no Gaussian.
@@ -68,6 +90,9 @@ class NumpyGlobal:
         return int(state["state"]["pos"]) >= MT_WORDS - 1 and not state["has_gauss"]
 
     def encode(self, state: dict[str, Any]) -> dict[str, Any]:
+        if state["bit_generator"] != "MT19937":
+            raise TypeError(f"NumPy's global generator holds a {state['bit_generator']} (np.random.set_bit_generator); "
+                            "states are saved for an MT19937 only")
         key = state["state"]["key"]
         return {"bit_generator": state["bit_generator"], "key": key.tolist() if hasattr(key, "tolist") else list(key),
                 "pos": int(state["state"]["pos"]), "has_gauss": int(state["has_gauss"]),
@@ -100,25 +125,19 @@ class NumpyGlobal:
         return state
 
 
-def _put_back_bit_generator(numpy_random: Any, state: Any) -> bool:
-    """Give the global generator a new bit generator of the kind ``state`` is for, in that state; False (nothing
-    changed) where the state names none of NumPy's own kinds, is that of the bit generator there now, or where
-    NumPy is older than 1.25 (no ``set_bit_generator``).
+def _put_back_bit_generator(numpy_random: Any, state: dict[str, Any]) -> None:
+    """Give the global generator a new bit generator of the kind ``state`` is for, in that state (the caller
+    then sets the whole state again: ``set_bit_generator`` drops the cached Gaussian).
 
     The new bit generator takes the whole state on a private ``RandomState`` first, so a state it refuses
-    leaves the global one as it was.
+    leaves the global one as it was; a state of none of NumPy's own kinds is refused before anything moves.
     """
-    swap = getattr(numpy_random, "set_bit_generator", None)
-    name = state.get("bit_generator") if type(state) is dict else None
-    if swap is None or type(name) is not str or name not in _OWN_BIT_GENERATORS \
-            or type(numpy_random.get_bit_generator()).__name__ == name:
-        return False
-    kind = getattr(numpy_random, name)
-    fresh = kind()
+    name = state.get("bit_generator")
+    if type(name) is not str or name not in _OWN_BIT_GENERATORS:
+        raise ValueError(f"the numpy state is for a {str(name)[:40]}, none of NumPy's own bit generators")
+    fresh = getattr(numpy_random, name)(0)  # seeded: no entropy to read, the state replaces it at once
     numpy_random.RandomState(fresh).set_state(state)
-    swap(fresh)
-    numpy_random.set_state(state)  # again, for the cached Gaussian, which set_bit_generator clears
-    return True
+    numpy_random.set_bit_generator(fresh)
 
 
 @functools.cache
@@ -130,8 +149,13 @@ def _rehearsal() -> Any:
 
 def _randomstate_peek(generator: Any, k: int) -> list[float]:
     """``random_sample(k)`` from a copy of a NumPy ``RandomState``, made through its public state."""
+    return _state_peek(sys.modules["numpy"].random.RandomState.get_state(generator, legacy=False), k)
+
+
+def _state_peek(state: dict[str, Any], k: int) -> list[float]:
+    """``random_sample(k)`` from a private ``RandomState`` in ``state`` (a ``RandomState``'s, with NumPy's own
+    bit generator kind)."""
     random_module = sys.modules["numpy"].random
-    state = random_module.RandomState.get_state(generator, legacy=False)
     kind = getattr(random_module, state["bit_generator"], None)
     if not (isinstance(kind, type) and issubclass(kind, random_module.BitGenerator)):
         raise ValueError(f"unknown bit generator {state['bit_generator']!r}")

@@ -2,7 +2,8 @@
 
 A *global* generator (``np.random.rand``'s) is served by an object of the
 ``Adapter`` protocol: the members every adapter has. Optional members are
-their own protocols (``Codec``, ``Digest``, ``Freshness``, ``Checked``, ``RestoredLast``); an
+their own protocols (``Codec``, ``Digest``, ``Freshness``, ``Checked``, ``RestoredLast``,
+``Swappable``); an
 adapter has all of an optional protocol's members or none. seedmagic
 tests for one by name, with ``getattr(adapter, member, None)`` (the helpers
 below), never with ``isinstance``: a runtime check of a protocol only looks
@@ -105,6 +106,29 @@ class RestoredLast(Protocol):
     @property
     def restored_last(self) -> bool:
         """True to be put back last."""
+
+
+class Swappable(Protocol):
+    """Optional: code can swap the object that holds the state (NumPy's global bit generator, through
+    ``np.random.set_bit_generator``).
+
+    A snapshot keeps the object it read the state from, and a restore makes it the holder again before
+    putting the state back: an object code swapped in keeps its own state, and the state goes back into
+    an object of its own kind. Such a generator is also seeded first, as seeding it may run code of the
+    swapped-in object: if that fails, no other generator has moved.
+    """
+
+    def holder(self) -> Any:
+        """The object that holds the state now (None where code cannot swap it)."""
+
+    def reinstate(self, holder: Any) -> None:
+        """Make ``holder`` (from ``holder()``) the one that holds the state again."""
+
+
+def holder_of(adapter: Adapter) -> Any:
+    """The object that holds the adapter's state now (``Swappable``), or None."""
+    holder = getattr(adapter, "holder", None)
+    return None if holder is None else holder()
 
 
 def restored_last(adapter: Adapter) -> bool:
