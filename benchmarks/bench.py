@@ -33,18 +33,27 @@ import seedmagic
 HERE = pathlib.Path(__file__).resolve().parent
 
 
-def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int) -> dict[str, float]:
-    """Median over rounds of the mean seconds per call, contenders alternating each round."""
+def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int, slices: int = 10) -> dict[str, float]:
+    """Median over rounds of the mean seconds per call.
+
+    Within a round the contenders take turns in ``slices`` short runs (the order reversed every other
+    turn), so that a shared machine speeding up or slowing down mid-round hits them all alike.
+    """
     samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for round_number in range(rounds):
-        order = list(contenders.items())
-        if round_number % 2:
-            order.reverse()
-        for name, function in order:
-            start = time.perf_counter()
-            for _ in range(calls):
-                function()
-            samples[name].append((time.perf_counter() - start) / calls)
+    per_slice = max(1, calls // slices)
+    for _ in range(rounds):
+        spent = dict.fromkeys(contenders, 0.0)
+        for turn in range(slices):
+            order = list(contenders.items())
+            if turn % 2:
+                order.reverse()
+            for name, function in order:
+                start = time.perf_counter()
+                for _ in range(per_slice):
+                    function()
+                spent[name] += time.perf_counter() - start
+        for name, seconds in spent.items():
+            samples[name].append(seconds / (per_slice * slices))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

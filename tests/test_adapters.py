@@ -239,3 +239,13 @@ def test_the_numpy_adapter_puts_back_exactly_what_numpys_set_state_puts_back():
     after = np.random.get_state(legacy=False)
     assert (after["state"]["key"] == expected[1]["state"]["key"]).all() and after["state"]["pos"] == expected[1]["state"]["pos"]
     assert type(saved["state"]["key"]) is np.ndarray  # the caller's state is left as it was
+
+
+def test_the_preview_reads_through_a_subclass_of_a_numpy_bit_generator():
+    class Logging(np.random.PCG64):
+        pass
+
+    np.random.set_bit_generator(Logging(4))
+    expected = np.random.RandomState(np.random.PCG64(4)).random_sample(3).tolist()
+    assert seedmagic.peek(3)["numpy"] == expected
+    assert np.random.random_sample(3).tolist() == expected  # and the preview consumed nothing

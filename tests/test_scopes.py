@@ -384,3 +384,4 @@ def test_a_generator_that_cannot_take_its_state_back_does_not_stop_the_others(sh
                             "np.random.rand(3); torch.rand(3); random.random()")
     assert isinstance(result.error_in_exec, RuntimeError)
     assert random.getstate() == before[0] and torch.equal(torch.get_rng_state(), before[1])
+

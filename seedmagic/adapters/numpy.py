@@ -79,8 +79,10 @@ class NumpyGlobal:
         numpy.random.set_state(state)
 
     def peek(self, k: int) -> dict[str, list[float]]:
-        random = sys.modules["numpy"].random
-        return {self.name: _state_peek(random.get_state(legacy=False), k)}
+        """A copy's draws; over a subclass of a NumPy bit generator (swapped in by code), a copy of its NumPy kind."""
+        holder = self.holder()
+        kind = None if holder is None else _numpy_bit_generator_class(holder)
+        return {self.name: _state_peek(sys.modules["numpy"].random.get_state(legacy=False), k, kind)}
 
     def fresh(self, state: dict[str, Any]) -> bool:
         """Seeding leaves the position at the end of the key (623 from entropy, 624 from an integer), no Gaussian.
@@ -152,15 +154,16 @@ def _randomstate_peek(generator: Any, k: int) -> list[float]:
     return _state_peek(sys.modules["numpy"].random.RandomState.get_state(generator, legacy=False), k)
 
 
-def _state_peek(state: dict[str, Any], k: int) -> list[float]:
-    """``random_sample(k)`` from a private ``RandomState`` in ``state`` (a ``RandomState``'s, with NumPy's own
-    bit generator kind)."""
+def _state_peek(state: dict[str, Any], k: int, kind: Any = None) -> list[float]:
+    """``random_sample(k)`` from a private ``RandomState`` in ``state`` (a ``RandomState``'s), over a bit
+    generator of ``kind``, else of the kind the state names, which must be one of NumPy's own."""
     random_module = sys.modules["numpy"].random
-    kind = getattr(random_module, state["bit_generator"], None)
-    if not (isinstance(kind, type) and issubclass(kind, random_module.BitGenerator)):
-        raise ValueError(f"unknown bit generator {state['bit_generator']!r}")
-    copy = random_module.RandomState(kind())
-    copy.set_state(state)
+    if kind is None:
+        kind = getattr(random_module, state["bit_generator"], None)
+        if not (isinstance(kind, type) and issubclass(kind, random_module.BitGenerator)):
+            raise ValueError(f"unknown bit generator {state['bit_generator']!r}")
+    copy = random_module.RandomState(kind(0))  # seeded: no entropy to read, the state replaces it at once
+    copy.set_state({**state, "bit_generator": kind.__name__})
     return copy.random_sample(k).tolist()
 
 
