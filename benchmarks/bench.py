@@ -319,7 +319,9 @@ ip = InteractiveShell.instance()
 shell_ready = time.perf_counter()
 {load}
 end = time.perf_counter()
-print(shell_ready - start, end - shell_ready, "torch" in sys.modules, "ipywidgets" in sys.modules)
+{first}
+first = time.perf_counter() - end
+print(shell_ready - start, end - shell_ready, "torch" in sys.modules, "ipywidgets" in sys.modules, first)
 """
 
 
@@ -327,11 +329,14 @@ def load_cost(rounds: int) -> dict[str, Any]:
     """``%load_ext seedmagic`` in fresh processes without torch, against the same process without it."""
     samples: dict[str, list[float]] = {"bare IPython shell": [], "%load_ext seedmagic": []}
     imported = []
+    first_cell = "ip.run_cell('%%seeded 1\\nx = 1')"
     for _ in range(rounds):
-        for name, load in (("bare IPython shell", "pass"), ("%load_ext seedmagic", "ip.run_line_magic('load_ext', 'seedmagic')")):
-            out = subprocess.run([sys.executable, "-c", LOAD.format(load=load)], capture_output=True, text=True,
-                                 check=True).stdout.split()
+        for name, load, first in (("bare IPython shell", "pass", "ip.run_cell('x = 1')"),
+                                  ("%load_ext seedmagic", "ip.run_line_magic('load_ext', 'seedmagic')", first_cell)):
+            out = subprocess.run([sys.executable, "-c", LOAD.format(load=load, first=first)], capture_output=True,
+                                 text=True, check=True).stdout.split()
             samples[name].append(float(out[0]) + float(out[1]))
+            samples.setdefault(f"first cell after it, {name}", []).append(float(out[4]))
             if name != "bare IPython shell":
                 samples.setdefault("the load itself", []).append(float(out[1]))
                 imported.append((out[2], out[3]))
@@ -440,6 +445,9 @@ def main() -> None:
               f"  {'bare IPython shell':<44} {load['bare IPython shell'] * 1e3:9.1f} ms",
               f"  {'%load_ext seedmagic (shell + load)':<44} {load['%load_ext seedmagic'] * 1e3:9.1f} ms",
               f"  {'the load itself':<44} {load['the load itself'] * 1e3:9.1f} ms",
+              f"  {'first cell: x = 1, no extension':<44} {load['first cell after it, bare IPython shell'] * 1e3:9.1f} ms",
+              f"  {'first cell: %%seeded 1 x = 1 (imports the core)':<44} "
+              f"{load['first cell after it, %load_ext seedmagic'] * 1e3:9.1f} ms",
               f"  imports torch: {load['imports torch']}, imports ipywidgets: {load['imports ipywidgets']}"]
     lines += ["", *table("5a. seeding a child process or rank with seed 10", processes["seeding"],
                          "seedmagic.seed_process()")]
