@@ -12,6 +12,7 @@ import asyncio
 import random
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -64,21 +65,35 @@ def settle(storm: Storm) -> None:
             continue
 
 
+def drawing_scope(n: int) -> None:
+    with seedmagic.seeded(n):
+        np.random.rand(3)
+        if torch is not None:
+            torch.rand(3)
+        random.random()
+
+
+def round_trip_seconds() -> float:
+    """How long one scope plus the checks around it takes here: the storm's delays are scaled to it, so that
+    about half of the interrupts land inside the scope on a fast machine as on a slow one."""
+    start = time.perf_counter()
+    for n in range(50):
+        state_bytes()
+        drawing_scope(n)
+    return (time.perf_counter() - start) / 50
+
+
 @pytest.mark.slow
 def test_scopes_are_restored_whatever_moment_ctrl_c_lands():
     seedmagic.seed(1)
     np.random.standard_normal()  # a cached Gaussian is part of the state too
     interrupted_inside = deferred = 0
-    with Storm(seed=2024, longest=600e-6) as storm:
+    with Storm(seed=2024, longest=2 * round_trip_seconds()) as storm:
         for n in range(3000):
             before, session = state_bytes(), book.session_seed
             try:
                 storm.arm()
-                with seedmagic.seeded(n):
-                    np.random.rand(3)
-                    if torch is not None:
-                        torch.rand(3)
-                    random.random()
+                drawing_scope(n)
                 settle(storm)
             except KeyboardInterrupt as error:
                 settle(storm)
