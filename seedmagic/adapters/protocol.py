@@ -23,8 +23,8 @@ it. Each kind is one ``UserKind`` value in its library's module.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -136,19 +136,16 @@ def restored_last(adapter: Adapter) -> bool:
     return getattr(adapter, "restored_last", False) is True
 
 
-class CheckFacts(NamedTuple):
-    """What ``seedmagic check`` knows of a generator's library beyond its state.
-
-    A NamedTuple, as ``UserKind``: each built-in adapter makes some at import, and a frozen dataclass would
-    cost ``%load_ext`` about a millisecond.
-    """
+@dataclass(frozen=True)
+class CheckFacts:
+    """What ``seedmagic check`` knows of a generator's library beyond its state."""
 
     #: The entry of ``probe.versions()`` whose change may change the stream ("numpy", "cuda", ...).
     library: str
     #: How a user seeds it by hand, for fixes ("np.random.seed(N)"); None: only ``%seed N``.
     seed_call: str | None = None
     #: Calls that seed it, by dotted name, and whether each reseeds it from OS entropy when given no seed.
-    seedings: Mapping[str, bool] = MappingProxyType({})
+    seedings: Mapping[str, bool] = field(default_factory=dict)
 
 
 class Checked(Protocol):
@@ -193,7 +190,8 @@ def _no_classes(module: Any) -> tuple[type, ...]:
     return ()
 
 
-class UserKind(NamedTuple):
+@dataclass(frozen=True)
+class UserKind:
     """One kind of generator users create and hold (``random.Random(3)``, ``np.random.default_rng(3)``).
 
     It is recognised by the object's type alone: ``type(obj)`` and its MRO,
