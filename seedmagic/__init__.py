@@ -62,7 +62,17 @@ _LAZY = {
 }
 
 
+#: The submodules, reached as attributes too (``seedmagic.core``), as when the package imported them all.
+_SUBMODULES = frozenset({
+    "adapters", "atomicfile", "cellcode", "check", "core", "determinism", "events", "importhook", "interrupts",
+    "magicline", "magics", "probe", "processes", "pytest_plugin", "ranks", "scopes", "session", "snapshots",
+    "statefile", "status", "torchcompat", "watch", "widget",
+})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)  # which also makes it an attribute
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'seedmagic' has no attribute {name!r}")

@@ -16,7 +16,7 @@ from contextlib import ContextDecorator
 from typing import Any
 
 from . import determinism, importhook, interrupts
-from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry
+from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry, swappable
 from .ranks import current_rank, rank_seed, validate_rank
 from .scopes import Scope
 from .session import OpenScope, SeedError, book, describe, lock, publish, record
@@ -135,16 +135,16 @@ def _known(adapters: Iterable[Adapter]) -> list[str]:
 def _not_swappable(adapter: Adapter) -> bool:
     """Sorts ``Swappable`` generators first: seeding one may run code of an object swapped in (NumPy's bit
     generator), which may fail, and then no other generator has moved."""
-    return getattr(adapter, "holder", None) is None
+    return not swappable(adapter)
 
 
 def _apply(n: int, adapters: list[Adapter]) -> None:
     """Seed the adapters that exist now; note the seed for the ones imported later.
 
-    A plugin that raises is reported, left out, and its seed not noted; a built-in that raises is a
-    ``SeedError``.
+    A plugin that raises is reported, left out, and its seed not noted. A built-in that raises before any
+    generator moved is a ``SeedError``; after, the library's own error (a scope then puts back what it saved).
     """
-    pending = False
+    pending = moved = False
     for adapter in sorted(adapters, key=_not_swappable):
         if is_loaded(adapter):
             try:
@@ -152,10 +152,13 @@ def _apply(n: int, adapters: list[Adapter]) -> None:
                     continue
                 adapter.seed(n)
             except Exception as error:
-                if adapter.name in BUILTIN_NAMES:
-                    raise SeedError(f"{adapter.name} cannot be seeded: {describe(error)}") from error
-                plugin_failed(adapter.name, "seed", error)
-                continue
+                if adapter.name not in BUILTIN_NAMES:
+                    plugin_failed(adapter.name, "seed", error)
+                    continue
+                if moved:
+                    raise
+                raise SeedError(f"{adapter.name} cannot be seeded: {describe(error)}") from None
+            moved = True
         else:
             pending = True
         book.seeds[adapter.name] = n
@@ -298,7 +301,11 @@ class seeded(Scope, ContextDecorator):
         switches = None if self.torch is None else determinism.get(self.torch)
         saved = capture(self.adapters)
         scope = OpenScope(number, tuple(saved.names), saved, switches, threading.get_ident())
-        _apply(number, [adapter for adapter in self.adapters if adapter.name in scope.names])
+        try:
+            _apply(number, [adapter for adapter in self.adapters if adapter.name in scope.names])
+        except BaseException:
+            saved.restore()  # a library failed after others were seeded: they go back
+            raise
         if self.torch is not None:
             determinism.set(self.torch, determinism.DETERMINISTIC)
         return scope

@@ -16,7 +16,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -280,7 +280,9 @@ class SeedMagics(Magics):
 
     def _run_scoped(self, source: str, scope: core.seeded, code: CellCode, local_ns: dict[str, Any] | None) -> Any:
         __tracebackhide__ = True
-        with seeding_as(source), scope as number:
+        with seeding_as(source), ExitStack() as stack:
+            with _usage_errors():  # refused on entry (a bad RANK, a generator that cannot be seeded): one line
+                number = stack.enter_context(scope)
             self._announce(scope, number)
             return code.run(self.ip.user_ns, local_ns)
 

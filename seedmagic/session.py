@@ -171,6 +171,15 @@ def seeding_as(source: str) -> Iterator[None]:
         origin.reset(token)
 
 
+def __getattr__(name: str) -> Any:
+    """``Event`` lived here before 0.3 (histories pickled then name this module); it is made at first use."""
+    if name == "Event":
+        from .events import Event
+
+        return Event
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class History:
     """The last ``cap`` seedings, and how many older ones were dropped to keep memory bounded.
 

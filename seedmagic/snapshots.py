@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 from . import importhook, statefile
-from .adapters import BUILTIN_NAMES, Adapter, Swappable, holder_of, is_loaded, plugin_failed, registry, restored_last
+from .adapters import (BUILTIN_NAMES, Adapter, Swappable, holder_of, is_loaded, plugin_failed, registry, restored_last,
+                       swappable)
 from .interrupts import atomic
 from .session import SeedError, book, lock, publish
 
@@ -19,6 +20,9 @@ class _NotLoaded:
 
     def __repr__(self) -> str:
         return "NOT_LOADED"
+
+    def __reduce__(self) -> str:
+        return "NOT_LOADED"  # a copy or a pickle is this very marker, which restore looks for by identity
 
 
 NOT_LOADED: Any = _NotLoaded()
@@ -43,6 +47,11 @@ class Entry(NamedTuple):
     seed: int | None
     #: The object the state was read from, where code can swap it (``Swappable``); None otherwise.
     holder: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy or a pickle leaves the holder out: a copy of it is not the object code may find there, and
+        restoring the copy then puts the state into an object of its kind, as a state from a file."""
+        return (Entry, (self.name, self.state, self.seed))
 
 
 @dataclass(frozen=True)
@@ -154,10 +163,11 @@ def _put_back(adapter: Adapter, entry: Entry) -> None:
             cast(Swappable, adapter).reinstate(entry.holder)
         adapter.set_state(entry.state)
     elif is_loaded(adapter) and adapter.is_available():
+        fresh = importhook.fresh_states.get(adapter.name)
+        if fresh is not None and (entry.seed is None or swappable(adapter)):
+            adapter.set_state(fresh)  # as imported: also a bit generator swapped in since goes (``Swappable``)
         if entry.seed is not None:
             adapter.seed(entry.seed)
-        elif adapter.name in importhook.fresh_states:
-            adapter.set_state(importhook.fresh_states[adapter.name])
 
 
 def capture(adapters: Iterable[Adapter]) -> Snapshot:

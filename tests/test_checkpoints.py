@@ -346,3 +346,25 @@ def test_a_dict_subclass_is_read_without_its_own_methods():
     seedmagic.seed(9)
     seedmagic.load_state_dict(state)  # read as the dict it is: the hostile method never runs
     assert np.random.rand(3).tolist() == expected
+
+
+def test_a_copied_or_pickled_snapshot_restores_into_the_generators_there_now():
+    import pickle
+
+    from seedmagic.snapshots import NOT_LOADED, Entry
+
+    seedmagic.seed(5)
+    np.random.randn()
+    expected = library_states()
+    snapshot = seedmagic.snapshot()
+    global_bit_generator = np.random.get_bit_generator()
+    for copied in (copy.deepcopy(snapshot), pickle.loads(pickle.dumps(snapshot))):
+        seedmagic.seed(6)
+        copied.restore()
+        assert library_states() == expected
+        assert np.random.get_bit_generator() is global_bit_generator  # not the copy's bit generator
+    not_loaded = Snapshot((Entry("torch", NOT_LOADED, 7),), None)  # torch not imported when it was taken
+    for copied in (copy.deepcopy(not_loaded), pickle.loads(pickle.dumps(not_loaded))):
+        assert copied.entries[0].state is NOT_LOADED
+        copied.restore()  # torch is imported now: it gets the seed it was due
+        assert torch.get_rng_state().equal(torch.manual_seed(7).get_state())

@@ -58,6 +58,31 @@ print(seedmagic.seeded is seedmagic.core.seeded, seedmagic.Event is seedmagic.ev
     assert out.splitlines()[-2:] == ["[] True module 'seedmagic' has no attribute 'no_such_name'", "True True"]
 
 
+def test_submodules_and_the_old_home_of_event_are_reached_as_before():
+    out = run_python("""
+import pickle, seedmagic
+print(seedmagic.core.seeded is seedmagic.seeded, seedmagic.snapshots.Snapshot is seedmagic.Snapshot)
+from seedmagic.session import Event  # where Event lived before 0.3: pickled histories name it
+print(pickle.loads(pickle.dumps(Event(None, "seed()", 3, ("random",), "global"))).seed)
+""")
+    assert out.splitlines()[-2:] == ["True True", "3"]
+
+
+def test_a_bit_generator_swapped_in_a_scope_that_imported_numpy_goes_with_the_scope():
+    """NumPy imported inside the scope, with a seed due: after it NumPy is as that seed leaves a fresh import."""
+    out = run_python("""
+import json, seedmagic
+seedmagic.seed(10)  # NumPy is not imported: its seed is due
+with seedmagic.seeded(3):
+    import numpy as np
+    np.random.set_bit_generator(np.random.PCG64(1))
+print(json.dumps([type(np.random.get_bit_generator()).__name__, np.random.rand(3).tolist(),
+                  np.random.RandomState(10).rand(3).tolist()]))
+""")
+    kind, after, expected = json.loads(out.splitlines()[-1])
+    assert kind == "MT19937" and after == expected
+
+
 def test_torch_and_numpy_imported_after_seed_are_seeded_at_import(lecture):
     out = run_python(SHELL + """
 import json

@@ -161,3 +161,68 @@ def test_seed_is_the_libraries_seed_even_with_a_failing_plugin(monkeypatch):
     random.seed(12)
     torch.manual_seed(12)
     assert seeded == state_bytes()
+
+
+class HolderPlugin:
+    """A plain plugin that keeps its generator in an attribute that happens to be called ``holder``."""
+
+    name, module, digits = "holding", None, 8
+
+    def __init__(self) -> None:
+        self.holder = random.Random(0)
+
+    def is_available(self) -> bool:
+        return True
+
+    def seed(self, n: int | None) -> None:
+        self.holder.seed(n)
+
+    def get_state(self) -> tuple:
+        return self.holder.getstate()
+
+    def set_state(self, state: tuple) -> None:
+        self.holder.setstate(state)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        return {self.name: []}
+
+
+class RaisingHolderPlugin(HolderPlugin):
+    """A plugin whose ``holder`` raises when looked at."""
+
+    name = "raising-holder"
+
+    @property
+    def holder(self):
+        raise RuntimeError("no holder here")
+
+    @holder.setter
+    def holder(self, value):
+        self.generator = value
+
+    def seed(self, n: int | None) -> None:
+        self.generator.seed(n)
+
+    def get_state(self) -> tuple:
+        return self.generator.getstate()
+
+    def set_state(self, state: tuple) -> None:
+        self.generator.setstate(state)
+
+
+def test_an_attribute_called_holder_does_not_make_a_plugin_swappable(monkeypatch):
+    """Only a callable ``holder`` and ``reinstate`` together are the optional Swappable members."""
+    plain, raising = HolderPlugin(), RaisingHolderPlugin()
+    monkeypatch.setattr(adapters, "_registry", {**adapters.registry(), plain.name: plain, raising.name: raising})
+    plain.holder.seed(5)
+    raising.generator.seed(5)
+    before = (plain.holder.getstate(), raising.generator.getstate())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither plugin is reported as failing
+        with seedmagic.seeded(10):
+            assert plain.holder.getstate() == random.Random(10).getstate()
+            assert raising.generator.getstate() == random.Random(10).getstate()
+            plain.holder.random(), raising.generator.random()
+        assert (plain.holder.getstate(), raising.generator.getstate()) == before  # restored
+        seedmagic.seed(11)
+    assert plain.holder.getstate() == random.Random(11).getstate() == raising.generator.getstate()

@@ -385,3 +385,30 @@ def test_a_generator_that_cannot_take_its_state_back_does_not_stop_the_others(sh
     assert isinstance(result.error_in_exec, RuntimeError)
     assert random.getstate() == before[0] and torch.equal(torch.get_rng_state(), before[1])
 
+
+
+def test_a_library_failing_after_others_were_seeded_leaves_every_generator_as_before(monkeypatch):
+    """A scope's entry puts back what it had seeded when a later library fails (a sticky CUDA error, say)."""
+    from seedmagic.adapters import TorchCPU
+
+    def sticky(self, n):
+        raise RuntimeError("CUDA error: device-side assert triggered")
+
+    seedmagic.seed(1)
+    monkeypatch.setattr(TorchCPU, "seed", sticky)
+    before = state_bytes()
+    history = len(seedmagic.history())
+    with pytest.raises(RuntimeError, match="device-side assert"):
+        seedmagic.seeded(10).__enter__()
+    assert state_bytes() == before
+    assert seedmagic.session.book.scopes == [] and seedmagic.session.book.seeds["random"] == 1
+    assert len(seedmagic.history()) == history
+
+
+def test_a_scope_refused_on_entry_is_one_line_in_a_cell(shell, capsys):
+    shell.run_cell("import numpy as np")
+    np.random.set_bit_generator(NeedsATag(1, "mine"))
+    result = shell.run_cell("%%seeded 10\nx = 1")
+    assert "numpy cannot be seeded: TypeError" in str(result.error_in_exec)
+    assert type(result.error_in_exec).__name__ == "UsageError"
+    assert "Traceback" not in capsys.readouterr().out

@@ -26,7 +26,7 @@ from .catalog import (BUILTIN, BUILTIN_NAMES, ENTRY_POINT_GROUP, KIND_BY_WORD, K
 from .detect import absence, is_installed, is_loaded, loaded_module
 from .numpy import NumpyGlobal
 from .protocol import (Adapter, CheckFacts, Checked, Codec, Digest, Freshness, RestoredLast, Swappable, UserKind,
-                       decoder, digester, encoder, freshness, holder_of, restored_last)
+                       decoder, digester, encoder, freshness, holder_of, restored_last, swappable)
 from .python import PythonRandom
 from .states import MAX_GAUSS, MT_WORDS, fingerprint
 from .torch import TorchCPU, TorchCUDA, TorchMPS
@@ -36,5 +36,6 @@ __all__ = [
     "Adapter", "CheckFacts", "Checked", "Codec", "Digest", "Freshness", "NumpyGlobal", "PythonRandom", "RestoredLast",
     "Swappable", "TorchCPU", "TorchCUDA", "TorchMPS", "UserKind", "absence", "check_facts", "decoder", "digester",
     "encoder", "fingerprint", "freshness", "holder_of", "is_installed", "is_loaded", "loaded_module", "object_state",
-    "peek_object", "plugin_failed", "registry", "restored_last", "user_generator_kind", "user_kind",
+    "peek_object", "plugin_failed", "registry", "restored_last", "swappable", "user_generator_kind",
+    "user_kind",
 ]

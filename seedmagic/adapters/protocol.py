@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 
 @runtime_checkable
@@ -125,10 +125,18 @@ class Swappable(Protocol):
         """Make ``holder`` (from ``holder()``) the one that holds the state again."""
 
 
+def swappable(adapter: Adapter) -> bool:
+    """Whether ``adapter`` is ``Swappable``: both members callable (a plugin's attribute that happens to be
+    called ``holder`` is not enough); False where looking raises."""
+    try:
+        return callable(getattr(adapter, "holder", None)) and callable(getattr(adapter, "reinstate", None))
+    except Exception:
+        return False
+
+
 def holder_of(adapter: Adapter) -> Any:
     """The object that holds the adapter's state now (``Swappable``), or None."""
-    holder = getattr(adapter, "holder", None)
-    return None if holder is None else holder()
+    return cast(Swappable, adapter).holder() if swappable(adapter) else None
 
 
 def restored_last(adapter: Adapter) -> bool:
