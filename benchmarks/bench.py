@@ -33,8 +33,18 @@ import seedmagic
 HERE = pathlib.Path(__file__).resolve().parent
 
 
+#: Every contender's mean seconds per call in each round, for ratios taken round by round (``paired_ratio``).
+ROUNDS: dict[str, list[float]] = {}
+
+
+def paired_ratio(name: str, reference: str) -> float:
+    """The median over rounds of ``name``'s time over ``reference``'s in the same round: the two ran side by
+    side, so a round on a slow moment of the machine is slow for both and the ratio keeps."""
+    return statistics.median(mine / theirs for mine, theirs in zip(ROUNDS[name], ROUNDS[reference], strict=True))
+
+
 def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int, slices: int = 10) -> dict[str, float]:
-    """Median over rounds of the mean seconds per call.
+    """Median over rounds of the mean seconds per call (each round's figures also kept in ``ROUNDS``).
 
     Within a round the contenders take turns in ``slices`` short runs (the order reversed every other
     turn), so that a shared machine speeding up or slowing down mid-round hits them all alike.
@@ -54,6 +64,7 @@ def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int, s
                 spent[name] += time.perf_counter() - start
         for name, seconds in spent.items():
             samples[name].append(seconds / (per_slice * slices))
+    ROUNDS.update(samples)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -244,6 +255,7 @@ def watch_cost(calls: int, rounds: int) -> dict[str, float]:
                     shell.events.unregister("post_run_cell", read_states)
         label = "small namespace" if size == 0 else f"{size:,} more variables"
         figures[f"plain cell, {label}"] = statistics.median(samples["unloaded"])
+        ROUNDS.update({f"{state} cell, {label}": values for state, values in samples.items()})
         figures[f"floor cell, {label}"] = statistics.median(samples["floor"])
         figures[f"watched cell, {label}"] = statistics.median(samples["loaded"])
     shell.extension_manager.load_extension("seedmagic")
@@ -454,21 +466,23 @@ def main() -> None:
     lines += ["", *table("5b. a DataLoader worker's init", processes["worker_init"], "seedmagic.worker_init_fn")]
     lines += ["", *table("5c. RNG checkpoint: collect every state, then put it back", processes["checkpoint"],
                          "hand-written get/set of random, NumPy, torch")]
+    # Ratios round by round (paired_ratio), then their median.
     targets = {
         "scope / least hand-written (target <= 1.25)":
-            scopes["seedmagic.seeded"] / scopes["least hand-written public-API code"],
+            paired_ratio("seedmagic.seeded", "least hand-written public-API code"),
         "%%seeded cell / minimal seeding cell magic (target <= 1.15)":
-            cells["%%seeded 10 cell"] / cells["minimal seeding cell magic"],
+            paired_ratio("%%seeded 10 cell", "minimal seeding cell magic"),
         "checkpoint / lightning (target <= 1.5)":
-            processes["checkpoint"][CHECKPOINT] / processes["checkpoint"][LIGHTNING_CHECKPOINT]
-            if LIGHTNING_CHECKPOINT in processes["checkpoint"] else None,
+            paired_ratio(CHECKPOINT, LIGHTNING_CHECKPOINT) if LIGHTNING_CHECKPOINT in processes["checkpoint"] else None,
     }
     added = {size: watch[f"watched cell, {size}"] - watch[f"plain cell, {size}"]
              for size in ("small namespace", "10,000 more variables")}
     # The issue's +120 µs was set where reading the three states cost about 60 µs: twice the floor, which
     # also holds on a machine that runs faster or slower.
-    targets["cell watch / floor, both as added to a cell (target <= 2.0)"] = \
-        added["small namespace"] / (watch["floor cell, small namespace"] - watch["plain cell, small namespace"])
+    targets["cell watch / floor, both as added to a cell (target <= 2.0)"] = statistics.median(
+        (loaded - plain) / (floor - plain) for loaded, floor, plain in zip(
+            ROUNDS["loaded cell, small namespace"], ROUNDS["floor cell, small namespace"],
+            ROUNDS["unloaded cell, small namespace"], strict=True))
     lines += ["", "targets"] + [f"  {name:<60} {'n/a' if ratio is None else f'{ratio:.2f}x'}"
                                 for name, ratio in targets.items()]
     lines += [f"  {'cell watch adds per cell (target <= +120 µs)':<60} {added['small namespace'] * 1e6:+.0f} µs",
