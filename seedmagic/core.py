@@ -138,13 +138,15 @@ def _not_swappable(adapter: Adapter) -> bool:
     return not swappable(adapter)
 
 
-def _apply(n: int, adapters: list[Adapter]) -> None:
+def _apply(n: int, adapters: list[Adapter], undone: bool = False) -> None:
     """Seed the adapters that exist now; note the seed for the ones imported later.
 
-    A plugin that raises is reported, left out, and its seed not noted. A built-in that raises before any
-    generator moved is a ``SeedError``; after, the library's own error (a scope then puts back what it saved).
+    A plugin that raises is reported, left out, and its seed not noted. A built-in that raises is a
+    one-line ``SeedError``: it names the generators seeded before it, unless nothing moved or the caller
+    puts them back (``undone``: a scope, which saved them).
     """
-    pending = moved = False
+    pending = False
+    moved: list[str] = []
     for adapter in sorted(adapters, key=_not_swappable):
         if is_loaded(adapter):
             try:
@@ -155,10 +157,11 @@ def _apply(n: int, adapters: list[Adapter]) -> None:
                 if adapter.name not in BUILTIN_NAMES:
                     plugin_failed(adapter.name, "seed", error)
                     continue
-                if moved:
-                    raise
+                if moved and not undone:
+                    raise SeedError(f"{adapter.name} could not be seeded ({describe(error)}); "
+                                    f"{', '.join(moved)} already were, with {n}") from None
                 raise SeedError(f"{adapter.name} cannot be seeded: {describe(error)}") from None
-            moved = True
+            moved.append(adapter.name)
         else:
             pending = True
         book.seeds[adapter.name] = n
@@ -302,12 +305,14 @@ class seeded(Scope, ContextDecorator):
         saved = capture(self.adapters)
         scope = OpenScope(number, tuple(saved.names), saved, switches, threading.get_ident())
         try:
-            _apply(number, [adapter for adapter in self.adapters if adapter.name in scope.names])
-        except BaseException:
-            saved.restore()  # a library failed after others were seeded: they go back
+            _apply(number, [adapter for adapter in self.adapters if adapter.name in scope.names], undone=True)
+            if self.torch is not None:
+                determinism.set(self.torch, determinism.DETERMINISTIC)
+        except BaseException:  # a library failed after others were seeded: everything goes back
+            saved.restore()
+            if switches is not None and self.torch is not None:
+                determinism.set(self.torch, switches)
             raise
-        if self.torch is not None:
-            determinism.set(self.torch, determinism.DETERMINISTIC)
         return scope
 
     def _opened(self, scope: OpenScope) -> None:

@@ -16,7 +16,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -280,11 +280,16 @@ class SeedMagics(Magics):
 
     def _run_scoped(self, source: str, scope: core.seeded, code: CellCode, local_ns: dict[str, Any] | None) -> Any:
         __tracebackhide__ = True
-        with seeding_as(source), ExitStack() as stack:
-            with _usage_errors():  # refused on entry (a bad RANK, a generator that cannot be seeded): one line
-                number = stack.enter_context(scope)
-            self._announce(scope, number)
-            return code.run(self.ip.user_ns, local_ns)
+        entered = False
+        try:
+            with seeding_as(source), scope as number:
+                entered = True
+                self._announce(scope, number)
+                return code.run(self.ip.user_ns, local_ns)
+        except SeedError as error:
+            if entered:  # the cell's own, or the scope's exit: as raised
+                raise
+            raise UsageError(str(error)) from None  # refused on entry (a bad RANK, a library that cannot be seeded)
 
     @staticmethod
     def _announce(scope: core.seeded, number: int) -> None:

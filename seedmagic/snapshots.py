@@ -168,6 +168,8 @@ def _put_back(adapter: Adapter, entry: Entry) -> None:
             adapter.set_state(fresh)  # as imported: also a bit generator swapped in since goes (``Swappable``)
         if entry.seed is not None:
             adapter.seed(entry.seed)
+    elif entry.seed is not None:
+        importhook.install()  # not imported here yet (a snapshot from another process): seeded on import
 
 
 def capture(adapters: Iterable[Adapter]) -> Snapshot:

@@ -272,3 +272,21 @@ thread.join()
 print((np.random.get_state()[1] == np.random.RandomState(5).get_state()[1]).all())
 """, timeout=60)
     assert out.strip().endswith("True")
+
+
+def test_a_snapshot_restored_before_its_library_is_imported_seeds_it_on_import():
+    """A snapshot taken before NumPy was imported (here: in "another process", whose seeds are forgotten)."""
+    out = run_python("""
+import json, seedmagic
+from seedmagic.session import book
+seedmagic.seed(7)
+snapshot = seedmagic.snapshot()  # NumPy not imported: its entry is the seed it was due
+seedmagic.importhook.remove()
+book.seeds.clear()
+snapshot.restore()
+import numpy as np
+print(json.dumps([np.random.rand(3).tolist(), np.random.RandomState(7).rand(3).tolist()]))
+""")
+    restored, expected = json.loads(out.splitlines()[-1])
+    assert restored == expected
+

@@ -398,11 +398,44 @@ def test_a_library_failing_after_others_were_seeded_leaves_every_generator_as_be
     monkeypatch.setattr(TorchCPU, "seed", sticky)
     before = state_bytes()
     history = len(seedmagic.history())
-    with pytest.raises(RuntimeError, match="device-side assert"):
+    with pytest.raises(seedmagic.SeedError, match="^torch cannot be seeded: RuntimeError: CUDA error: device-side"):
         seedmagic.seeded(10).__enter__()
     assert state_bytes() == before
     assert seedmagic.session.book.scopes == [] and seedmagic.session.book.seeds["random"] == 1
     assert len(seedmagic.history()) == history
+
+
+def test_a_global_seeding_that_fails_midway_says_in_one_line_what_was_seeded(monkeypatch):
+    from seedmagic.adapters import TorchCPU
+
+    def sticky(self, n):
+        raise RuntimeError("CUDA error: device-side assert triggered")
+
+    monkeypatch.setattr(TorchCPU, "seed", sticky)
+    with pytest.raises(seedmagic.SeedError) as caught:
+        seedmagic.seed(5)
+    assert str(caught.value) == ("torch could not be seeded (RuntimeError: CUDA error: device-side assert "
+                                 "triggered); numpy, random already were, with 5")
+
+
+def test_a_failure_switching_torch_to_deterministic_puts_everything_back(monkeypatch):
+    from seedmagic import determinism
+
+    switches_before = determinism.get(torch)
+    real_set = determinism.set
+
+    def refusing(module, switches):
+        if switches == determinism.DETERMINISTIC:
+            raise UserWarning("deterministic CuBLAS needs CUBLAS_WORKSPACE_CONFIG")  # as under -W error
+        real_set(module, switches)
+
+    monkeypatch.setattr(determinism, "set", refusing)
+    seedmagic.seed(1)
+    before = state_bytes()
+    with pytest.raises(UserWarning):
+        seedmagic.seeded(10, deterministic=True).__enter__()
+    assert state_bytes() == before and determinism.get(torch) == switches_before
+    assert seedmagic.session.book.scopes == []
 
 
 def test_a_scope_refused_on_entry_is_one_line_in_a_cell(shell, capsys):
