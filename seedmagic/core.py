@@ -37,17 +37,23 @@ def validate_seed(value: object) -> int:
     return _integer_up_to(value, MAX_SEED, _SEED_RULE)
 
 
-def _integer_up_to(value: object, most: int, rule: str) -> int:
-    """``value`` as an int from 0 to ``most`` (bools are not numbers here), or ``SeedError`` stating ``rule``."""
+def _integer_up_to(value: object, most: int, rule: str, least: int = 0) -> int:
+    """``value`` as an int from ``least`` to ``most`` (bools are not numbers here), or ``SeedError`` stating
+    ``rule``."""
     if isinstance(value, bool):
         raise SeedError(f"{rule}, got {value!r}")
     try:
         number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
+    except Exception:  # not an integer, or an __index__ that raises
         raise SeedError(f"{rule}, got {_short(value)}") from None
-    if not 0 <= number <= most:
+    if not least <= number <= most:
         raise SeedError(f"{rule}, got {_short(number)}")
     return number
+
+
+def validate_setting(value: object, name: str, least: int, most: int) -> int:
+    """A display setting (the panel's ``k`` and ``precision``): an integer from ``least`` to ``most``."""
+    return _integer_up_to(value, most, f"{name} must be an integer from {least} to {most}", least)
 
 
 def _short(value: object) -> str:
@@ -77,20 +83,39 @@ def validate_k(k: object, most: int = MAX_PEEK) -> int:
 
 
 def validate_label(label: object) -> str:
-    """A ``name`` for a derived seed: text that UTF-8 can encode (it is hashed as UTF-8)."""
+    """A ``name`` for a derived seed: text that UTF-8 can encode (it is hashed as UTF-8).
+
+    A ``str`` subclass becomes a plain ``str`` first, so that none of its own methods runs.
+    """
     if not isinstance(label, str):
         raise SeedError(f"name must be a string, got {_short(label)}")
+    text = str.__str__(label)
     try:
-        label.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
         raise SeedError("name must be text that UTF-8 can encode (it holds a lone surrogate)") from None
-    return label
+    return text
+
+
+def validate_flag(value: object, name: str) -> bool:
+    """An option that is on or off: only ``True`` or ``False`` (``"no"`` is truthy, and would mean yes)."""
+    if type(value) is not bool:
+        raise SeedError(f"{name} must be True or False, got {_short(value)}")
+    return value
 
 
 def _split_names(names: Names) -> list[str]:
+    """Generator names from one comma-separated string or an iterable of strings; anything else is refused."""
+    if names is None:
+        return []
     if isinstance(names, str):
-        return [name.strip() for name in names.split(",") if name.strip()]
-    return [str(name).strip() for name in names or ()]
+        return [name.strip() for name in str.__str__(names).split(",") if name.strip()]
+    if isinstance(names, (bytes, bytearray)) or not isinstance(names, Iterable):
+        raise SeedError(f"generator names must be a string or a list of strings, got {_short(names)}")
+    listed = list(names)
+    if not all(isinstance(name, str) for name in listed):
+        raise SeedError(f"generator names must be strings, got {_short(listed)}")
+    return [str.__str__(name).strip() for name in listed]
 
 
 def select(only: Names = None, skip: Names = None) -> list[Adapter]:
@@ -183,6 +208,7 @@ def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bo
     and leaves them on.
     """
     number = validate_seed(n)
+    deterministic, per_rank = validate_flag(deterministic, "deterministic"), validate_flag(per_rank, "per_rank")
     chosen = current_rank(rank) if per_rank or rank is not None else None
     used = rank_seed(number, chosen) if per_rank and chosen is not None else number
     adapters = select(only, skip)
@@ -265,6 +291,8 @@ class seeded(Scope, ContextDecorator):
         rank: object = None,
     ) -> None:
         self.requested = None if n is None else validate_seed(n)
+        keep, deterministic = validate_flag(keep, "keep"), validate_flag(deterministic, "deterministic")
+        per_rank = validate_flag(per_rank, "per_rank")
         self.adapters = select(only, skip)
         self.name = None if name is None else validate_label(name)
         #: ``rank=`` as given (checked now); None: the rank in force at each entry.

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .core import MAX_SEED, active_seed, derive_seed, seed, select, snapshot, validate_k, validate_seed
+from .core import (MAX_SEED, active_seed, derive_seed, seed, select, snapshot, validate_flag, validate_k,
+                   validate_seed)
 from .ranks import RANK_VARIABLE, current_rank, rank_seed
 from .session import SEED_VARIABLE, SeedError, lock, seeding_as
 from .adapters import BUILTIN_NAMES
@@ -27,12 +28,6 @@ def _active_or_error() -> int:
     if seed_now is None:
         raise SeedError("no seed is active: run %seed N (or seedmagic.seed(N)) first, or use a scope")
     return seed_now
-
-
-def _flag(value: object, name: str) -> bool:
-    if type(value) is not bool:
-        raise SeedError(f"{name} must be True or False, got {str(value)[:40]!r}")
-    return value
 
 
 def published_seed(text: str | None = None) -> int | None:
@@ -81,7 +76,8 @@ def seed_process(n: object = None, *, rank: object = None, per_rank: bool = Fals
     ranks have agreed, before any generator moves. The rank is published in
     ``SEEDMAGIC_RANK`` for the processes this one starts (DataLoader workers).
     """
-    per_rank, sync, verify = (_flag(per_rank, "per_rank"), _flag(sync, "sync"), _flag(verify, "verify"))
+    per_rank, sync, verify = (validate_flag(per_rank, "per_rank"), validate_flag(sync, "sync"),
+                              validate_flag(verify, "verify"))
     base, drawn = _base_seed(n)
     chosen_rank = current_rank(rank)
     if sync or verify:
@@ -209,6 +205,7 @@ def torch_generator(*, per_rank: bool = False, rank: object = None) -> Any:
     same augmentations; the rank is the one in force now, so make the
     generator once the rank is known (after ``init_process_group``).
     """
+    per_rank = validate_flag(per_rank, "per_rank")
     seed_now = _active_or_error()
     chosen = rank_seed(seed_now, current_rank(rank)) if per_rank else seed_now
     import torch

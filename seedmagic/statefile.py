@@ -102,7 +102,7 @@ def decode(document: Any, where: str, noun: str = "seedmagic state file") -> tup
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SeedError(f"{where} is not a {noun} (no \"format\": \"{FORMAT}\")")
     if document.get("version") != VERSION:
-        raise SeedError(f"{where} is a {noun} of version {str(document.get('version'))[:20]}; "
+        raise SeedError(f"{where} is a {noun} of version {repr(document.get('version'))[:20]}; "
                         f"this seedmagic reads version {VERSION}")
     if document.keys() != _DOCUMENT_FIELDS:
         raise SeedError(f"{where} is not a usable {noun}: it must have exactly the fields "

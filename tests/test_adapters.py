@@ -249,3 +249,13 @@ def test_the_preview_reads_through_a_subclass_of_a_numpy_bit_generator():
     expected = np.random.RandomState(np.random.PCG64(4)).random_sample(3).tolist()
     assert seedmagic.peek(3)["numpy"] == expected
     assert np.random.random_sample(3).tolist() == expected  # and the preview consumed nothing
+
+
+def test_the_preview_of_a_users_generator_over_a_subclassed_bit_generator():
+    class Logging(np.random.PCG64):
+        pass
+
+    held = np.random.Generator(Logging(4))
+    expected = np.random.Generator(np.random.PCG64(4)).random(3).tolist()
+    assert adapters.peek_object(held, 3) == (expected, 8)
+    assert held.random(3).tolist() == expected  # the preview consumed nothing

@@ -254,3 +254,48 @@ def test_k_is_validated_in_one_place():
     for bad in (-1, 1.5, "3", True, 10**6):
         with pytest.raises(seedmagic.SeedError, match="k must be an integer"):
             seedmagic.peek(bad)
+
+
+class RaisingIndex:
+    def __index__(self):
+        raise RuntimeError("no index here")
+
+
+class RaisingEncode(str):
+    def encode(self, *args, **kwargs):
+        raise RuntimeError("no encoding here")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: seedmagic.seed(1, only=5), "generator names must be a string or a list of strings, got 5"),
+    (lambda: seedmagic.seed(1, only=b"numpy"), "generator names must be a string or a list of strings"),
+    (lambda: seedmagic.seed(1, skip=["numpy", 3]), "generator names must be strings"),
+    (lambda: seedmagic.snapshot(only=5), "generator names must be a string or a list of strings"),
+    (lambda: seedmagic.seed(RaisingIndex()), "seed must be an integer from 0 to 4294967295"),
+    (lambda: seedmagic.seed(1, deterministic="no"), "deterministic must be True or False, got 'no'"),
+    (lambda: seedmagic.seed(1, per_rank=1), "per_rank must be True or False, got 1"),
+    (lambda: seedmagic.seeded(5, keep="no"), "keep must be True or False, got 'no'"),
+    (lambda: seedmagic.seeded(5, per_rank="x"), "per_rank must be True or False"),
+    (lambda: seedmagic.seeded(5, deterministic=None), "deterministic must be True or False, got None"),
+    (lambda: seedmagic.panel(k=0), "k must be an integer from 1 to 20, got 0"),
+    (lambda: seedmagic.panel(k=21), "k must be an integer from 1 to 20, got 21"),
+    (lambda: seedmagic.panel(k=2.0), "k must be an integer from 1 to 20, got 2.0"),
+    (lambda: seedmagic.panel(precision=True), "precision must be an integer from 1 to 17, got True"),
+    (lambda: seedmagic.panel(precision=0), "precision must be an integer from 1 to 17, got 0"),
+    (lambda: seedmagic.panel(precision=18), "precision must be an integer from 1 to 17, got 18"),
+], ids=["only int", "only bytes", "skip with a number", "snapshot only int", "__index__ raises", "deterministic str",
+        "per_rank int", "keep str", "seeded per_rank str", "deterministic None", "panel k 0", "panel k 21",
+        "panel k float", "panel precision bool", "panel precision 0", "panel precision 18"])
+def test_odd_arguments_to_the_api_are_one_line_and_change_nothing(call, message):
+    seedmagic.seed(3)
+    before = state_bytes()
+    with pytest.raises(seedmagic.SeedError) as caught:
+        call()
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert state_bytes() == before and seedmagic.active_seed() == 3
+
+
+def test_a_label_of_a_str_subclass_is_read_as_plain_text():
+    assert seedmagic.derive_seed(10, RaisingEncode("train")) == seedmagic.derive_seed(10, "train")
+    with seedmagic.seeded(10, name=RaisingEncode("train")) as number:
+        assert number == seedmagic.derive_seed(10, "train")

@@ -199,8 +199,8 @@ def _randomstate_state(obj: Any) -> dict[str, Any]:
 
 def _generator_peek(obj: Any, k: int) -> list[float]:
     bit_generator, state = _bit_generator_of(obj)
-    copy = _numpy_bit_generator_class(bit_generator)()
-    copy.state = state
+    copy = _numpy_bit_generator_class(bit_generator)(0)  # seeded: no entropy to read, the state replaces it
+    copy.state = {**state, "bit_generator": type(copy).__name__}  # a subclass's state names the subclass
     return sys.modules["numpy"].random.Generator(copy).random(k).tolist()
 
 
