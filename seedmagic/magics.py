@@ -146,6 +146,7 @@ class SeedMagics(Magics):
     def _line_job(self, args: argparse.Namespace, statement: str) -> Callable[[dict[str, Any] | None], Any]:
         """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet."""
         from . import core, determinism, statefile
+
         files = [option for option in ("history", "save", "load") if getattr(args, option) not in (None, False)]
         if files:
             self._refuse_with_file_options(args, files, statement)
@@ -173,6 +174,7 @@ class SeedMagics(Magics):
 
     def _seed_globally(self, number: int, only: str | None, skip: str | None, args: argparse.Namespace) -> None:
         from . import core
+
         with _usage_errors(), seeding_as("%seed"):
             core.seed(number, only=only, skip=skip, deterministic=args.deterministic, per_rank=args.per_rank)
         if self.show_panel:
@@ -251,6 +253,7 @@ class SeedMagics(Magics):
 
     def _scope(self, args: argparse.Namespace) -> core.seeded:
         from . import core
+
         seed = None if args.seed is None else core.parse_seed(args.seed)
         return core.seeded(seed, only=_names(args.only), skip=_names(args.skip), keep=args.keep, name=args.name,
                            deterministic=args.deterministic, per_rank=args.per_rank)
@@ -267,6 +270,7 @@ class SeedMagics(Magics):
     def _file_or_history(self, args: argparse.Namespace) -> None:
         from . import core, statefile
         from .snapshots import Snapshot
+
         with _usage_errors():
             if args.history:
                 print(history_text())

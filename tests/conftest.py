@@ -133,6 +133,13 @@ def state_bytes() -> dict[str, Any]:
     }
 
 
+def any_kind_states() -> tuple[Any, ...]:
+    """Every global generator's state, whatever bit generator NumPy's global one holds (``state_bytes`` reads an
+    MT19937's key)."""
+    return (random.getstate(), repr(np.random.get_state(legacy=False)),
+            None if torch is None else torch.get_rng_state().tolist())
+
+
 #: What every refusal of a seed that is not a seed says.
 SEED_RANGE = "seed must be an integer from 0 to 4294967295"
 

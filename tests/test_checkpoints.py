@@ -22,6 +22,7 @@ import torch
 import seedmagic
 from seedmagic.adapters import registry
 from seedmagic.snapshots import Snapshot
+from conftest import any_kind_states
 
 #: Byte offsets in torch 2.x's CPU generator state (the test's knowledge; seedmagic checks by drawing).
 KEY_START, KEY_END = 24, 24 + 624 * 8
@@ -113,11 +114,11 @@ def test_a_refused_checkpoint_moves_nothing_where_code_swapped_the_bit_generator
     swapped = np.random.PCG64(1)
     np.random.set_bit_generator(swapped)
     np.random.randn()
-    before = (random.getstate(), repr(np.random.get_state(legacy=False)), torch.get_rng_state().tolist())
+    before = any_kind_states()
     with pytest.raises(seedmagic.SeedError):
         seedmagic.load_state_dict(key_with(checkpoint, "numpy", 0, -1))
     assert np.random.get_bit_generator() is swapped
-    assert (random.getstate(), repr(np.random.get_state(legacy=False)), torch.get_rng_state().tolist()) == before
+    assert any_kind_states() == before
 
 
 def test_a_state_dict_over_a_swapped_bit_generator_is_refused_in_one_line():

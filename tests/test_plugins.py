@@ -169,19 +169,20 @@ class HolderPlugin:
     name, module, digits = "holding", None, 8
 
     def __init__(self) -> None:
-        self.holder = random.Random(0)
+        self.generator = random.Random(0)
+        self.holder = self.generator
 
     def is_available(self) -> bool:
         return True
 
     def seed(self, n: int | None) -> None:
-        self.holder.seed(n)
+        self.generator.seed(n)
 
     def get_state(self) -> tuple:
-        return self.holder.getstate()
+        return self.generator.getstate()
 
     def set_state(self, state: tuple) -> None:
-        self.holder.setstate(state)
+        self.generator.setstate(state)
 
     def peek(self, k: int) -> dict[str, list[float]]:
         return {self.name: []}
@@ -198,16 +199,7 @@ class RaisingHolderPlugin(HolderPlugin):
 
     @holder.setter
     def holder(self, value):
-        self.generator = value
-
-    def seed(self, n: int | None) -> None:
-        self.generator.seed(n)
-
-    def get_state(self) -> tuple:
-        return self.generator.getstate()
-
-    def set_state(self, state: tuple) -> None:
-        self.generator.setstate(state)
+        pass  # the generator is kept as ``generator``
 
 
 def test_an_attribute_called_holder_does_not_make_a_plugin_swappable(monkeypatch):
