@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 import seedmagic
+from floors import least_checked_load, least_checked_state_dict, least_guarded
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -71,6 +72,7 @@ def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int, s
 # 1. Scope cost ------------------------------------------------------------------
 
 LIGHTNING = "lightning isolate_rng + seed_everything"
+LEAST_GUARDED = "least code, Ctrl-C held off (floors.py)"
 
 
 @contextmanager
@@ -135,6 +137,7 @@ def scope_contenders() -> dict[str, Callable[[int], AbstractContextManager[Any]]
         print("lightning is not installed: run bash scripts/bench.sh", file=sys.stderr)
     contenders["hand-written get/seed/set"] = hand_written
     contenders["least hand-written public-API code"] = least_hand_written
+    contenders[LEAST_GUARDED] = least_guarded
     contenders["torch.random.fork_rng (torch only)"] = fork_rng_scope
     return contenders
 
@@ -381,6 +384,7 @@ def _optional(module: str, label: str) -> Any | None:
 #   twice, and signal.signal's enum conversion makes that 0.25; the rollback copy of random and torch 0.1
 #   (NumPy, slow to read, is put back last without one). Lightning checks nothing and has no Ctrl-C guard.
 CHECKPOINT = "seedmagic load_state_dict(state_dict())"
+LEAST_CHECKED = "least code with the same checks (floors.py)"
 LIGHTNING_CHECKPOINT = "lightning _collect_rng_states + _set_rng_states"
 
 
@@ -392,6 +396,23 @@ def hand_written_checkpoint() -> None:
     torch.set_rng_state(states["torch"])
 
 
+def check_checkpoints_agree() -> None:
+    """The least checked checkpoint puts back what seedmagic's does, and refuses what it refuses."""
+    np.random.randn(1)  # a cached Gaussian to carry
+    mine, theirs = seedmagic.state_dict(), least_checked_state_dict()
+    expected = draws()
+    for load, document in ((seedmagic.load_state_dict, mine), (least_checked_load, theirs)):
+        load(document)
+        if draws() != expected:
+            raise AssertionError(f"{load.__name__} puts back other states than it was given")
+    theirs["numpy"]["key"] = [0] * len(theirs["numpy"]["key"])
+    try:
+        least_checked_load(theirs)
+    except ValueError:
+        return
+    raise AssertionError("least_checked_load took an all-zero key")
+
+
 def process_cost(calls: int, rounds: int) -> dict[str, dict[str, float]]:
     """Seeding a child or rank, a DataLoader worker's init, and an RNG checkpoint round trip."""
     os.environ["SEEDMAGIC_SEED"] = "10"  # what a child finds after %seed 10 in the notebook
@@ -400,7 +421,9 @@ def process_cost(calls: int, rounds: int) -> dict[str, dict[str, float]]:
     checkpoints: dict[str, Callable[[], Any]] = {
         CHECKPOINT: lambda: seedmagic.load_state_dict(seedmagic.state_dict()),
         "hand-written get/set of random, NumPy, torch": hand_written_checkpoint,
+        LEAST_CHECKED: lambda: least_checked_load(least_checked_state_dict()),
     }
+    check_checkpoints_agree()
     lightning = _optional("lightning.fabric.utilities.seed", "lightning")
     if lightning is not None:
         seeding["lightning seed_everything"] = lambda: lightning.seed_everything(10, verbose=False)
@@ -474,6 +497,15 @@ def main() -> None:
         "checkpoint / lightning (target <= 1.5)":
             paired_ratio(CHECKPOINT, LIGHTNING_CHECKPOINT) if LIGHTNING_CHECKPOINT in processes["checkpoint"] else None,
     }
+    # The floors the guarantees set (floors.py), measured beside the same contenders.
+    floors = {
+        "least code with the Ctrl-C guard / least hand-written":
+            paired_ratio(LEAST_GUARDED, "least hand-written public-API code"),
+        "scope / least code with the Ctrl-C guard": paired_ratio("seedmagic.seeded", LEAST_GUARDED),
+        "least code with the same checks / lightning":
+            paired_ratio(LEAST_CHECKED, LIGHTNING_CHECKPOINT) if LIGHTNING_CHECKPOINT in processes["checkpoint"] else None,
+        "checkpoint / least code with the same checks": paired_ratio(CHECKPOINT, LEAST_CHECKED),
+    }
     added = {size: watch[f"watched cell, {size}"] - watch[f"plain cell, {size}"]
              for size in ("small namespace", "10,000 more variables")}
     # The issue's +120 µs was set where reading the three states cost about 60 µs: twice the floor, which
@@ -487,9 +519,12 @@ def main() -> None:
               f"  {'10,000 more variables add (target <= +100 µs)':<60} "
               f"{(added['10,000 more variables'] - added['small namespace']) * 1e6:+.0f} µs",
               f"  {'load (target <= 25 ms)':<60} {load['the load itself'] * 1e3:.1f} ms"]
+    lines += ["", "floors the guarantees set (benchmarks/floors.py)"] + [
+        f"  {name:<60} {'n/a' if ratio is None else f'{ratio:.2f}x'}" for name, ratio in floors.items()]
     print("\n".join(lines))
     results = {"machine": lines[1], "scope_cost_s": scopes, "cell_cost_s": cells, "cell_watch_s": watch, "panel_refresh_s": panels,
-               "extension_load": load, "process_cost_s": processes, "target_ratios": targets}
+               "extension_load": load, "process_cost_s": processes, "target_ratios": targets,
+               "floor_ratios": floors}
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
