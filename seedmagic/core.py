@@ -239,8 +239,8 @@ def peek(k: int = 5) -> dict[str, list[float]]:
                 if is_loaded(adapter) and adapter.is_available():
                     draws.update(adapter.peek(count))
             except Exception as error:
-                if adapter.name in BUILTIN_NAMES:
-                    raise
+                if adapter.name in BUILTIN_NAMES:  # a bit generator swapped into NumPy that refuses
+                    raise SeedError(f"cannot preview {adapter.name} ({describe(error)})") from None
                 plugin_failed(adapter.name, "preview", error)
     return draws
 

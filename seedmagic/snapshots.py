@@ -12,7 +12,7 @@ from . import importhook, statefile
 from .adapters import (BUILTIN_NAMES, Adapter, Swappable, holder_of, is_loaded, plugin_failed, registry, restored_last,
                        swappable)
 from .interrupts import atomic
-from .session import SeedError, book, lock, publish
+from .session import SeedError, book, describe, lock, publish
 
 
 class _NotLoaded:
@@ -175,7 +175,8 @@ def _put_back(adapter: Adapter, entry: Entry) -> None:
 def capture(adapters: Iterable[Adapter]) -> Snapshot:
     """Snapshot ``adapters`` without importing anything or initialising a device.
 
-    A plugin whose state cannot be read is reported and left out.
+    A plugin whose state cannot be read is reported and left out; a built-in
+    generator whose state cannot be read is a ``SeedError`` (before anything moves).
     """
     with lock:
         entries = []
@@ -185,8 +186,8 @@ def capture(adapters: Iterable[Adapter]) -> Snapshot:
                 state = adapter.get_state() if loaded else NOT_LOADED
                 holder = holder_of(adapter) if loaded else None
             except Exception as error:
-                if adapter.name in BUILTIN_NAMES:
-                    raise
+                if adapter.name in BUILTIN_NAMES:  # a bit generator swapped into NumPy whose ``state`` raises
+                    raise SeedError(f"cannot read the state of {adapter.name} ({describe(error)})") from None
                 plugin_failed(adapter.name, "read its state", error)
                 continue
             entries.append(Entry(adapter.name, state, book.seeds.get(adapter.name), holder))

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from .adapters import BUILTIN_NAMES, digester, fingerprint, is_loaded, object_state, peek_object, registry, user_kind
+from .adapters import digester, fingerprint, is_loaded, object_state, peek_object, registry, user_kind
 from .session import book, describe, history, lock
 
 #: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
@@ -68,15 +68,19 @@ def state_fingerprint(adapter: Any, state: Any) -> str:
 
 
 def global_states() -> dict[str, Any]:
-    """The state of each global generator that exists now, by name (a failing plugin is left out)."""
+    """The state of each global generator that exists now, by name.
+
+    One whose state cannot be read is left out (a plugin that fails, or a bit
+    generator swapped into NumPy whose ``state`` raises): the cell markers
+    and the status go on for the others, and its row says why.
+    """
     states = {}
     for name, adapter in registry().items():
         try:
             if is_loaded(adapter) and adapter.is_available():
                 states[name] = adapter.get_state()
         except Exception:
-            if name in BUILTIN_NAMES:
-                raise
+            continue
     return states
 
 
@@ -138,27 +142,33 @@ def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:
 
 def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
     """The status now: global generators first, then the user's (when a namespace is given)."""
-    from .core import generators, peek  # the core is not needed to load the extension (the watch needs this module)
+    from .core import generators, validate_k  # not needed to load the extension (the watch needs this module)
 
+    k = validate_k(k)
     with lock:
-        draws = peek(k)
-        states = global_fingerprints()
         rows: list[Row] = []
         adapters = registry()
         for name in generators():
             adapter = adapters[name]
-            if name not in states:
+            scope_seed = book.scope_of(name)
+            scope = "global" if scope_seed is None else f"seeded {scope_seed}"
+            if not is_loaded(adapter):
                 rows.append(Row(name, "global", _seed_text(name), "global", "", (), adapter.digits,
                                 note=f"{adapter.module} not imported yet"))
                 continue
-            scope_seed = book.scope_of(name)
-            scope = "global" if scope_seed is None else f"seeded {scope_seed}"
-            own = {label: values for label, values in draws.items() if label == name or label.startswith(name + ":")}
+            try:
+                state = state_fingerprint(adapter, adapter.get_state())
+                own = adapter.peek(k)
+            except Exception as error:  # a plugin that fails, a bit generator swapped into NumPy that refuses
+                rows.append(Row(name, "global", _seed_text(name), scope, "", (), adapter.digits,
+                                note=f"cannot preview: {describe(error)}"))
+                continue
+            own = {label: values for label, values in own.items() if label == name or label.startswith(name + ":")}
             if not own:
-                rows.append(Row(name, "global", _seed_text(name), scope, states[name], (), adapter.digits,
+                rows.append(Row(name, "global", _seed_text(name), scope, state, (), adapter.digits,
                                 note="no state yet (device not initialised)"))
             for label, values in own.items():
-                rows.append(Row(label, "global", _seed_text(name), scope, states[name], tuple(values), adapter.digits))
+                rows.append(Row(label, "global", _seed_text(name), scope, state, tuple(values), adapter.digits))
         for name, value in user_generators(namespace or {}).items():
             rows.append(_user_row(name, value, k))
         return Status(k, book.session_seed, tuple(rows))

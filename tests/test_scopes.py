@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from IPython.core.error import UsageError
 
 import seedmagic
 from conftest import any_kind_states, state_bytes
@@ -367,6 +368,46 @@ def test_a_bit_generator_that_cannot_be_seeded_is_one_line_and_moves_nothing(glo
     assert "\n" not in str(caught.value)
     assert any_kind_states() == before
     assert seedmagic.session.book.scopes == []
+
+
+class Unreadable(np.random.MT19937):
+    """A bit generator whose state cannot be read: nothing can save NumPy's global generator while it holds it."""
+
+    @property
+    def state(self):
+        raise RuntimeError("no state for you")
+
+    @state.setter
+    def state(self, value):
+        raise RuntimeError("no state for you either")
+
+
+def test_a_bit_generator_whose_state_cannot_be_read_is_one_line_everywhere(shell, capsys):
+    """A scope cannot save it, so entering one is refused before anything moves; the status, the cell markers
+    and a checkpoint say so in one line, and every other generator goes on as before."""
+    shell.run_cell("import random, numpy as np, torch")
+    shell.run_line_magic("seed", "1")
+    np.random.set_bit_generator(Unreadable(1))
+    before = (random.getstate(), torch.get_rng_state())
+    for cell in ("%%seeded 10\nx = 1", "%seed 2 x = 1"):  # a cell, and a statement run under a seed
+        result = shell.run_cell(cell)
+        assert isinstance(result.error_in_exec, UsageError)
+        assert str(result.error_in_exec) == "cannot read the state of numpy (RuntimeError: no state for you)"
+    for call in (lambda: seedmagic.seeded(10).__enter__(), seedmagic.snapshot, seedmagic.state_dict,
+                 seedmagic.peek):
+        with pytest.raises(seedmagic.SeedError, match=r"numpy \(RuntimeError: no state for you\)$"):
+            call()
+    assert seedmagic.session.book.scopes == []
+    assert random.getstate() == before[0] and torch.equal(torch.get_rng_state(), before[1])
+    capsys.readouterr()
+    shell.run_cell("random.random()")  # the cell markers go on for the others
+    shell.run_line_magic("seed", "")
+    shown = capsys.readouterr()
+    rows = {line.lstrip("* ").split()[0]: line for line in shown.out.splitlines()
+            if line.lstrip("* ").startswith(("random ", "numpy ", "torch "))}
+    assert "cannot preview: RuntimeError: no state for you" in rows["numpy"]
+    assert rows["random"].startswith("*") and not rows["torch"].startswith("*")
+    assert "stopped" not in shown.err
 
 
 def test_a_generator_that_cannot_take_its_state_back_does_not_stop_the_others(shell, monkeypatch):
