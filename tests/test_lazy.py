@@ -4,9 +4,11 @@ ipywidgets the rest still works. Fresh interpreters."""
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
 
+import seedmagic
 from conftest import run_python
 
 pytestmark = pytest.mark.slow  # each test starts a fresh interpreter
@@ -66,6 +68,17 @@ from seedmagic.session import Event  # where Event lived before 0.3: pickled his
 print(pickle.loads(pickle.dumps(Event(None, "seed()", 3, ("random",), "global"))).seed)
 """)
     assert out.splitlines()[-2:] == ["True True", "3"]
+
+
+def test_every_submodule_is_reached_as_an_attribute():
+    """``_SUBMODULES`` is kept by hand: a module added to the package must be listed there too."""
+    package = pathlib.Path(seedmagic.__file__).parent
+    on_disk = {path.stem for path in package.glob("*.py") if path.stem not in ("__init__", "__main__")}
+    on_disk |= {path.parent.name for path in package.glob("*/__init__.py")}
+    assert seedmagic._SUBMODULES == on_disk
+    out = run_python("import seedmagic\n"
+                     f"print(all(type(getattr(seedmagic, name)).__name__ == 'module' for name in {sorted(on_disk)!r}))")
+    assert out.splitlines()[-1] == "True"
 
 
 def test_a_bit_generator_swapped_in_a_scope_that_imported_numpy_goes_with_the_scope():
