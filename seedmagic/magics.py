@@ -224,7 +224,8 @@ class SeedMagics(Magics):
         from . import core
 
         expands = "$" in head or "{" in head
-        before = core.snapshot() if expands else None
+        with _usage_errors():  # a generator whose state cannot be read (NumPy's swapped bit generator): one line
+            before = core.snapshot() if expands else None
 
         def parse(parser: Any) -> argparse.Namespace:
             if head.isascii() and head.isdigit():  # ``%%seeded 10``, the usual line: a seed and no option

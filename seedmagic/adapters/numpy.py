@@ -42,9 +42,12 @@ class NumpyGlobal:
         """``np.random.seed(n)``; over a bit generator other than an MT19937 (code swapped it), NumPy keeps the
         cached Gaussian, so the next normal draw would depend on what came before: it is dropped."""
         random = sys.modules["numpy"].random
-        random.seed(n)
         holder = self.holder()
-        if holder is not None and not isinstance(holder, random.MT19937):
+        swapped = holder is not None and not isinstance(holder, random.MT19937)
+        if swapped:
+            random.get_state(legacy=False)  # one whose state cannot be read is refused before the seed moves it
+        random.seed(n)
+        if swapped:
             state = random.get_state(legacy=False)
             if state["has_gauss"]:
                 random.set_state({**state, "has_gauss": 0, "gauss": 0.0})
