@@ -46,7 +46,10 @@ def other_backends(torch: Any) -> list[Any]:
     if callable(mtia_built) and mtia_built():
         backends.append(torch.mtia)
     name_of_custom = getattr(torch._C, "_get_privateuse1_backend_name", None)
-    custom = getattr(torch, name_of_custom(), None) if callable(name_of_custom) else None
+    # A registered backend's module is set on torch (``torch._register_device_module``): found in torch's
+    # ``__dict__`` without going through torch's module ``__getattr__``, which raises and catches an
+    # AttributeError on every seeding when there is none (the usual case).
+    custom = vars(torch).get(name_of_custom()) if callable(name_of_custom) else None
     if custom is not None and hasattr(custom, "manual_seed_all"):
         backends.append(custom)
     return backends
