@@ -139,6 +139,27 @@ def test_a_cell_that_reseeds_from_entropy_is_named_with_its_line_whatever_came_b
     assert result.fix == "give it a seed: `torch.manual_seed(N)` (or `%seed N`)"
 
 
+def test_a_bit_generator_made_without_a_seed_and_swapped_into_numpy_is_a_reseed_from_entropy():
+    """``np.random.set_bit_generator(np.random.SFC64())`` reseeds NumPy's global generator from OS entropy; with a
+    seeded bit generator it is a seeding by hand, which is not called unseeded."""
+    a = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "a1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "a2"}, advanced=("numpy",)), "[0.1]\n")]
+    b = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "b1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "b2"}, advanced=("numpy",)), "[0.2]\n")]
+    sources = ["import numpy as np", "np.random.set_bit_generator(np.random.SFC64())", "print(np.random.rand(1))"]
+    result = check(sources, a, b)
+    assert (result.cell, result.cause) == (1, "numpy")
+    assert result.reason == ("cell 1 (In [2]) reseeds numpy from OS entropy "
+                             "(`np.random.set_bit_generator(np.random.SFC64())`)")
+    assert result.fix == "give it a seed: `np.random.seed(N)` (or `%seed N`)"
+    imports = aliases(sources)
+    for seeded in ("np.random.set_bit_generator(np.random.SFC64(7))", "np.random.set_bit_generator(bit_generator)"):
+        assert CellSource(seeded, imports).entropy_reseeds() == {}
+        assert CellSource(seeded, imports).seeds("numpy")
+    assert CellSource("np.random.set_bit_generator(bit_generator=np.random.PCG64())",
+                      imports).entropy_reseeds() == {"numpy": "np.random.set_bit_generator(bit_generator=np.random.PCG64())"}
+
+
 def test_a_reseed_in_an_earlier_cell_whose_draws_do_not_show_until_later():
     a = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "a1"})),
          cell(2, probe({"numpy": "a2"}, advanced=("numpy",)), "x\n")]

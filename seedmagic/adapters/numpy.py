@@ -31,7 +31,8 @@ class NumpyGlobal:
     name: str = "numpy"
     module: str | None = "numpy"
     digits: int = 8
-    facts: CheckFacts = CheckFacts("numpy", "np.random.seed(N)", {"numpy.random.seed": True})
+    facts: CheckFacts = CheckFacts("numpy", "np.random.seed(N)", {"numpy.random.seed": True},
+                                   frozenset({"numpy.random.set_bit_generator"}))
     #: ``get_state`` copies the key into an array word by word: put back last, without a rollback copy.
     restored_last: bool = True
 

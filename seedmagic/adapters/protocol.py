@@ -167,6 +167,9 @@ class CheckFacts:
     seed_call: str | None = None
     #: Calls that seed it, by dotted name, and whether each reseeds it from OS entropy when given no seed.
     seedings: Mapping[str, bool] = field(default_factory=dict)
+    #: Calls that put another generator object in its place, by dotted name (``np.random.set_bit_generator``):
+    #: a reseeding from OS entropy when what they are given is made with no seed (``np.random.SFC64()``).
+    swaps: frozenset[str] = frozenset()
 
 
 class Checked(Protocol):

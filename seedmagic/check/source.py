@@ -39,6 +39,11 @@ def seedings() -> dict[str, tuple[str, bool]]:
     return {call: (name, entropy) for name, facts in check_facts().items() for call, entropy in facts.seedings.items()}
 
 
+def swaps() -> dict[str, str]:
+    """Calls that put another generator object in a global generator's place, by dotted name: the generator."""
+    return {call: name for name, facts in check_facts().items() for call in facts.swaps}
+
+
 def _body(source: str) -> str:
     """The Python a cell runs: a cell magic's body where it is Python (``%%seeded 10``), else the magic's line."""
     magic = _CELL_MAGIC.match(source)
@@ -121,17 +126,26 @@ class CellSource:
     def entropy_reseeds(self) -> dict[str, str]:
         """Generators the cell reseeds from OS entropy, with the line that does it."""
         found: dict[str, str] = {}
-        known = seedings()
+        known, swapping = seedings(), swaps()
         for name, call in self.calls():
             generator, entropy = known.get(name, ("", False))
             if entropy and _unseeded(call):
                 found.setdefault(generator, self.line(call.lineno))
+            elif name in swapping and any(map(self._makes_unseeded, [*call.args, *(k.value for k in call.keywords)])):
+                found.setdefault(swapping[name], self.line(call.lineno))  # set_bit_generator(np.random.SFC64())
         return found
 
+    def _makes_unseeded(self, node: ast.AST) -> bool:
+        """Whether ``node`` calls a generator's constructor with no seed."""
+        return any(isinstance(call, ast.Call) and _unseeded(call)
+                   and (self.dotted(call.func) or "").rsplit(".", 1)[-1] in CONSTRUCTORS for call in ast.walk(node))
+
     def seeds(self, generator: str) -> bool:
-        """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``)."""
-        known = seedings()
-        return any(name in known and known[name][0] == generator for name, _ in self.calls())
+        """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``, or
+        another generator object put in its place: ``np.random.set_bit_generator(...)``)."""
+        known, swapping = seedings(), swaps()
+        return any((name in known and known[name][0] == generator) or swapping.get(name) == generator
+                   for name, _ in self.calls())
 
     def varying_call(self) -> tuple[str, str] | None:
         """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""
@@ -154,9 +168,7 @@ class CellSource:
         """Whether the statement that binds ``name`` calls a generator's constructor with no seed."""
         node = self._binding(name)
         value = getattr(node, "value", None) if node is not None else None
-        return any(isinstance(call, ast.Call) and _unseeded(call)
-                   and (self.dotted(call.func) or "").rsplit(".", 1)[-1] in CONSTRUCTORS
-                   for call in (ast.walk(value) if value is not None else ()))
+        return value is not None and self._makes_unseeded(value)
 
     def assignment(self, name: str) -> str | None:
         """The line that binds ``name`` (``rngs[0]`` is bound by ``rngs = ...``), else None."""
