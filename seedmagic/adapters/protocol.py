@@ -127,24 +127,11 @@ class Swappable(Protocol):
 
 def swappable(adapter: Adapter) -> bool:
     """Whether ``adapter`` is ``Swappable``: both members callable (a plugin's attribute that happens to be
-    called ``holder`` is not enough); False where looking raises.
-
-    Asked several times per scope, so the answer is kept per adapter object (adapters live as long as the
-    process: the registry holds them).
-    """
-    known = _swappable.get(id(adapter))
-    if known is not None and known[0] is adapter:
-        return known[1]
+    called ``holder`` is not enough); False where looking raises."""
     try:
-        answer = callable(getattr(adapter, "holder", None)) and callable(getattr(adapter, "reinstate", None))
+        return callable(getattr(adapter, "holder", None)) and callable(getattr(adapter, "reinstate", None))
     except Exception:
-        answer = False
-    _swappable[id(adapter)] = (adapter, answer)
-    return answer
-
-
-#: ``swappable``'s answers by ``id`` of the adapter, with the adapter itself (so that the ``id`` stays its own).
-_swappable: dict[int, tuple[Adapter, bool]] = {}
+        return False
 
 
 def holder_of(adapter: Adapter) -> Any:
