@@ -5,9 +5,11 @@ least code, Lightning), so that a target missed shows how much of the miss
 is the guarantee and how much is seedmagic:
 
 - ``least_guarded``: the least scope that Ctrl-C cannot cut in half (a
-  signal that arrives while it seeds or restores waits until it is done):
-  the least hand-written scope plus the two ``signal.signal`` calls any such
-  guard needs.
+  signal that arrives while it seeds or restores waits until it is done,
+  even if the body replaced the SIGINT handler) and that publishes the seed
+  in force for child processes (``SEEDMAGIC_SEED``): the least hand-written
+  scope plus three ``signal`` calls (install, check at the exit, give back)
+  and the environment written when the seed in force changes.
 - ``least_checked_state_dict`` / ``least_checked_load``: the least RNG
   checkpoint that checks what seedmagic's ``load_state_dict`` checks before
   anything moves (every field, every key word, no all-zero key, no poisoned
@@ -22,6 +24,7 @@ and take no plugin: what seedmagic does beyond them is its own cost.
 from __future__ import annotations
 
 import math
+import os
 import random
 import signal
 from array import array
@@ -34,6 +37,7 @@ import numpy as np
 import torch
 
 MT_WORDS = 624
+SEED_VARIABLE = "SEEDMAGIC_SEED"
 MAX_GAUSS = 16.0
 
 
@@ -48,12 +52,12 @@ class _Deferred:
 
 
 @contextmanager
-def _ctrl_c_waits() -> Iterator[None]:
+def _ctrl_c_waits() -> Iterator[_Deferred]:
     """Ctrl-C meanwhile waits until the block is done, then reaches the handler that was there."""
     deferred = _Deferred()
     previous = signal.signal(signal.SIGINT, deferred)
     try:
-        yield
+        yield deferred
     finally:
         signal.signal(signal.SIGINT, previous)
         if deferred.arrived and callable(previous):
@@ -62,19 +66,33 @@ def _ctrl_c_waits() -> Iterator[None]:
 
 @contextmanager
 def least_guarded(n: int) -> Iterator[None]:
-    """The least hand-written scope, entered and left with Ctrl-C held off (held over the body, as
-    seedmagic's scope holds it, so that its exit is covered from its first instruction)."""
-    with _ctrl_c_waits():
+    """The least hand-written scope that keeps a scope's guarantees.
+
+    Ctrl-C is held off from entry to exit (over the body too, as seedmagic's scope holds it, so that the
+    exit is covered from its first instruction), and held off again at the exit if the body replaced the
+    handler; the seed in force is published for child processes, and the one before put back.
+    """
+    with _ctrl_c_waits() as deferred:
         states = random.getstate(), np.random.get_state(), torch.default_generator.get_state()
         random.seed(n)
         np.random.seed(n)
         torch.default_generator.manual_seed(n)
+        published = os.environ.get(SEED_VARIABLE)
+        if published != str(n):
+            os.environ[SEED_VARIABLE] = str(n)
         try:
             yield
         finally:
+            if signal.getsignal(signal.SIGINT) is not deferred:  # the body replaced it
+                signal.signal(signal.SIGINT, deferred)
             random.setstate(states[0])
             np.random.set_state(states[1])
             torch.default_generator.set_state(states[2])
+            if os.environ.get(SEED_VARIABLE) != published:
+                if published is None:
+                    del os.environ[SEED_VARIABLE]
+                else:
+                    os.environ[SEED_VARIABLE] = published
 
 
 def least_checked_state_dict() -> dict[str, Any]:
