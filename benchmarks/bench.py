@@ -375,7 +375,7 @@ def _optional(module: str, label: str) -> Any | None:
 
 
 # Where the time of the checkpoint round trip goes (5c; measured by taking each part out in turn, in units of
-# Lightning's whole round trip on a 2-core shared machine, 2.0-2.2x in all):
+# Lightning's whole round trip on a 2-core shared machine, 1.9-2.2x in all):
 #   both sides pay np.random.get_state (about 0.4: NumPy copies its 624-word key into an array word by word);
 #   state_dict also turns NumPy's key into a list (plain data; torch's state stays the tensor torch gives);
 #   load_state_dict checks everything before anything moves: the scratch draws that tell a corrupt torch key or
