@@ -29,7 +29,7 @@ from typing import Any
 
 from .adapters import BUILTIN, fingerprint, freshness, object_state, registry, user_generator_kind
 from .session import book, history
-from .status import global_fingerprints, user_generators
+from .status import UNREADABLE, global_fingerprints, user_generators
 
 #: A value of more bytes than this is fingerprinted from a sample of its elements (bounded cost per cell).
 FULL_BYTES = 1 << 20
@@ -136,6 +136,8 @@ class Probe:
         advanced, imported = [], []
         for name, state in now.items():
             before = self.globals.get(name)
+            if UNREADABLE in (state, before):  # no state to compare (an unreadable bit generator swapped in)
+                continue
             if before is None:
                 imported.append(name)
                 if self._drawn_since_import(name, adapters[name], fresh_states):

@@ -9,7 +9,7 @@ a generator.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from .adapters import digester, fingerprint, is_loaded, object_state, peek_object, registry, user_kind
@@ -67,27 +67,27 @@ def state_fingerprint(adapter: Any, state: Any) -> str:
     return str(digest(state))
 
 
-def global_states() -> dict[str, Any]:
-    """The state of each global generator that exists now, by name.
+#: Stands for the state of a global generator that exists but cannot be read or converted now (a bit generator
+#: swapped into NumPy whose ``state`` raises, a failing plugin): neither it nor the next state is a change.
+UNREADABLE = "<unreadable>"
 
-    One whose state cannot be read is left out (a plugin that fails, or a bit
-    generator swapped into NumPy whose ``state`` raises): the cell markers
-    and the status go on for the others, and its row says why.
-    """
+
+def global_states(convert: Callable[[Any, Any], Any]) -> dict[str, Any]:
+    """``convert(adapter, state)`` of each global generator that exists now, by name; ``UNREADABLE`` for one
+    whose state cannot be read or converted, so that the cell markers and the status go on for the others."""
     states = {}
     for name, adapter in registry().items():
         try:
             if is_loaded(adapter) and adapter.is_available():
-                states[name] = adapter.get_state()
+                states[name] = convert(adapter, adapter.get_state())
         except Exception:
-            continue
+            states[name] = UNREADABLE
     return states
 
 
 def global_fingerprints() -> dict[str, str]:
-    """State fingerprint of each global generator that exists now, by name (a failing plugin is left out)."""
-    adapters = registry()
-    return {name: state_fingerprint(adapters[name], state) for name, state in global_states().items()}
+    """State fingerprint of each global generator that exists now, by name (see ``global_states``)."""
+    return global_states(state_fingerprint)
 
 
 #: Types that are never generators nor hold them, passed over at once. By ``id``: hashing a user's type

@@ -50,8 +50,8 @@ def other_backends(torch: Any) -> list[Any]:
     # ``__dict__`` without going through torch's module ``__getattr__``, which raises and catches an
     # AttributeError on every seeding when there is none (the usual case).
     custom = vars(torch).get(name_of_custom()) if callable(name_of_custom) else None
-    if custom is not None and hasattr(custom, "manual_seed_all"):
-        backends.append(custom)
+    if custom is not None and hasattr(custom, "manual_seed_all") and hasattr(custom, "_is_in_bad_fork"):
+        backends.append(custom)  # as torch's ``_seed_custom_device``: without both it seeds nothing (and warns)
     return backends
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
 
-from .adapters import digester, fingerprint, is_loaded, object_state, registry
+from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
 from .session import book, describe, in_cell, lock
-from .status import MAX_CONTAINER, Status, user_generators
+from .status import MAX_CONTAINER, UNREADABLE, Status, global_states, user_generators
 
 
 @functools.cache
@@ -106,7 +106,8 @@ class CellWatch:
                                      [name for name, value in looked if (type(value) is list or type(value) is dict)
                                       and type(name) is str and not name.startswith("_")])
             self.gateways = frozenset(name for name, value in looked if _opens(value, namespace))
-            self.last = {**_global_states(), **{("user", name): state for name, state in _user_states(found).items()}}
+            self.last = {**{("global", name): state for name, state in global_states(comparable).items()},
+                         **{("user", name): state for name, state in _user_states(found).items()}}
 
     def _names(self, cell: str | None) -> set[str] | None:
         """The variables worth a look after ``cell`` (None: all of them)."""
@@ -184,23 +185,6 @@ _BINDERS = frozenset(map(id, (exec, eval, setattr, globals, vars, locals)))
 
 #: A module's own namespace, read past any attribute a subclass defines.
 _MODULE_DICT: Any = vars(types.ModuleType)["__dict__"]
-
-
-#: Stands for the state of a global generator that exists but cannot be read or compared now (a bit generator
-#: swapped into NumPy whose ``state`` raises): neither it nor the next state read is taken for a move.
-UNREADABLE: Any = object()
-
-
-def _global_states() -> dict[tuple[str, str], Any]:
-    """Comparable states of the global generators that exist now; ``UNREADABLE`` for one that cannot be read."""
-    states: dict[tuple[str, str], Any] = {}
-    for name, adapter in registry().items():
-        try:
-            if is_loaded(adapter) and adapter.is_available():
-                states[("global", name)] = comparable(adapter, adapter.get_state())
-        except Exception:
-            states[("global", name)] = UNREADABLE
-    return states
 
 
 def _user_states(found: Mapping[str, Any]) -> dict[str, Any]:

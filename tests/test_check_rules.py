@@ -153,11 +153,51 @@ def test_a_bit_generator_made_without_a_seed_and_swapped_into_numpy_is_a_reseed_
                              "(`np.random.set_bit_generator(np.random.SFC64())`)")
     assert result.fix == "give it a seed: `np.random.seed(N)` (or `%seed N`)"
     imports = aliases(sources)
-    for seeded in ("np.random.set_bit_generator(np.random.SFC64(7))", "np.random.set_bit_generator(bit_generator)"):
-        assert CellSource(seeded, imports).entropy_reseeds() == {}
-        assert CellSource(seeded, imports).seeds("numpy")
+    seeded = CellSource("np.random.set_bit_generator(np.random.SFC64(7))", imports)
+    assert seeded.entropy_reseeds() == {} and seeded.seeds("numpy")
+    put_back = CellSource("np.random.set_bit_generator(saved)", imports)  # one saved before: neither
+    assert put_back.entropy_reseeds() == {} and not put_back.seeds("numpy")
+    branches = CellSource("np.random.set_bit_generator(np.random.PCG64(SEED) if SEED else np.random.PCG64())", imports)
+    assert branches.entropy_reseeds() == {}  # only a constructor given directly says what is put in place
     assert CellSource("np.random.set_bit_generator(bit_generator=np.random.PCG64())",
                       imports).entropy_reseeds() == {"numpy": "np.random.set_bit_generator(bit_generator=np.random.PCG64())"}
+
+
+def test_a_seeded_swap_on_one_branch_is_not_blamed_as_a_reseed_from_entropy():
+    """SEED is set: the cell seeds by hand and then draws a varying number of times; the unseeded constructor
+    sits on the branch not taken, so 'reseeds numpy from OS entropy' is the wrong cause."""
+    swap = ("np.random.set_bit_generator(np.random.PCG64(SEED) if SEED is not None else np.random.PCG64())\n"
+            "for _ in range(time.time_ns() % 7 + 1):\n    np.random.rand()")
+    a = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "a1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "a2"}, advanced=("numpy",)), "0.1\n")]
+    b = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "b1"}, advanced=("numpy",))),
+         cell(2, probe({"numpy": "b2"}, advanced=("numpy",)), "0.2\n")]
+    result = check(["import numpy as np, time\nSEED = 42", swap, "print(np.random.rand())"], a, b)
+    assert "OS entropy" not in result.reason, result.reason
+
+
+def test_putting_back_a_saved_bit_generator_is_not_seeding_by_hand():
+    """The cell seeds a block only, puts the unseeded global generator back and draws from it: no seed controls
+    numpy (as before set_bit_generator counted as seeding), it does not 'seed it from a value that varies'."""
+    source = ("import numpy as np\nsaved = np.random.get_bit_generator()\n"
+              "np.random.set_bit_generator(np.random.PCG64(0))\ndata = np.random.rand(3)\n"
+              "np.random.set_bit_generator(saved)\nprint(np.random.rand())")
+    a = [cell(0, probe({"numpy": "a0"}, advanced=("numpy",), imported=("numpy",)), "0.1\n")]
+    b = [cell(0, probe({"numpy": "b0"}, advanced=("numpy",), imported=("numpy",)), "0.2\n")]
+    result = check([source], a, b)
+    assert result.reason == "cell 0 (In [1]) drew from numpy while no seed controlled it", result.reason
+
+
+def test_an_unseeded_bit_generator_swapped_in_and_back_out_is_named_as_the_cause():
+    """The cell prints a draw from an unseeded SFC64 it swapped in, then puts the seeded one back: the states after
+    agree, yet the cause is numpy reseeded from OS entropy, not 'does not come from a global random generator'."""
+    source = ("saved = np.random.get_bit_generator()\nnp.random.set_bit_generator(np.random.SFC64())\n"
+              "print(np.random.rand())\nnp.random.set_bit_generator(saved)")
+    a = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "s"}), "0.1\n")]
+    b = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "s"}), "0.2\n")]
+    result = check(["import numpy as np\nnp.random.seed(0)", source], a, b)
+    assert (result.cell, result.cause) == (1, "numpy"), (result.cause, result.reason)
+    assert "OS entropy" in result.reason
 
 
 def test_a_reseed_in_an_earlier_cell_whose_draws_do_not_show_until_later():

@@ -532,15 +532,15 @@ def test_ctrl_c_while_the_cell_watch_runs_is_dropped_quietly_and_skips_that_cell
     """A real SIGINT lands halfway through the watch: no traceback, no markers for that cell, the next has its own."""
     from seedmagic import watch
 
-    states = watch._global_states
+    states = watch.global_states
 
-    def interrupted() -> dict[tuple[str, str], object]:
+    def interrupted(convert) -> dict[str, object]:
         signal.raise_signal(signal.SIGINT)  # Ctrl-C, as the cell ends
-        return states()
+        return states(convert)
 
-    monkeypatch.setattr(watch, "_global_states", interrupted)
+    monkeypatch.setattr(watch, "global_states", interrupted)
     shell.run_cell("x = np.random.rand(2)", store_history=True)
-    monkeypatch.setattr(watch, "_global_states", states)
+    monkeypatch.setattr(watch, "global_states", states)
     out, err = capfd.readouterr()
     assert "Error in callback" not in out + err and "KeyboardInterrupt" not in out + err
     assert globals_moved(shell) == set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -454,6 +455,24 @@ def test_a_cell_that_draws_nothing_is_not_marked_when_numpy_becomes_readable_aga
     numpy_row = next(line for line in shown.splitlines() if line.lstrip("* ").startswith("numpy "))
     assert not numpy_row.startswith("*"), shown
     assert "warning" not in shown, shown
+
+
+def test_the_probe_does_not_take_numpy_for_imported_after_a_cell_where_it_could_not_be_read(monkeypatch):
+    """Check's probe, like the watch, does not take an unreadable numpy for one not imported: the cell after, where
+    it reads again, is not the cell that imported it (else check says 'no seed controlled it')."""
+    from seedmagic import probe
+
+    np.random.seed(0)
+    recorder = probe.Probe(types.SimpleNamespace(user_ns={}))
+    np.random.set_bit_generator(Flaky(5))
+    monkeypatch.setattr(Flaky, "broken", True)
+    assert recorder.take()["globals"]["numpy"] == seedmagic.status.UNREADABLE
+    Flaky.broken = False
+    np.random.rand()
+    taken = recorder.take()
+    assert "numpy" not in taken["imported"] and "numpy" not in taken["advanced"]
+    np.random.rand()
+    assert "numpy" in recorder.take()["advanced"]  # readable again: compared from here on
 
 
 class InstalledUnreadable(np.random.PCG64):

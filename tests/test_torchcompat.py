@@ -27,10 +27,13 @@ def test_other_backends_fall_back_to_the_public_xpu_question():
     assert torchcompat.other_backends(bare_torch(xpu=unavailable)) == []
     available = SimpleNamespace(is_available=lambda: True)
     assert torchcompat.other_backends(bare_torch(xpu=available)) == [available]
-    custom = SimpleNamespace(manual_seed_all=lambda n: None)
+    custom = SimpleNamespace(manual_seed_all=lambda n: None, _is_in_bad_fork=lambda: False)
     built = SimpleNamespace(_C=SimpleNamespace(_has_xpu=False, _mtia_isBuilt=lambda: False,
                                                _get_privateuse1_backend_name=lambda: "npu"), npu=custom)
     assert torchcompat.other_backends(built) == [custom]
+    # torch.manual_seed (``_seed_custom_device``) seeds a custom backend only when it has both: so does seedmagic
+    del custom._is_in_bad_fork
+    assert torchcompat.other_backends(built) == []
 
 
 def test_no_pending_queue_and_no_mps_getter_fall_back_to_none():

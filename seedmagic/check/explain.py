@@ -121,9 +121,8 @@ class Explainer:
         for where in dict.fromkeys((position, origin)):
             line = self.source(where).entropy_reseeds().get(name) if whose == "global" else None
             if line:
-                return Explanation(name, name, f"{self.label(where)} reseeds {name} from OS entropy (`{line}`)"
-                                   + ("" if where == position else f", and {label} drew from it"),
-                                   f"give it a seed: `{seed_call(name) or '%seed N'}` (or `%seed N`)")
+                return self.reseeded_from_entropy(where, name, line,
+                                                  "" if where == position else f", and {label} drew from it")
         if origin < position and key in self.runs.shifts(origin):
             return Explanation(name, name, f"rerunning {at} moved {name}, which shifts the draws of {label}",
                                self.rerun_fix(origin, key))
@@ -151,6 +150,10 @@ class Explainer:
                       "value that varies")
         return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
                            f"(`%seed N`, or `{seed_call(name) or 'a fixed seed'}`)")
+
+    def reseeded_from_entropy(self, where: int, name: str, line: str, more: str = "") -> Explanation:
+        return Explanation(name, name, f"{self.label(where)} reseeds {name} from OS entropy (`{line}`){more}",
+                           f"give it a seed: `{seed_call(name) or '%seed N'}` (or `%seed N`)")
 
     def user_stream(self, position: int, name: str) -> Explanation:
         """A user's generator parts where a cell creates or moves it (any change is seen), so here, at ``position``."""
@@ -205,6 +208,9 @@ class Explainer:
             for key in self.runs.shifts(root)[:1]:
                 return Explanation(key[1], key[1], f"{story}: rerunning {self.cell(root)} draws new numbers from "
                                    f"{key[1]} (its first run moved {key[1]})", self.rerun_fix(root, key))
+        for name, line in self.source(position).entropy_reseeds().items():  # then put back, or seeded again
+            return self.reseeded_from_entropy(position, name, line, f": its draws in the cell differ between runs, "
+                                              f"though the cell leaves {name} in the same state in both")
         undone = self.undone_draws(position)
         if undone is not None:
             return undone

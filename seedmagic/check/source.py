@@ -60,6 +60,11 @@ def _unseeded(call: ast.Call) -> bool:
         len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is None))
 
 
+def _arguments(call: ast.Call) -> list[ast.expr]:
+    """What a call is given, positional and by keyword."""
+    return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
 def aliases(sources: Iterable[str]) -> dict[str, str]:
     """What each imported name stands for across the notebook: ``np`` → ``numpy``, ``seed`` → ``numpy.random.seed``."""
     found: dict[str, str] = {}
@@ -131,21 +136,25 @@ class CellSource:
             generator, entropy = known.get(name, ("", False))
             if entropy and _unseeded(call):
                 found.setdefault(generator, self.line(call.lineno))
-            elif name in swapping and any(map(self._makes_unseeded, [*call.args, *(k.value for k in call.keywords)])):
+            elif name in swapping and any(self._constructs(given, seeded=False) for given in _arguments(call)):
                 found.setdefault(swapping[name], self.line(call.lineno))  # set_bit_generator(np.random.SFC64())
         return found
 
-    def _makes_unseeded(self, node: ast.AST) -> bool:
-        """Whether ``node`` calls a generator's constructor with no seed."""
-        return any(isinstance(call, ast.Call) and _unseeded(call)
-                   and (self.dotted(call.func) or "").rsplit(".", 1)[-1] in CONSTRUCTORS for call in ast.walk(node))
+    def _constructs(self, node: ast.AST, seeded: bool) -> bool:
+        """Whether ``node`` is a call to a generator's constructor with a seed (``seeded``) or with none."""
+        return (isinstance(node, ast.Call) and _unseeded(node) != seeded
+                and (self.dotted(node.func) or "").rsplit(".", 1)[-1] in CONSTRUCTORS)
 
     def seeds(self, generator: str) -> bool:
         """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``, or
-        another generator object put in its place: ``np.random.set_bit_generator(...)``)."""
+        a generator made with a seed put in its place: ``np.random.set_bit_generator(np.random.PCG64(3))``)."""
         known, swapping = seedings(), swaps()
-        return any((name in known and known[name][0] == generator) or swapping.get(name) == generator
-                   for name, _ in self.calls())
+        if any(name in known and known[name][0] == generator for name, _ in self.calls()):
+            return True
+        # the last generator the cell puts in its place stays there: one it saved before is not a seeding
+        swapped = [call for name, call in self.calls() if swapping.get(name) == generator]
+        last = max(swapped, key=lambda call: (call.lineno, call.col_offset), default=None)
+        return last is not None and any(self._constructs(given, seeded=True) for given in _arguments(last))
 
     def varying_call(self) -> tuple[str, str] | None:
         """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""
@@ -168,7 +177,7 @@ class CellSource:
         """Whether the statement that binds ``name`` calls a generator's constructor with no seed."""
         node = self._binding(name)
         value = getattr(node, "value", None) if node is not None else None
-        return value is not None and self._makes_unseeded(value)
+        return value is not None and any(self._constructs(node, seeded=False) for node in ast.walk(value))
 
     def assignment(self, name: str) -> str | None:
         """The line that binds ``name`` (``rngs[0]`` is bound by ``rngs = ...``), else None."""
