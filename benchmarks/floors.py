@@ -1,4 +1,4 @@
-"""The least public-API code that keeps seedmagic's guarantees: the floors a guarantee itself sets.
+"""The least public-API code that keeps seedmagic's guarantees that cost time: the floors they set.
 
 ``bench.py`` times these beside seedmagic and beside the bare floors (the
 least code, Lightning), so that a target missed shows how much of the miss
@@ -17,8 +17,9 @@ is the guarantee and how much is seedmagic:
   states back under the same Ctrl-C guard, and rolls back on a failure.
   Its document is plain data and tensors, as ``weights_only`` loads.
 
-They know only random, NumPy and torch, keep no history, publish no seed
-and take no plugin: what seedmagic does beyond them is its own cost.
+They know only random, NumPy and torch (NumPy's own MT19937: not a bit
+generator code swapped in), keep no history, take no plugin, and the
+checkpoint carries no seeds: what seedmagic does beyond them is its own cost.
 """
 
 from __future__ import annotations
@@ -42,37 +43,52 @@ MAX_GAUSS = 16.0
 
 
 class _Deferred:
-    """A SIGINT handler that only notes the signal, for the previous handler to get afterwards."""
+    """A SIGINT handler that only notes a signal while ``holding`` (seeding, restoring) and passes any other
+    at once to the handler it stands in front of (``previous``), as seedmagic's does."""
 
     def __init__(self) -> None:
+        self.previous: Any = signal.default_int_handler
+        self.holding = True
         self.arrived = False
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.arrived = True
+        if self.holding:
+            self.arrived = True
+        elif callable(self.previous):
+            self.previous(signum, frame)
+
+    def deliver(self) -> None:
+        """A signal that waited goes to ``previous`` now."""
+        if self.arrived and callable(self.previous):
+            self.arrived = False
+            self.previous(signal.SIGINT, None)
 
 
 @contextmanager
-def _ctrl_c_waits() -> Iterator[_Deferred]:
+def _ctrl_c_waits() -> Iterator[None]:
     """Ctrl-C meanwhile waits until the block is done, then reaches the handler that was there."""
     deferred = _Deferred()
-    previous = signal.signal(signal.SIGINT, deferred)
+    deferred.previous = signal.signal(signal.SIGINT, deferred)
     try:
-        yield deferred
+        yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if deferred.arrived and callable(previous):
-            previous(signal.SIGINT, None)
+        signal.signal(signal.SIGINT, deferred.previous)
+        deferred.deliver()
 
 
 @contextmanager
 def least_guarded(n: int) -> Iterator[None]:
-    """The least hand-written scope that keeps a scope's guarantees.
+    """The least hand-written scope that keeps a scope's guarantees that cost time.
 
-    Ctrl-C is held off from entry to exit (over the body too, as seedmagic's scope holds it, so that the
-    exit is covered from its first instruction), and held off again at the exit if the body replaced the
-    handler; the seed in force is published for child processes, and the one before put back.
+    Ctrl-C waits while the scope seeds and while it restores (the handler is installed for the scope's whole
+    life, so that the exit is covered from its first instruction; in the body a signal passes at once), also
+    when the body replaced the handler (it is checked at the exit, and the body's handler is the one that
+    stays); the seed in force is published for child processes, and the one before put back.
     """
-    with _ctrl_c_waits() as deferred:
+    deferred = _Deferred()
+    deferred.previous = signal.signal(signal.SIGINT, deferred)
+    staying = deferred.previous
+    try:
         states = random.getstate(), np.random.get_state(), torch.default_generator.get_state()
         random.seed(n)
         np.random.seed(n)
@@ -81,9 +97,14 @@ def least_guarded(n: int) -> Iterator[None]:
         if published != str(n):
             os.environ[SEED_VARIABLE] = str(n)
         try:
+            deferred.holding = False
+            deferred.deliver()  # one that waited while seeding: the restore below still runs
             yield
         finally:
-            if signal.getsignal(signal.SIGINT) is not deferred:  # the body replaced it
+            deferred.holding = True
+            current = signal.getsignal(signal.SIGINT)
+            if current is not deferred:  # the body replaced it: hold Ctrl-C off again, then leave the body's
+                staying = current
                 signal.signal(signal.SIGINT, deferred)
             random.setstate(states[0])
             np.random.set_state(states[1])
@@ -93,6 +114,9 @@ def least_guarded(n: int) -> Iterator[None]:
                     del os.environ[SEED_VARIABLE]
                 else:
                     os.environ[SEED_VARIABLE] = published
+    finally:
+        signal.signal(signal.SIGINT, staying)
+        deferred.deliver()
 
 
 def least_checked_state_dict() -> dict[str, Any]:
