@@ -549,6 +549,10 @@ def test_what_a_cell_reads_assigns_and_reseeds_through_magics_and_aliases():
     assert CellSource("%seed 3\nreseed()\nnp.random.seed(None)\ntorch.cuda.seed_all()",
                       imports).entropy_reseeds() == {"numpy": "reseed()", "torch.cuda": "torch.cuda.seed_all()"}
     assert CellSource("np.random.seed(3)\ntorch.seed", imports).entropy_reseeds() == {}
+    # None given by keyword is no seed either; options passed on (``**options``) may hold one
+    assert CellSource("np.random.seed(seed=None)", imports).entropy_reseeds() == {"numpy": "np.random.seed(seed=None)"}
+    assert CellSource("np.random.seed(**options)\nnp.random.seed(seed=3)", imports).entropy_reseeds() == {}
+    assert CellSource("rng = np.random.default_rng(seed=None)", imports).created_unseeded("rng")
     assert CellSource("rngs = [np.random.default_rng()]").assignment("rngs[0]") == "rngs = [np.random.default_rng()]"
     assert CellSource("with torch.random.fork_rng():\n    pass", imports).restores()
     assert CellSource("np.mean([1])", imports).uses("numpy") and not CellSource("x = 1", imports).uses("numpy")

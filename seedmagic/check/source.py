@@ -55,9 +55,10 @@ def _body(source: str) -> str:
 
 
 def _unseeded(call: ast.Call) -> bool:
-    """A call given no seed: no arguments, or only ``None``."""
-    return not call.keywords and (not call.args or (
-        len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is None))
+    """A call given no seed: no arguments, or only ``None`` (``np.random.seed(None)``, ``SFC64(seed=None)``)."""
+    given = _arguments(call)
+    return len(call.args) <= 1 and all(isinstance(value, ast.Constant) and value.value is None for value in given) \
+        and all(keyword.arg is not None for keyword in call.keywords)  # not ``**options``
 
 
 def _arguments(call: ast.Call) -> list[ast.expr]:
