@@ -157,6 +157,9 @@ def test_a_bit_generator_made_without_a_seed_and_swapped_into_numpy_is_a_reseed_
     assert seeded.entropy_reseeds() == {} and seeded.seeds("numpy")
     put_back = CellSource("np.random.set_bit_generator(saved)", imports)  # one saved before: neither
     assert put_back.entropy_reseeds() == {} and not put_back.seeds("numpy")
+    named = CellSource("bg = np.random.SFC64()\nnp.random.set_bit_generator(bg)", imports)  # made in the cell
+    assert named.entropy_reseeds() == {"numpy": "np.random.set_bit_generator(bg)"} and not named.seeds("numpy")
+    assert CellSource("bg = np.random.SFC64(3)\nnp.random.set_bit_generator(bg)", imports).seeds("numpy")
     branches = CellSource("np.random.set_bit_generator(np.random.PCG64(SEED) if SEED else np.random.PCG64())", imports)
     assert branches.entropy_reseeds() == {}  # only a constructor given directly says what is put in place
     assert CellSource("np.random.set_bit_generator(bit_generator=np.random.PCG64())",

@@ -137,9 +137,17 @@ class CellSource:
             generator, entropy = known.get(name, ("", False))
             if entropy and _unseeded(call):
                 found.setdefault(generator, self.line(call.lineno))
-            elif name in swapping and any(self._constructs(given, seeded=False) for given in _arguments(call)):
+            elif name in swapping and any(self._constructs(given, seeded=False) for given in self._put_in_place(call)):
                 found.setdefault(swapping[name], self.line(call.lineno))  # set_bit_generator(np.random.SFC64())
         return found
+
+    def _put_in_place(self, swap: ast.Call) -> list[ast.AST]:
+        """What a swap is given: each argument, or for a name the cell binds (``bg = SFC64()``), its value."""
+        given: list[ast.AST] = []
+        for argument in _arguments(swap):
+            bound = self._binding(argument.id) if isinstance(argument, ast.Name) else None
+            given.append(getattr(bound, "value", None) or argument)
+        return given
 
     def _constructs(self, node: ast.AST, seeded: bool) -> bool:
         """Whether ``node`` is a call to a generator's constructor with a seed (``seeded``) or with none."""
@@ -155,7 +163,7 @@ class CellSource:
         # the last generator the cell puts in its place stays there: one it saved before is not a seeding
         swapped = [call for name, call in self.calls() if swapping.get(name) == generator]
         last = max(swapped, key=lambda call: (call.lineno, call.col_offset), default=None)
-        return last is not None and any(self._constructs(given, seeded=True) for given in _arguments(last))
+        return last is not None and any(self._constructs(given, seeded=True) for given in self._put_in_place(last))
 
     def varying_call(self) -> tuple[str, str] | None:
         """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""
