@@ -489,3 +489,77 @@ def test_the_pytest_plugin_in_a_process_that_has_seeded_first_checks_as_a_fresh_
     assert done.returncode == 1, done.stdout
     assert "FAILED published.ipynb::seedmagic-check" in done.stdout
     assert "published.ipynb: cell 0 (In [1])" in done.stdout
+
+
+# Each run in its own copy of the notebook's folder -----------------------------------------------
+
+
+def test_a_working_copy_copies_the_folder_links_what_is_big_or_shared_and_goes_afterwards(tmp_path, monkeypatch):
+    from seedmagic.check import folders
+
+    project = tmp_path / "project"
+    (project / "notes" / "__pycache__").mkdir(parents=True)
+    (project / "notes" / "__pycache__" / "x.pyc").write_bytes(b"cache")
+    (project / "notes" / "data.txt").write_text("small")
+    (project / "notes" / "big.bin").write_bytes(b"b" * 64)
+    (project / "notes" / ".git").mkdir()
+    (project / "notes" / "alias.txt").symlink_to("data.txt")
+    os.mkfifo(project / "notes" / "pipe")  # never opened to be copied: that would block
+    monkeypatch.setattr(folders, "BIG_FILE", 32)
+    with folders.WorkingCopy(project / "notes") as copy:
+        work = copy.path
+        assert work != (project / "notes").resolve() and work.parent == project.resolve()  # a sibling: ../ reaches alike
+        assert (work / "data.txt").read_text() == "small" and not (work / "data.txt").is_symlink()
+        assert (work / "big.bin").is_symlink() and (work / ".git").is_symlink() and (work / "pipe").is_symlink()
+        assert os.readlink(work / "alias.txt") == "data.txt" and not (work / "__pycache__").exists()
+        (work / "data.txt").write_text("changed by the run")
+        assert (project / "notes" / "data.txt").read_text() == "small"
+        outputs = [{"output_type": "stream", "text": f"{work}/data.txt in {work.name}\n"}]
+        assert copy.relocate(outputs) == [{"output_type": "stream",
+                                           "text": f"{(project / 'notes').resolve()}/data.txt in notes\n"}]
+    assert sorted(path.name for path in project.iterdir()) == ["notes"]
+
+
+def test_where_no_copy_can_be_made_the_run_works_in_the_folder_itself(tmp_path, monkeypatch):
+    from seedmagic.check import folders
+
+    (tmp_path / "notes").mkdir()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(folders.tempfile, "mkdtemp", refuse)
+    with folders.WorkingCopy(tmp_path / "notes") as copy:
+        assert copy.path == (tmp_path / "notes").resolve()
+        assert copy.relocate([{"text": "x"}]) == [{"text": "x"}]
+
+
+ISOLATED = {
+    "writefile": ["%%writefile helper.py\nX = 1", "import helper\nprint(helper.X)"],
+    "cache": ["import os\nimport numpy as np",
+              "if not os.path.exists('cache.npy'):\n    np.save('cache.npy', np.random.default_rng().normal(size=3))\n"
+              "print(np.load('cache.npy'))"],
+    "paths": ["import os\nprint(os.getcwd())\nprint(open('../shared.txt').read(), open('local.txt').read())"],
+}
+
+
+@pytest.mark.notebook
+def test_each_run_has_its_own_copy_of_the_folder_so_neither_sees_the_others_files(tmp_path):
+    """In one shared folder ``%%writefile`` says "Writing" in one run and "Overwriting" in the other, and a cell that
+    makes its data only when a cache file is missing ran that code once in two runs and passed."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (tmp_path / "shared.txt").write_text("from the parent folder")
+    (folder / "local.txt").write_text("from the notebook's folder")
+    for name, sources in ISOLATED.items():
+        nbformat.write(new_notebook(cells=[new_code_cell(source) for source in sources], metadata=KERNELSPEC),
+                       folder / f"{name}.ipynb")
+    results = dict(zip(ISOLATED, checking.check([folder / f"{name}.ipynb" for name in ISOLATED]), strict=True))
+    assert results["writefile"].status == "reproducible", results["writefile"]
+    assert (results["cache"].status, results["cache"].cell, results["cache"].cause) == (
+        "not reproducible", 1, "entropy"), results["cache"]
+    assert results["paths"].status == "reproducible", results["paths"]
+    # nothing the runs wrote, no copy left behind
+    assert sorted(path.name for path in folder.iterdir()) == sorted([*(f"{name}.ipynb" for name in ISOLATED),
+                                                                     "local.txt"])
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notebooks", "shared.txt"]

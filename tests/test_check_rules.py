@@ -410,6 +410,20 @@ def test_outputs_that_differ_with_some_generator_apart_say_so():
     assert "every generator the cell drew from is in the same state in both runs" in result.reason
 
 
+def test_outputs_from_a_generator_made_without_a_seed_that_does_not_outlive_the_cell_name_it():
+    """A generator made inside a function leaves no state behind to compare: the cell's text names it."""
+    source = "def make():\n    return np.random.default_rng().normal(size=2)\nprint(make())"
+    a = [cell(0, probe(NP, imported=("numpy",))), cell(1, probe(NP), "[0.1 0.2]\n")]
+    b = [cell(0, probe(NP, imported=("numpy",))), cell(1, probe(NP), "[0.3 0.4]\n")]
+    result = check(["import numpy as np", source], a, b)
+    assert (result.cell, result.cause) == (1, "entropy")
+    assert result.reason == ("cell 1 (In [2]) makes a generator without a seed (`return np.random.default_rng()"
+                             ".normal(size=2)`): it is seeded from OS entropy in each run, so what it draws differs")
+    assert result.fix == "give it a seed: `np.random.default_rng(N)`"
+    seeded = check(["import numpy as np", source.replace("default_rng()", "default_rng(5)")], a, b)
+    assert seeded.cause == "output"  # a seeded one does not explain outputs that differ
+
+
 def test_a_third_run_agrees_only_when_every_cell_up_to_the_divergent_one_agrees():
     notebook = new_notebook(cells=[new_code_cell("x"), new_code_cell("y")])
     a = Run([cell(0, probe(), "1\n"), cell(1, probe(), "2\n")])

@@ -22,8 +22,10 @@ import os
 import pathlib
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from functools import partial
 
+from .folders import WorkingCopy
 from .kernels import Kernel, choose_kernel, hash_seeds, interruptible, kernel_environment, kill_all
 from .model import ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, Options, Result, Run, Stopped
 from .normalise import normalise, normaliser, read_sanitisers, sanitise
@@ -65,15 +67,21 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
         notebook = read_notebook(path)
         kernel = choose_kernel(notebook, options, path)
         progress.start(name, len(code_cells(notebook)), 2)
-        first, second = hash_seeds(2)
-        a, b = await _runs([Kernel(notebook, path, kernel, options, seed) for seed in (first, second)],
-                           options, progress, name)
+        seeds = hash_seeds(2)
+
+        async def two_runs(shown: Progress, last: int | None = None) -> list[Run]:
+            """Two fresh kernels, one per ``PYTHONHASHSEED``, each in its own copy of the notebook's folder."""
+            with ExitStack() as folders:
+                return await _runs([Kernel(notebook, path, kernel, options, seed,
+                                           folders.enter_context(WorkingCopy(path.parent))) for seed in seeds],
+                                   options, shown, name, last)
+
+        a, b = await two_runs(progress)
         result = verdict(name, notebook, a, b, options)
         if options.explain and needs_hash_order(result, a, b):
             progress.say(name, f"cell {result.cell} differs with equal generators: two more kernels, with the same "
                                "PYTHONHASHSEED values, tell whether it follows str hash order")
-            c, d = await _runs([Kernel(notebook, path, kernel, options, seed) for seed in (first, second)],
-                               options, Progress(enabled=False), name, last=result.cell)
+            c, d = await two_runs(Progress(enabled=False), last=result.cell)
             assert result.cell is not None
             hash_order = (same_outputs(notebook, a, c, result.cell, options)
                           and same_outputs(notebook, b, d, result.cell, options))

@@ -231,6 +231,11 @@ class Explainer:
                                f"comes from {varying[1]} and differs between runs",
                                f"do not show `{varying[0]}()`'s result, or tag the cell nbval-ignore-output if its "
                                "output may vary")
+        made = self.source(position).unseeded_construction()
+        if made is not None:  # a generator that does not outlive the cell (made inside a function, say)
+            return Explanation(None, "entropy", f"{label} makes a generator without a seed (`{made[0]}`): it is "
+                               "seeded from OS entropy in each run, so what it draws differs",
+                               f"give it a seed: `{made[1]}(N)`")
         same = self.runs.after(position, "a") == self.runs.after(position, "b")
         where = "every generator's state is identical after the cell" if same else \
             "every generator the cell drew from is in the same state in both runs"

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .folders import WorkingCopy
 from .model import BadInput, CellRun, Options, Run, Stopped
 from .notebooks import RAISES_TAGS, executes, one_line, tags
 
@@ -158,16 +159,18 @@ class Kernel:
     """One fresh kernel running the notebook's cells, with silent requests in between."""
 
     def __init__(self, notebook: Any, path: pathlib.Path, kernel: KernelChoice, options: Options,
-                 hash_seed: str | None) -> None:
+                 hash_seed: str | None, folder: WorkingCopy) -> None:
+        """``folder``: the run's own copy of the notebook's folder, which the kernel works in."""
         from nbclient import NotebookClient
 
         self.path = path
+        self.folder = folder
         self.options = options
         self.hash_seed = None if kernel.pins_hash_seed else hash_seed
         timeout = options.timeout if options.timeout is not None and options.timeout < LONGEST else None
         self.client = NotebookClient(
             copy.deepcopy(notebook), timeout=None, timeout_func=lambda cell: timeout, kernel_name=kernel.name,
-            allow_errors=True, shutdown_kernel="immediate", resources={"metadata": {"path": str(path.parent)}},
+            allow_errors=True, shutdown_kernel="immediate", resources={"metadata": {"path": str(folder.path)}},
         )
         self.client.on_cell_executed = self._replied
         #: The content of the last cell's execute_reply.
@@ -274,7 +277,7 @@ class Kernel:
                             raise BadInput(f"{self.path}: the kernel died in cell {index} (In [{count}])"
                                            f"{self.last_words()}") from None
                         if outputs is None:  # a rerun's own outputs (say, "already loaded") are not compared
-                            outputs = list(cell.outputs)
+                            outputs = self.folder.relocate(list(cell.outputs))
                         error = None if tags(cell) & RAISES_TAGS else error_of(self.reply, cell.outputs)
                         if error is not None:
                             break

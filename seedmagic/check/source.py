@@ -165,6 +165,13 @@ class CellSource:
         last = max(swapped, key=lambda call: (call.lineno, call.col_offset), default=None)
         return last is not None and any(self._constructs(given, seeded=True) for given in self._put_in_place(last))
 
+    def unseeded_construction(self) -> tuple[str, str] | None:
+        """The first call in the cell that makes a generator with no seed: its line, and the call as written."""
+        for node in sorted(self._nodes(), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+            if isinstance(node, ast.Call) and self._constructs(node, seeded=False):
+                return self.line(node.lineno), ast.unparse(node.func)
+        return None
+
     def varying_call(self) -> tuple[str, str] | None:
         """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""
         for name, _ in sorted(self.calls(), key=lambda found: (found[1].lineno, found[1].col_offset)):
