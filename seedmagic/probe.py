@@ -150,6 +150,8 @@ class Probe:
         self.seen = count
         users = {}
         for name, value in user_generators(self.namespace).items():
+            if name.split("[", 1)[0] in SHELL_NAMES:  # Out[2]: a generator a cell showed, keyed by execution count
+                continue
             try:
                 users[name] = [user_generator_kind(value), fingerprint(object_state(value))]
             except Exception:  # a generator that cannot be read is left out, as the panel says "cannot preview"

@@ -65,6 +65,13 @@ def test_status_and_the_probe_name_kinds_as_the_registry_does():
     assert set(adapters.KIND_BY_WORD) == {"random", "RandomState", "numpy.Generator", "torch.Generator"}
 
 
+def test_the_probe_leaves_out_generators_a_cell_showed_in_ipythons_output_history(shell):
+    """``Out[n]`` is keyed by execution count, which a rerun shifts: only the notebook's own names are compared."""
+    shell.run_cell("import numpy as np\nrng = np.random.default_rng(0)\nrng", store_history=True)
+    assert any(value is shell.user_ns["rng"] for value in shell.user_ns["Out"].values())
+    assert set(probe.Probe(shell).take()["users"]) == {"rng"}
+
+
 def test_a_kind_added_to_the_registry_reaches_status_probe_and_check(monkeypatch):
     """What a new library's module adds is all the rest of seedmagic needs: nothing else lists kinds."""
 
