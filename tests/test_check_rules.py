@@ -120,6 +120,22 @@ def test_an_unseeded_global_generator_is_traced_to_its_import_not_blamed_on_it()
     assert present_from_the_start.evidence == ("random after the cell: a1 in the first run, b1 in the second",)
 
 
+def test_a_cell_that_imports_a_library_is_blamed_on_its_generator_only_when_it_draws_from_it():
+    """numpy and torch start from OS entropy when imported; a cell that imports both but draws only from torch (and
+    from a seeded RandomState of its own) is torch's; one that only uses numpy's arrays is no generator's."""
+    both = [cell(0, probe({"numpy": f"{run}n", "torch": f"{run}t"}, imported=("numpy", "torch")), f"[{run}]\n")
+            for run in "ab"]
+    mixed = "import numpy as np\nX = np.random.RandomState(4).randn(3)\nimport torch\nprint(torch.rand(2))"
+    result = check([mixed], [both[0]], [both[1]])
+    assert (result.cell, result.cause) == (0, "torch")
+    assert result.reason.startswith("cell 0 (In [1]) imported torch and its outputs differ")
+    numpy_only = [cell(0, probe({"numpy": f"{run}n"}, imported=("numpy",)), f"[{run}]\n") for run in "ab"]
+    for source in ("import numpy as np\nprint(np.empty(3))", "import numpy as np\nprint(id(np.zeros(3)))"):
+        assert check([source], [numpy_only[0]], [numpy_only[1]]).cause in ("output", "value"), source
+    drawn = check(["import numpy as np\nprint(np.random.rand(3))"], [numpy_only[0]], [numpy_only[1]])
+    assert (drawn.cell, drawn.cause) == (0, "numpy")
+
+
 def test_a_cell_that_reseeds_from_entropy_is_named_with_its_line_whatever_came_before():
     for before_a, before_b in (("s", "s"), ("a0", "b0")):  # seeded above it, or never seeded
         a = [cell(0, probe({"numpy": before_a}, imported=("numpy",))),
@@ -371,7 +387,8 @@ def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     assert not needs_hash_order(unknown, Run(a, hash_seed=None), Run(b, hash_seed=None))  # pinned by the kernelspec
     assert unknown.reason == ("cell 1 (In [2]): outputs differ but every generator's state is identical after the "
                               "cell, and no value it reads differs: the difference does not come from a global random "
-                              "generator (time, hashing, threads, data)")
+                              "generator (time, hashing, threads, data, memory never written such as `np.empty` gives, "
+                              "an object's address)")
     shown = check(sources, a, b, hash_order=True)
     assert (shown.cause, shown.generator) == ("hash-order", None)
     assert shown.reason == ("cell 1 (In [2]): the outputs differ between kernels with different PYTHONHASHSEED and "

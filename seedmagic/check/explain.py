@@ -26,7 +26,7 @@ from typing import Any
 
 from ..adapters import KIND_BY_WORD, check_facts, registry
 from .compare import Divergence, Key, Runs, kinds
-from .source import CellSource, aliases
+from .source import CellSource, aliases, draw_namespace
 
 LOAD = "`%load_ext seedmagic`"
 
@@ -240,7 +240,8 @@ class Explainer:
         where = "every generator's state is identical after the cell" if same else \
             "every generator the cell drew from is in the same state in both runs"
         return Explanation(None, "output", f"{label}: outputs differ but {where}, and no value it reads differs: the "
-                           "difference does not come from a global random generator (time, hashing, threads, data)",
+                           "difference does not come from a global random generator (time, hashing, threads, data, "
+                           "memory never written such as `np.empty` gives, an object's address)",
                            "pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), "
                            "or tag the cell nbval-ignore-output if its output may vary")
 
@@ -251,7 +252,9 @@ class Explainer:
         for name, adapter in registry().items():
             key: Key = ("global", name)
             module = adapter.module or name
-            if not source.uses(module) or not self.runs.differs_after(position, key):
+            # where it is drawn from: NumPy's functions in numpy.random (not np.empty), a device's through torch too
+            spaces = {space for space in (draw_namespace(name), draw_namespace(module)) if space} or {module}
+            if not any(map(source.draws_from, spaces)) or not self.runs.differs_after(position, key):
                 continue
             if any(name in probe.get("imported", []) for probe in probes):
                 return Explanation(name, name, f"{label} imported {module} and its outputs differ: {name} starts "

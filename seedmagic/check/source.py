@@ -44,6 +44,14 @@ def swaps() -> dict[str, str]:
     return {call: name for name, facts in check_facts().items() for call in facts.swaps}
 
 
+def draw_namespace(generator: str) -> str | None:
+    """Where the functions that draw from a global generator live: the module its seeding calls are in
+    (``numpy.random`` for NumPy's, ``torch`` for torch's, ``random``); None where its adapter gives no seedings."""
+    known = check_facts().get(generator)
+    parents = [call.rsplit(".", 1)[0] for call in known.seedings] if known is not None else []
+    return min(parents, key=len) if parents else None
+
+
 def _body(source: str) -> str:
     """The Python a cell runs: a cell magic's body where it is Python (``%%seeded 10``), else the magic's line."""
     magic = _CELL_MAGIC.match(source)
@@ -183,6 +191,16 @@ class CellSource:
         """Whether the cell refers to ``module`` (through any name it was imported as)."""
         return any(name == module or name.startswith(module + ".")
                    for node in self._nodes() if isinstance(node, (ast.Name, ast.Attribute))
+                   for name in [self.dotted(node)] if name is not None)
+
+    def draws_from(self, namespace: str) -> bool:
+        """Whether the cell names something in ``namespace`` that is not a generator's constructor nor a call
+        that seeds, reads or puts back state: ``np.random.rand``, not ``np.random.RandomState`` nor ``np.empty``."""
+        inner = {id(node.value) for node in self._nodes() if isinstance(node, ast.Attribute)}
+        left_out = CONSTRUCTORS | RESTORES | {"seed", "manual_seed", "SeedSequence", "get_bit_generator",
+                                             "set_bit_generator", "initial_seed"}
+        return any(name.startswith(namespace + ".") and name.rsplit(".", 1)[-1] not in left_out
+                   for node in self._nodes() if isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in inner
                    for name in [self.dotted(node)] if name is not None)
 
     def restores(self) -> bool:
