@@ -65,6 +65,14 @@ def test_status_and_the_probe_name_kinds_as_the_registry_does():
     assert set(adapters.KIND_BY_WORD) == {"random", "RandomState", "numpy.Generator", "torch.Generator"}
 
 
+def test_numpys_global_generator_holding_a_swapped_in_bit_generator_is_not_as_imported():
+    """The probe takes a library imported in a cell as drawn from when its state is not as a fresh import leaves
+    it: a bit generator swapped in (np.random.set_bit_generator(np.random.PCG64())) never is."""
+    numpy_global = adapters.registry()["numpy"]
+    assert numpy_global.fresh(np.random.RandomState(3).get_state(legacy=False))
+    assert not numpy_global.fresh(np.random.RandomState(np.random.PCG64(3)).get_state(legacy=False))
+
+
 def test_the_probe_leaves_out_generators_a_cell_showed_in_ipythons_output_history(shell):
     """``Out[n]`` is keyed by execution count, which a rerun shifts: only the notebook's own names are compared."""
     shell.run_cell("import numpy as np\nrng = np.random.default_rng(0)\nrng", store_history=True)

@@ -216,7 +216,13 @@ def test_an_unseeded_bit_generator_swapped_in_and_back_out_is_named_as_the_cause
     b = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "s"}), "0.2\n")]
     result = check(["import numpy as np\nnp.random.seed(0)", source], a, b)
     assert (result.cell, result.cause) == (1, "numpy"), (result.cause, result.reason)
-    assert "OS entropy" in result.reason
+    assert result.reason.endswith("its draws in the cell differ between runs, though the cell leaves numpy in the "
+                                  "same state in both")
+    apart = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "a1"}), "0.1\n")]
+    other = [cell(0, probe({"numpy": "s"}, imported=("numpy",))), cell(1, probe({"numpy": "b1"}), "0.2\n")]
+    left_apart = check(["import numpy as np", source.replace("\nnp.random.set_bit_generator(saved)", "")],
+                       apart, other)  # it is not put back: the states after differ too, and the reason does not deny it
+    assert "OS entropy" in left_apart.reason and "same state" not in left_apart.reason, left_apart.reason
 
 
 def test_a_reseed_in_an_earlier_cell_whose_draws_do_not_show_until_later():

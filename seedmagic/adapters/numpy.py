@@ -93,6 +93,8 @@ class NumpyGlobal:
 
         A draw lands there too once in about 300 states: "fresh" is almost sure, not certain.
         """
+        if state.get("bit_generator") != "MT19937":  # a bit generator swapped in: not as NumPy seeds itself
+            return False
         return int(state["state"]["pos"]) >= MT_WORDS - 1 and not state["has_gauss"]
 
     def encode(self, state: dict[str, Any]) -> dict[str, Any]:

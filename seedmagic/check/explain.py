@@ -209,8 +209,10 @@ class Explainer:
                 return Explanation(key[1], key[1], f"{story}: rerunning {self.cell(root)} draws new numbers from "
                                    f"{key[1]} (its first run moved {key[1]})", self.rerun_fix(root, key))
         for name, line in self.source(position).entropy_reseeds().items():  # then put back, or seeded again
-            return self.reseeded_from_entropy(position, name, line, f": its draws in the cell differ between runs, "
-                                              f"though the cell leaves {name} in the same state in both")
+            kept = "" if self.runs.differs_after(position, ("global", name)) else \
+                f", though the cell leaves {name} in the same state in both"
+            return self.reseeded_from_entropy(position, name, line, ": its draws in the cell differ between runs"
+                                              + kept)
         undone = self.undone_draws(position)
         if undone is not None:
             return undone
