@@ -33,6 +33,9 @@ def test_what_ipython_jupyter_and_tqdm_print_themselves_is_normalised_and_nothin
     assert normalise(first) == normalise(second)
     assert stream("The slowest run took 83576.38 times longer than the fastest. This could mean...\n") == \
         stream("The slowest run took 4.10 times longer than the fastest. This could mean...\n")
+    timing = "1.2 µs ± 30 ns per loop (mean ± std. dev. of 7 runs, 100000 loops each)\n"
+    assert stream("The slowest run took 5.10 times longer than the fastest. This could mean that an intermediate "
+                  "result is being cached.\n" + timing) == stream(timing)  # printed in some runs only
     assert stream("1.2 ms +- 3 us per loop (mean +- std. dev. of 7 runs)\n") == \
         stream("9.9 ms +- 1 us per loop (mean +- std. dev. of 7 runs)\n")
     assert stream(" 10%|#   | 1/10 [00:00<00:09,  1.00it/s]\r100%|#####| 10/10 [00:02<00:00,  4.51it/s]\n") == \

@@ -36,12 +36,14 @@ _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("Wall time:", re.compile(r"^Wall time:.*$"), "<time>"),
     ("per loop", re.compile(r"(?<![\d.])[\d.]{1,20} ?(?:ns|µs|μs|us|ms|s|min|h) (?:±|\+-) [\d.]{1,20} ?"
                             r"(?:ns|µs|μs|us|ms|s|min|h) per loop.*$"), "<time>"),  # %timeit
-    ("slowest run took", re.compile(r"^The slowest run took [\d.]{1,20} times longer than the fastest\..*$"),
-     "<time>"),
     # tqdm's [elapsed<remaining, rate] (or its "elapsed, rate" when the total is unknown).
     ("<", re.compile(r"\[(?:\d{1,6}:)?\d{1,2}:\d\d<(?:(?:\d{1,6}:)?\d{1,2}:\d\d|\?)(?:, *[^\]\n]{0,40})?\]"),
      "[<time>]"),
     ("/s]", re.compile(r"\[(?:\d{1,6}:)?\d{1,2}:\d\d, *[^\]\n]{0,40}/s\]"), "[<time>]"),
+)
+#: (trigger, pattern): lines left out. ``%timeit`` warns that its slowest run took much longer in some runs only.
+_DROPPED_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("slowest run took", re.compile(r"^The slowest run took [\d.]{1,20} times longer than the fastest\.")),
 )
 #: The kernel's temporary file for a cell, named in warnings: /tmp/ipykernel_1234/5678.py
 _CELL_FILE = re.compile(r"ipykernel_\d{1,10}[/\\]\d{1,20}\.py")
@@ -72,16 +74,19 @@ def _cell_files(line: str) -> str:
 
 
 def sanitise(text: str, extra: Sequence[tuple[re.Pattern[str], str]] = ()) -> str:
-    """``text`` with the machinery's timings and addresses replaced, then the user's own sanitisers applied."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    for number, line in enumerate(lines):
+    """``text`` with the machinery's timings and addresses replaced (and its warnings that come and go left
+    out), then the user's own sanitisers applied."""
+    lines = []
+    for line in text.replace("\r\n", "\n").split("\n"):
         line = _redrawn(line)
+        if any(trigger in line and pattern.match(line) for trigger, pattern in _DROPPED_LINES):
+            continue
         for trigger, pattern, replacement in _LINE_RULES:
             if trigger in line:
                 line = pattern.sub(replacement, line)
         if "ipykernel_" in line:
             line = _cell_files(line)
-        lines[number] = line
+        lines.append(line)
     text = "\n".join(lines)
     for pattern, replacement in extra:
         text = pattern.sub(replacement, text)
