@@ -134,6 +134,8 @@ def test_a_cell_that_imports_a_library_is_blamed_on_its_generator_only_when_it_d
         assert check([source], [numpy_only[0]], [numpy_only[1]]).cause in ("output", "value"), source
     drawn = check(["import numpy as np\nprint(np.random.rand(3))"], [numpy_only[0]], [numpy_only[1]])
     assert (drawn.cell, drawn.cause) == (0, "numpy")
+    assert drawn.fix == ("add `%load_ext seedmagic` and `%seed N` at the top of the notebook (or `np.random.seed(N)` "
+                         "right after the import in this cell)")  # not "above this cell": np is not there yet
 
 
 def test_a_cell_that_reseeds_from_entropy_is_named_with_its_line_whatever_came_before():

@@ -89,8 +89,11 @@ class Explainer:
         if self.loaded(position):
             return "add `%seed N` above it (or at the top of the notebook), or run the cell under `%%seeded N`"
         by_hand = seed_call(name)
+        probes = (self.runs.pairs[position][0].probe, self.runs.first_run_b(position))
+        where = ("right after the import in this cell" if any(name in probe.get("imported", []) for probe in probes)
+                 else "above this cell")
         return (f"add {LOAD} and `%seed N` at the top of the notebook"
-                + (f" (or `{by_hand}` above this cell)" if by_hand else ""))
+                + (f" (or `{by_hand}` {where})" if by_hand else ""))
 
     def explain(self, divergence: Divergence) -> Explanation:
         position, a, b = divergence.position, divergence.a, divergence.b
