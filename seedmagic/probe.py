@@ -64,10 +64,11 @@ def value_fingerprint(value: Any, depth: int = 0) -> str | None:
     """
     kind = type(value)
     if _scalar(kind):
-        data = value if kind is bytes else (value if kind is str else repr(value)).encode("utf-8", "surrogatepass")
+        data = value if kind is bytes else (_in_place(value) if kind is str else repr(value)).encode(
+            "utf-8", "surrogatepass")
         return f"{kind.__name__}:{zlib.crc32(data):08x}"
     if any(kind is path for path in _PATHS):
-        return f"path:{zlib.crc32(os.fspath(value).encode('utf-8', 'surrogateescape')):08x}"
+        return f"path:{zlib.crc32(_in_place(os.fspath(value)).encode('utf-8', 'surrogateescape')):08x}"
     if kind is list or kind is tuple or kind is dict:
         if depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
             return None
@@ -82,6 +83,11 @@ def value_fingerprint(value: Any, depth: int = 0) -> str | None:
             parts.append(f"{key!r}={inner}" if kind is dict else inner)
         return f"{kind.__name__}:{zlib.crc32(','.join(parts).encode('utf-8', 'surrogatepass')):08x}"
     return _array_fingerprint(value, kind)
+
+
+def _in_place(text: str) -> str:
+    """``text`` as it would read in the notebook's own folder (see ``start``)."""
+    return text if _moved is None or _moved[0] not in text else text.replace(*_moved)
 
 
 def _array_fingerprint(value: Any, kind: type) -> str | None:
@@ -212,11 +218,18 @@ class Probe:
 
 
 _probe: Probe | None = None
+#: (the copy's path, the folder's) where the kernel works in a copy of the notebook's folder (``start``).
+_moved: tuple[str, str] | None = None
 
 
-def start(shell: Any) -> None:
-    """Start recording in ``shell``; nothing is loaded into it or registered with it."""
-    global _probe
+def start(shell: Any, moved: tuple[str, str] | None = None) -> None:
+    """Start recording in ``shell``; nothing is loaded into it or registered with it.
+
+    ``moved``: the kernel works in a copy of the notebook's folder (``check.folders``): (the copy's path, the
+    folder's). A string or path that holds the copy's is fingerprinted as if it held the folder's, as in place.
+    """
+    global _probe, _moved
+    _moved = moved
     _probe = Probe(shell)
 
 

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 
 import nbformat
 import pytest
@@ -520,6 +521,33 @@ def test_a_working_copy_copies_the_folder_links_what_is_big_or_shared_and_goes_a
     assert sorted(path.name for path in project.iterdir()) == ["notes"]
 
 
+def test_folders_nested_too_deep_to_copy_are_shared_and_an_interrupted_copy_leaves_nothing(tmp_path, monkeypatch):
+    from seedmagic.check import folders
+
+    (tmp_path / "notes" / "a" / "b").mkdir(parents=True)
+    monkeypatch.setattr(folders, "_copy", lambda *args: (_ for _ in ()).throw(RecursionError("too deep")))
+    with folders.WorkingCopy(tmp_path / "notes") as copy:
+        assert copy.path == (tmp_path / "notes").resolve()
+    monkeypatch.setattr(folders, "_copy", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        folders.WorkingCopy(tmp_path / "notes").__enter__()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes"]
+
+
+def test_the_probe_reads_a_path_into_the_runs_copy_as_the_folders(tmp_path):
+    """A variable holding ``Path.cwd() / 'results'`` is the same value in both runs, as it is in place."""
+    from seedmagic import probe
+
+    home, copy = str(tmp_path / "notes"), str(tmp_path / ".seedmagic-run-x")
+    in_place = [probe.value_fingerprint(home + "/results"), probe.value_fingerprint(pathlib.Path(home) / "results")]
+    try:
+        probe.start(types.SimpleNamespace(user_ns={}), (copy, home))
+        assert [probe.value_fingerprint(copy + "/results"),
+                probe.value_fingerprint(pathlib.Path(copy) / "results")] == in_place
+    finally:
+        probe.start(types.SimpleNamespace(user_ns={}))
+
+
 def test_where_no_copy_can_be_made_the_run_works_in_the_folder_itself(tmp_path, monkeypatch):
     from seedmagic.check import folders
 
@@ -540,6 +568,7 @@ ISOLATED = {
               "if not os.path.exists('cache.npy'):\n    np.save('cache.npy', np.random.default_rng().normal(size=3))\n"
               "print(np.load('cache.npy'))"],
     "paths": ["import os\nprint(os.getcwd())\nprint(open('../shared.txt').read(), open('local.txt').read())"],
+    "missing": ["from pathlib import Path\nDATA = Path.cwd() / 'data'", "(DATA / 'nope.csv').read_text()"],
 }
 
 
@@ -559,6 +588,9 @@ def test_each_run_has_its_own_copy_of_the_folder_so_neither_sees_the_others_file
     assert (results["cache"].status, results["cache"].cell, results["cache"].cause) == (
         "not reproducible", 1, "entropy"), results["cache"]
     assert results["paths"].status == "reproducible", results["paths"]
+    missing = results["missing"]  # an error naming an absolute path in the folder: the same in both runs
+    assert (missing.status, missing.cell) == ("error", 1), missing
+    assert f"{folder.resolve() / 'data' / 'nope.csv'}" in missing.reason and "seedmagic-run" not in missing.reason
     # nothing the runs wrote, no copy left behind
     assert sorted(path.name for path in folder.iterdir()) == sorted([*(f"{name}.ipynb" for name in ISOLATED),
                                                                      "local.txt"])

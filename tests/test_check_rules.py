@@ -447,6 +447,10 @@ def test_outputs_from_a_generator_made_without_a_seed_that_does_not_outlive_the_
     assert result.fix == "give it a seed: `np.random.default_rng(N)`"
     seeded = check(["import numpy as np", source.replace("default_rng()", "default_rng(5)")], a, b)
     assert seeded.cause == "output"  # a seeded one does not explain outputs that differ
+    # torch.Generator() starts from a fixed seed, and a notebook's own Generator class is no library's
+    for other in ("import torch\ndef make():\n    return torch.Generator()\nprint(make())",
+                  "class Generator:\n    pass\nprint(Generator())"):
+        assert check(["import numpy as np", other], a, b).cause == "output", other
 
 
 def test_a_third_run_agrees_only_when_every_cell_up_to_the_divergent_one_agrees():

@@ -61,10 +61,13 @@ class WorkingCopy:
             return self
         try:
             _copy(self.folder, self._copied, [BUDGET, MAX_FILES])
-        except OSError:  # no symbolic links here, a file that cannot be read: the runs share the folder
-            shutil.rmtree(self._copied, ignore_errors=True)
+        except (OSError, RecursionError):  # no symbolic links, a file that cannot be read, folders nested too deep:
+            shutil.rmtree(self._copied, ignore_errors=True)  # the runs share the folder
             self._copied = None
             return self
+        except BaseException:  # interrupted while copying: nothing is left behind
+            shutil.rmtree(self._copied, ignore_errors=True)
+            raise
         self.path = self._copied
         return self
 
@@ -72,15 +75,24 @@ class WorkingCopy:
         if self._copied is not None:
             shutil.rmtree(self._copied, ignore_errors=True)
 
+    @property
+    def moved(self) -> tuple[str, str] | None:
+        """(the copy's path, the folder's) while the run works in a copy, else None."""
+        return None if self.path == self.folder else (str(self.path), str(self.folder))
+
     def relocate(self, outputs: list[Any]) -> list[Any]:
         """``outputs`` with the copy's path written as the folder's (and its name as the folder's name)."""
-        if self.path == self.folder:
+        if self.moved is None:
             return outputs
         text = json.dumps(outputs)
         for mine, theirs in ((str(self.path), str(self.folder)), (self.path.name, self.folder.name)):
             text = text.replace(json.dumps(mine)[1:-1], json.dumps(theirs)[1:-1])
         relocated: list[Any] = json.loads(text)
         return relocated
+
+    def relocate_text(self, text: str) -> str:
+        """``text`` (an error message) with the copy's path written as the folder's."""
+        return text if self.moved is None else text.replace(*self.moved).replace(self.path.name, self.folder.name)
 
 
 def _copy(source: pathlib.Path, target: pathlib.Path, budget: list[int]) -> None:

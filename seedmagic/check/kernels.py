@@ -27,7 +27,8 @@ from .model import BadInput, CellRun, Options, Run, Stopped
 from .notebooks import RAISES_TAGS, executes, one_line, tags
 
 T = TypeVar("T")
-_SETUP = "__import__('seedmagic.probe').probe.start(get_ipython())"
+#: Starts the probe; its argument is the run's copy of the folder and the folder (``WorkingCopy.moved``).
+_SETUP = "__import__('seedmagic.probe').probe.start(get_ipython(), {!r})"
 _TAKE = "__import__('seedmagic.probe').probe.take()"
 _VERSIONS = "__import__('seedmagic.probe').probe.versions()"
 #: Longer than this (about 24 days) is no limit: the transports count in milliseconds on 32 bits.
@@ -258,7 +259,7 @@ class Kernel:
             await client.async_start_new_kernel_client()
             async with client.async_setup_kernel():
                 _claim_sigint()
-                await self.silent(_SETUP, {}, "start seedmagic's probe")
+                await self.silent(_SETUP.format(self.folder.moved), {}, "start seedmagic's probe")
                 cells = [(index, cell) for index, cell in enumerate(client.nb.cells) if executes(cell)]
                 for count, (index, cell) in enumerate(cells, 1):
                     if last is not None and index > last:
@@ -279,6 +280,7 @@ class Kernel:
                         if outputs is None:  # a rerun's own outputs (say, "already loaded") are not compared
                             outputs = self.folder.relocate(list(cell.outputs))
                         error = None if tags(cell) & RAISES_TAGS else error_of(self.reply, cell.outputs)
+                        error = None if error is None else self.folder.relocate_text(error)
                         if error is not None:
                             break
                         probe = (await self.silent("", {"take": _TAKE}, "record the cell"))["take"]

@@ -26,6 +26,10 @@ VARYING = {"id": "an object's address", "time.time": "the clock", "time.time_ns"
 RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
 #: Constructors of the generators users hold, which seed from OS entropy when given no seed.
 CONSTRUCTORS = frozenset(name for kind in KINDS for name in kind.entropy_constructors)
+#: The libraries each constructor comes from: ``torch.Generator`` or a notebook's own ``Generator`` class is not
+#: NumPy's.
+_LIBRARY_OF: dict[str, frozenset[str]] = {
+    name: frozenset(kind.module for kind in KINDS if name in kind.entropy_constructors) for name in CONSTRUCTORS}
 _CELL_MAGIC = re.compile(r"\A\s*%%(\w+)([^\n]*)(?:\n|\Z)")
 #: Cell magics whose body is Python run in the kernel; another's body (``%%writefile``, ``%%bash``) is not.
 PYTHON_BODIES = frozenset({"seeded", "time", "timeit", "capture", "prun", "debug"})
@@ -157,10 +161,14 @@ class CellSource:
             given.append(getattr(bound, "value", None) or argument)
         return given
 
-    def _constructs(self, node: ast.AST, seeded: bool) -> bool:
-        """Whether ``node`` is a call to a generator's constructor with a seed (``seeded``) or with none."""
-        return (isinstance(node, ast.Call) and _unseeded(node) != seeded
-                and (self.dotted(node.func) or "").rsplit(".", 1)[-1] in CONSTRUCTORS)
+    def _constructs(self, node: ast.AST, seeded: bool, by_name: bool = False) -> bool:
+        """Whether ``node`` calls a constructor that seeds a generator from OS entropy when given no seed, with a
+        seed (``seeded``) or with none; ``by_name``: any call of that name (``torch.Generator()`` too), for a
+        generator already known to be the user's."""
+        if not isinstance(node, ast.Call) or _unseeded(node) == seeded:
+            return False
+        called = (self.dotted(node.func) or "").split(".")
+        return called[-1] in CONSTRUCTORS if by_name else called[0] in _LIBRARY_OF.get(called[-1], ())
 
     def seeds(self, generator: str) -> bool:
         """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``, or
@@ -211,7 +219,7 @@ class CellSource:
         """Whether the statement that binds ``name`` calls a generator's constructor with no seed."""
         node = self._binding(name)
         value = getattr(node, "value", None) if node is not None else None
-        return value is not None and any(self._constructs(node, seeded=False) for node in ast.walk(value))
+        return value is not None and any(self._constructs(node, seeded=False, by_name=True) for node in ast.walk(value))
 
     def assignment(self, name: str) -> str | None:
         """The line that binds ``name`` (``rngs[0]`` is bound by ``rngs = ...``), else None."""
