@@ -534,6 +534,25 @@ def test_folders_nested_too_deep_to_copy_are_shared_and_an_interrupted_copy_leav
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notes"]
 
 
+def test_past_the_budget_folders_are_linked_unwalked_and_the_root_is_never_copied(tmp_path, monkeypatch):
+    from seedmagic.check import folders
+
+    (tmp_path / "notes" / "sub").mkdir(parents=True)
+    (tmp_path / "notes" / "sub" / "deep.txt").write_text("x")
+    (tmp_path / "notes" / "top.txt").write_text("y")
+    monkeypatch.setattr(folders, "MAX_FILES", 0)
+    with folders.WorkingCopy(tmp_path / "notes") as copy:
+        assert (copy.path / "sub").is_symlink() and (copy.path / "top.txt").is_symlink()
+        assert (copy.path / "sub" / "deep.txt").read_text() == "x"
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("a copy of the whole file system")
+
+    monkeypatch.setattr(folders.tempfile, "mkdtemp", no_copy)
+    with folders.WorkingCopy(pathlib.Path("/")) as root:
+        assert root.path == pathlib.Path("/") and root.moved is None
+
+
 def test_the_probe_reads_a_path_into_the_runs_copy_as_the_folders(tmp_path):
     """A variable holding ``Path.cwd() / 'results'`` is the same value in both runs, as it is in place."""
     from seedmagic import probe

@@ -12,11 +12,12 @@ notebook. The copy goes once its run is over.
 Not everything is copied: version-control and environment folders (``.git``,
 ``.venv``, ``node_modules``, ...) and files over ``BIG_FILE`` are linked (a
 symbolic link to the original), and once ``BUDGET`` bytes or ``MAX_FILES``
-files are copied the rest is linked too; caches (``__pycache__``,
+files are copied the rest is linked too (whole folders, unwalked); caches (``__pycache__``,
 ``.ipynb_checkpoints``) are left out. A notebook that writes into a linked
 file writes into the original, as it would in place. Where no copy can be
-made (a read-only parent folder, no symbolic links), the runs share the
-folder as before.
+made (a read-only parent folder, no symbolic links, folders nested too
+deep, a notebook at the file system's root), the runs share the folder as
+before.
 
 The copy's path is the folder's in what the cells print: a path in an
 output, a traceback or a warning reads as it would in place.
@@ -55,6 +56,8 @@ class WorkingCopy:
         self._copied: pathlib.Path | None = None
 
     def __enter__(self) -> WorkingCopy:
+        if self.folder.parent == self.folder:  # the file system's root: a copy would be of everything
+            return self
         try:
             self._copied = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.folder.parent))
         except OSError:
@@ -105,7 +108,7 @@ def _copy(source: pathlib.Path, target: pathlib.Path, budget: list[int]) -> None
             if entry.is_symlink():
                 os.symlink(os.readlink(entry.path), destination)  # relative links resolve alike: same depth
             elif entry.is_dir(follow_symlinks=False):
-                if entry.name in LINKED:
+                if entry.name in LINKED or budget[0] <= 0 or budget[1] <= 0:  # past the budget: not walked either
                     os.symlink(entry.path, destination, target_is_directory=True)
                 else:
                     destination.mkdir()
