@@ -409,6 +409,7 @@ def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     traced = check(["u = list(set(words))", "print(u)"], traced_a, traced_b, hash_order=True)
     assert traced.reason.startswith("cell 1 (In [2]) prints `u`, which first differed after cell 0 "
                                     "(`u = list(set(words))`); the outputs differ between kernels")
+    assert traced.fix.startswith("iterate in a fixed order in cell 0 (`sorted(...)`)")  # where the order is made
 
 
 def test_draws_a_cell_undid_from_a_generator_never_seeded():

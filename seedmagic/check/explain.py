@@ -223,8 +223,8 @@ class Explainer:
             return Explanation(None, "hash-order", (story + "; " if story else f"{label}: ")
                                + "the outputs differ between kernels with different PYTHONHASHSEED and agree when it "
                                "is the same: they follow the order of str hashes (a set, or a dict built from one)",
-                               "iterate in a fixed order (`sorted(...)`), or pin PYTHONHASHSEED in the kernelspec's "
-                               "env")
+                               "iterate in a fixed order" + (f" in {self.cell(traced[1])}" if traced else "")
+                               + " (`sorted(...)`), or pin PYTHONHASHSEED in the kernelspec's env")
         if traced is not None:
             return Explanation(None, "value", story,
                                f"make `{traced[0][-1][1]}` the same on every run (it comes from the clock, a file, "
