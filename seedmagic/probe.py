@@ -64,7 +64,7 @@ def value_fingerprint(value: Any, depth: int = 0) -> str | None:
     """
     kind = type(value)
     if _scalar(kind):
-        data = value if kind is bytes else (_in_place(value) if kind is str else repr(value)).encode(
+        data = _in_place_bytes(value) if kind is bytes else (_in_place(value) if kind is str else repr(value)).encode(
             "utf-8", "surrogatepass")
         return f"{kind.__name__}:{zlib.crc32(data):08x}"
     if any(kind is path for path in _PATHS):
@@ -80,14 +80,22 @@ def value_fingerprint(value: Any, depth: int = 0) -> str | None:
             inner = value_fingerprint(item, depth + 1)
             if inner is None:
                 return None
-            parts.append(f"{key!r}={inner}" if kind is dict else inner)
+            parts.append(f"{_in_place(key) if type(key) is str else key!r}={inner}" if kind is dict else inner)
         return f"{kind.__name__}:{zlib.crc32(','.join(parts).encode('utf-8', 'surrogatepass')):08x}"
     return _array_fingerprint(value, kind)
 
 
 def _in_place(text: str) -> str:
-    """``text`` as it would read in the notebook's own folder (see ``start``)."""
-    return text if _moved is None or _moved[0] not in text else text.replace(*_moved)
+    """``text`` as it would read in the notebook's own folder (see ``start``): the copy's path, then its name."""
+    if _moved is None:
+        return text
+    copy, home = _moved
+    return text.replace(copy, home).replace(os.path.basename(copy), os.path.basename(home))
+
+
+def _in_place_bytes(data: bytes) -> bytes:
+    """``data`` (``os.getcwdb()``) as it would read in the notebook's own folder."""
+    return data if _moved is None else os.fsencode(_in_place(os.fsdecode(data)))
 
 
 def _array_fingerprint(value: Any, kind: type) -> str | None:

@@ -558,11 +558,16 @@ def test_the_probe_reads_a_path_into_the_runs_copy_as_the_folders(tmp_path):
     from seedmagic import probe
 
     home, copy = str(tmp_path / "notes"), str(tmp_path / ".seedmagic-run-x")
-    in_place = [probe.value_fingerprint(home + "/results"), probe.value_fingerprint(pathlib.Path(home) / "results")]
+
+    def values(folder: str) -> list[str | None]:  # a path, a str, its name, a dict keyed by it, bytes
+        return [probe.value_fingerprint(value) for value in (
+            pathlib.Path(folder) / "results", folder + "/results", pathlib.Path(folder).name, {folder: 1},
+            os.fsencode(folder))]
+
+    in_place = values(home)
     try:
         probe.start(types.SimpleNamespace(user_ns={}), (copy, home))
-        assert [probe.value_fingerprint(copy + "/results"),
-                probe.value_fingerprint(pathlib.Path(copy) / "results")] == in_place
+        assert values(copy) == in_place
     finally:
         probe.start(types.SimpleNamespace(user_ns={}))
 

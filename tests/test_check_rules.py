@@ -448,6 +448,8 @@ def test_outputs_from_a_generator_made_without_a_seed_that_does_not_outlive_the_
     assert result.fix == "give it a seed: `np.random.default_rng(N)`"
     seeded = check(["import numpy as np", source.replace("default_rng()", "default_rng(5)")], a, b)
     assert seeded.cause == "output"  # a seeded one does not explain outputs that differ
+    star = check(["from numpy.random import *", source.replace("np.random.", "")], a, b)  # through a star import
+    assert (star.cause, star.fix) == ("entropy", "give it a seed: `default_rng(N)`")
     # torch.Generator() starts from a fixed seed, and a notebook's own Generator class is no library's
     for other in ("import torch\ndef make():\n    return torch.Generator()\nprint(make())",
                   "class Generator:\n    pass\nprint(Generator())"):

@@ -168,7 +168,11 @@ class CellSource:
         if not isinstance(node, ast.Call) or _unseeded(node) == seeded:
             return False
         called = (self.dotted(node.func) or "").split(".")
-        return called[-1] in CONSTRUCTORS if by_name else called[0] in _LIBRARY_OF.get(called[-1], ())
+        if by_name:
+            return called[-1] in CONSTRUCTORS
+        # a name alone comes from the library a star import brought it from (``from numpy.random import *``)
+        library = called[0] if len(called) > 1 else self.imports.get("*", "").split(".")[0]
+        return library in _LIBRARY_OF.get(called[-1], ())
 
     def seeds(self, generator: str) -> bool:
         """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``, or
