@@ -3,7 +3,7 @@
 Exit codes: 0 every notebook reproduces, 1 one does not, 2 bad input (a
 missing file, not a notebook, a kernel that is not installed, a cell over
 ``--timeout``, no code cells, a cell that fails in both runs), 130
-interrupted (Ctrl-C: every kernel is killed first).
+interrupted (Ctrl-C, SIGTERM or SIGHUP: every kernel is killed first).
 """
 
 from __future__ import annotations

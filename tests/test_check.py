@@ -437,8 +437,10 @@ def test_the_command_line_behaves_timeouts_a_closed_stdout_and_version(tmp_path)
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("wait", [0.0, 0.5, 4.0])  # at once, while the kernels start, and in the sleeping cell
-def test_ctrl_c_stops_within_seconds_kills_the_kernels_and_exits_130(tmp_path, wait):
+@pytest.mark.parametrize("wait, stop", [(0.0, signal.SIGINT), (0.5, signal.SIGINT), (4.0, signal.SIGINT),
+                                        (4.0, signal.SIGTERM)])  # at once, while kernels start, in the sleeping cell
+def test_ctrl_c_stops_within_seconds_kills_the_kernels_and_exits_130(tmp_path, wait, stop):
+    """SIGTERM (a CI job's timeout) stops it as Ctrl-C does: kernels killed, the runs' copies of the folder gone."""
     path = tmp_path / "sleep.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("import time\ntime.sleep(120)")],
                                 metadata=KERNELSPEC), path)
@@ -450,13 +452,14 @@ def test_ctrl_c_stops_within_seconds_kills_the_kernels_and_exits_130(tmp_path, w
     time.sleep(wait)
     if wait > 1:
         assert kernels_marked(marker), "the kernels did not start"
-    running.send_signal(signal.SIGINT)
+    running.send_signal(stop)
     stopped = time.monotonic()
     out, errors = running.communicate(timeout=30)
     assert time.monotonic() - stopped < 10
     assert running.returncode == 130, errors
     assert errors.strip().splitlines()[-1] == "seedmagic check: interrupted" and "Traceback" not in errors
     assert kernels_marked(marker) == []
+    assert not [path for path in tmp_path.parent.iterdir() if path.name.startswith(".seedmagic-run-")]
 
 
 def kernels_marked(marker: str) -> list[str]:

@@ -47,18 +47,25 @@ def kill_all() -> None:
     _running.clear()
 
 
+#: The signals that stop a check as Ctrl-C does: kernels killed, the runs' copies of the folder removed.
+STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def _claim_sigint() -> None:
-    """Put the check's Ctrl-C handler (back) on the loop: nbclient sets and removes its own around each kernel."""
+    """Put the check's Ctrl-C handler (back) on the loop, for SIGTERM and SIGHUP too: nbclient sets and removes
+    its own around each kernel."""
     if _on_interrupt is None:
         return
     try:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, _on_interrupt)
+        for stopping in STOPPING:
+            asyncio.get_running_loop().add_signal_handler(stopping, _on_interrupt)
     except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such support here
         pass
 
 
 async def interruptible(work: Awaitable[T]) -> T:
-    """Await ``work``; Ctrl-C kills every kernel at once, then raises KeyboardInterrupt once all has unwound."""
+    """Await ``work``; Ctrl-C (or SIGTERM, SIGHUP) kills every kernel at once, then raises KeyboardInterrupt once
+    all has unwound."""
     global _on_interrupt
     task = asyncio.current_task()
     interrupted = False
@@ -81,7 +88,8 @@ async def interruptible(work: Awaitable[T]) -> T:
     finally:
         _on_interrupt = None
         try:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+            for stopping in STOPPING:
+                asyncio.get_running_loop().remove_signal_handler(stopping)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
     if interrupted:
