@@ -65,12 +65,12 @@ class _Deferred:
 
 
 @contextmanager
-def _ctrl_c_waits() -> Iterator[None]:
-    """Ctrl-C meanwhile waits until the block is done, then reaches the handler that was there."""
+def _ctrl_c_waits() -> Iterator[_Deferred]:
+    """Ctrl-C meanwhile waits until the block is done, then reaches the handler that was there (``previous``)."""
     deferred = _Deferred()
     deferred.previous = signal.signal(signal.SIGINT, deferred)
     try:
-        yield
+        yield deferred
     finally:
         signal.signal(signal.SIGINT, deferred.previous)
         deferred.deliver()
@@ -85,10 +85,7 @@ def least_guarded(n: int) -> Iterator[None]:
     when the body replaced the handler (it is checked at the exit, and the body's handler is the one that
     stays); the seed in force is published for child processes, and the one before put back.
     """
-    deferred = _Deferred()
-    deferred.previous = signal.signal(signal.SIGINT, deferred)
-    staying = deferred.previous
-    try:
+    with _ctrl_c_waits() as deferred:
         states = random.getstate(), np.random.get_state(), torch.default_generator.get_state()
         random.seed(n)
         np.random.seed(n)
@@ -104,7 +101,7 @@ def least_guarded(n: int) -> Iterator[None]:
             deferred.holding = True
             current = signal.getsignal(signal.SIGINT)
             if current is not deferred:  # the body replaced it: hold Ctrl-C off again, then leave the body's
-                staying = current
+                deferred.previous = current
                 signal.signal(signal.SIGINT, deferred)
             random.setstate(states[0])
             np.random.set_state(states[1])
@@ -114,9 +111,6 @@ def least_guarded(n: int) -> Iterator[None]:
                     del os.environ[SEED_VARIABLE]
                 else:
                     os.environ[SEED_VARIABLE] = published
-    finally:
-        signal.signal(signal.SIGINT, staying)
-        deferred.deliver()
 
 
 def least_checked_state_dict() -> dict[str, Any]:

@@ -102,11 +102,11 @@ def panel(k: int = 5, precision: int | None = None) -> SeedPanel:
     from IPython import get_ipython
 
     from .core import validate_setting
-    from .status import MAX_K, MIN_K
+    from .status import MAX_K, MAX_PRECISION, MIN_K, MIN_PRECISION
 
     # The ranges SeedMagics.peek and .precision allow, refused in one line before any panel is made.
     k = validate_setting(k, "k", MIN_K, MAX_K)
-    precision = None if precision is None else validate_setting(precision, "precision", 1, 17)
+    precision = None if precision is None else validate_setting(precision, "precision", MIN_PRECISION, MAX_PRECISION)
     from .widget import shared_panel
 
     return shared_panel(get_ipython(), k=k, precision=precision)

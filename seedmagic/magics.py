@@ -38,7 +38,7 @@ from . import importhook
 from .cellcode import CellCode
 from .magicline import LINE_ONLY_OPTIONS, SCOPE_OPTIONS, defaults, split_line, with_options
 from .session import SeedError, seeding_as
-from .status import MAX_K, MIN_K, collect, history_text, text_table
+from .status import MAX_K, MAX_PRECISION, MIN_K, MIN_PRECISION, collect, history_text, text_table
 from .watch import follow, unfollow
 
 if TYPE_CHECKING:
@@ -66,7 +66,8 @@ class SeedMagics(Magics):
     show_panel = Bool(False, help="Whether %seed N also shows the status (panel or table).").tag(config=True)
     precision = Int(
         None, allow_none=True,
-        help="Decimals for every draw shown (1 to 17); None shows each library's own (NumPy 8, torch 4).",
+        help=f"Decimals for every draw shown ({MIN_PRECISION} to {MAX_PRECISION}); None shows each library's own "
+             "(NumPy 8, torch 4).",
     ).tag(config=True)
 
     @property
@@ -84,8 +85,9 @@ class SeedMagics(Magics):
     @validate("precision")
     def _valid_precision(self, proposal: dict[str, Any]) -> int | None:
         value = proposal["value"]
-        if value is not None and not 1 <= value <= 17:
-            raise TraitError(f"SeedMagics.precision must be from 1 to 17 or None, got {value}")
+        if value is not None and not MIN_PRECISION <= value <= MAX_PRECISION:
+            raise TraitError(f"SeedMagics.precision must be from {MIN_PRECISION} to {MAX_PRECISION} or None, "
+                             f"got {value}")
         return value
 
     @observe("peek", "precision")

@@ -85,12 +85,17 @@ def value_fingerprint(value: Any, depth: int = 0) -> str | None:
     return _array_fingerprint(value, kind)
 
 
-def _in_place(text: str) -> str:
-    """``text`` as it would read in the notebook's own folder (see ``start``): the copy's path, then its name."""
-    if _moved is None:
+def in_place(text: str, moved: tuple[str, str] | None) -> str:
+    """``text`` as it reads in the notebook's own folder, where the kernel works in a copy of it (``moved``:
+    the copy's path and the folder's, ``check.folders``): the copy's path, then its name, read as the folder's."""
+    if moved is None:
         return text
-    copy, home = _moved
+    copy, home = moved
     return text.replace(copy, home).replace(os.path.basename(copy), os.path.basename(home))
+
+
+def _in_place(text: str) -> str:
+    return in_place(text, _moved)
 
 
 def _in_place_bytes(data: bytes) -> bytes:

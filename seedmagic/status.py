@@ -17,6 +17,8 @@ from .session import book, describe, history, lock
 
 #: Draws shown per generator: the panel's selector and ``SeedMagics.peek`` allow this range.
 MIN_K, MAX_K = 1, 20
+#: Decimals a draw may be shown with (``SeedMagics.precision``, the panel's ``precision``): a double's digits.
+MIN_PRECISION, MAX_PRECISION = 1, 17
 
 
 class Row(NamedTuple):

@@ -32,6 +32,8 @@ import shutil
 import tempfile
 from typing import Any
 
+from ..probe import in_place
+
 #: The prefix of a run's copy (and what a copy leaves out, so that copies never hold copies).
 PREFIX = ".seedmagic-run-"
 #: Folders linked, not copied: version control, environments, tool caches.
@@ -87,15 +89,13 @@ class WorkingCopy:
         """``outputs`` with the copy's path written as the folder's (and its name as the folder's name)."""
         if self.moved is None:
             return outputs
-        text = json.dumps(outputs)
-        for mine, theirs in ((str(self.path), str(self.folder)), (self.path.name, self.folder.name)):
-            text = text.replace(json.dumps(mine)[1:-1], json.dumps(theirs)[1:-1])
-        relocated: list[Any] = json.loads(text)
+        copy, folder = (json.dumps(path, ensure_ascii=False)[1:-1] for path in self.moved)  # as they read in JSON
+        relocated: list[Any] = json.loads(in_place(json.dumps(outputs, ensure_ascii=False), (copy, folder)))
         return relocated
 
     def relocate_text(self, text: str) -> str:
         """``text`` (an error message) with the copy's path written as the folder's."""
-        return text if self.moved is None else text.replace(*self.moved).replace(self.path.name, self.folder.name)
+        return in_place(text, self.moved)
 
 
 def _copy(source: pathlib.Path, target: pathlib.Path, budget: list[int]) -> None:

@@ -51,7 +51,7 @@ def kill_all() -> None:
 STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-def _claim_sigint() -> None:
+def _claim_signals() -> None:
     """Put the check's Ctrl-C handler (back) on the loop, for SIGTERM and SIGHUP too: nbclient sets and removes
     its own around each kernel."""
     if _on_interrupt is None:
@@ -78,7 +78,7 @@ async def interruptible(work: Awaitable[T]) -> T:
             task.cancel()
 
     _on_interrupt = interrupt
-    _claim_sigint()
+    _claim_signals()
     try:
         result = await work
     except asyncio.CancelledError:
@@ -266,7 +266,7 @@ class Kernel:
             await client.async_start_new_kernel(env=env, stdout=self.log, stderr=self.log)
             await client.async_start_new_kernel_client()
             async with client.async_setup_kernel():
-                _claim_sigint()
+                _claim_signals()
                 await self.silent(_SETUP.format(self.folder.moved), {}, "start seedmagic's probe")
                 cells = [(index, cell) for index, cell in enumerate(client.nb.cells) if executes(cell)]
                 for count, (index, cell) in enumerate(cells, 1):
@@ -306,7 +306,7 @@ class Kernel:
                 run.versions = versions["versions"]
         finally:
             _running.discard(self)
-            _claim_sigint()
+            _claim_signals()
             self.log.close()
         return run
 

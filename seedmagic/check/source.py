@@ -30,6 +30,10 @@ CONSTRUCTORS = frozenset(name for kind in KINDS for name in kind.entropy_constru
 #: NumPy's.
 _LIBRARY_OF: dict[str, frozenset[str]] = {
     name: frozenset(kind.module for kind in KINDS if name in kind.entropy_constructors) for name in CONSTRUCTORS}
+#: Names in a generator's module that do not draw from its global generator: constructors, and the calls that
+#: seed it or read, put back or swap its state.
+_NOT_DRAWING = CONSTRUCTORS | RESTORES | {"seed", "manual_seed", "initial_seed", "SeedSequence", "get_bit_generator",
+                                         "set_bit_generator"}
 _CELL_MAGIC = re.compile(r"\A\s*%%(\w+)([^\n]*)(?:\n|\Z)")
 #: Cell magics whose body is Python run in the kernel; another's body (``%%writefile``, ``%%bash``) is not.
 PYTHON_BODIES = frozenset({"seeded", "time", "timeit", "capture", "prun", "debug"})
@@ -209,9 +213,7 @@ class CellSource:
         """Whether the cell names something in ``namespace`` that is not a generator's constructor nor a call
         that seeds, reads or puts back state: ``np.random.rand``, not ``np.random.RandomState`` nor ``np.empty``."""
         inner = {id(node.value) for node in self._nodes() if isinstance(node, ast.Attribute)}
-        left_out = CONSTRUCTORS | RESTORES | {"seed", "manual_seed", "SeedSequence", "get_bit_generator",
-                                             "set_bit_generator", "initial_seed"}
-        return any(name.startswith(namespace + ".") and name.rsplit(".", 1)[-1] not in left_out
+        return any(name.startswith(namespace + ".") and name.rsplit(".", 1)[-1] not in _NOT_DRAWING
                    for node in self._nodes() if isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in inner
                    for name in [self.dotted(node)] if name is not None)
 
