@@ -149,7 +149,9 @@ def _seed_or_none(value: Any, what: str) -> int | None:
     if value is None:
         return None
     if type(value) is not int or not 0 <= value < 2**32:
-        raise ValueError(f"{what} {str(value)[:30]} is not a seed")
+        huge = type(value) is int and value.bit_length() > 64  # str() of a 5000-digit number raises
+        shown = f"(an integer of {value.bit_length()} bits)" if huge else str(value)[:30]
+        raise ValueError(f"{what} {shown} is not a seed")
     return value
 
 

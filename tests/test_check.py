@@ -587,6 +587,11 @@ def test_where_no_copy_can_be_made_the_run_works_in_the_folder_itself(tmp_path, 
     with folders.WorkingCopy(tmp_path / "notes") as copy:
         assert copy.path == (tmp_path / "notes").resolve()
         assert copy.relocate([{"text": "x"}]) == [{"text": "x"}]
+    monkeypatch.undo()
+    # a folder no cell could write into (a read-only mount): a writable copy would pass a cell that fails in place
+    monkeypatch.setattr(folders.os, "access", lambda path, mode: mode != os.W_OK)
+    with folders.WorkingCopy(tmp_path / "notes") as copy:
+        assert copy.path == (tmp_path / "notes").resolve()
 
 
 ISOLATED = {

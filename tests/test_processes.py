@@ -338,6 +338,8 @@ BAD_STATE_DICTS = {
     "a bad seed": (lambda d: _with_generator(d, "numpy", {**d["generators"]["numpy"], "seed": "10"}),
                    "the seed of numpy"),
     "a bad session seed": (lambda d: {**d, "session_seed": -1}, "the session seed"),
+    "a 5000-digit session seed": (lambda d: {**d, "session_seed": 10**5000},  # str() of it would raise
+                                  "the session seed (an integer of 16610 bits) is not a seed"),
 }
 
 

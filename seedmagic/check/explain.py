@@ -155,8 +155,10 @@ class Explainer:
                            f"(`%seed N`, or `{seed_call(name) or 'a fixed seed'}`)")
 
     def reseeded_from_entropy(self, where: int, name: str, line: str, more: str = "") -> Explanation:
-        return Explanation(name, name, f"{self.label(where)} reseeds {name} from OS entropy (`{line}`){more}",
-                           f"give it a seed: `{seed_call(name) or '%seed N'}` (or `%seed N`)")
+        fix = (f"give the generator it puts in place a seed, or seed {name} right after that line: "
+               f"`{seed_call(name) or '%seed N'}`" if self.source(where).reseeds_by_swap(name)
+               else f"give it a seed: `{seed_call(name) or '%seed N'}` (or `%seed N`)")
+        return Explanation(name, name, f"{self.label(where)} reseeds {name} from OS entropy (`{line}`){more}", fix)
 
     def user_stream(self, position: int, name: str) -> Explanation:
         """A user's generator parts where a cell creates or moves it (any change is seen), so here, at ``position``."""

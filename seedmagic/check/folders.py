@@ -16,8 +16,8 @@ files are copied the rest is linked too (whole folders, unwalked); caches (``__p
 ``.ipynb_checkpoints``) are left out. A notebook that writes into a linked
 file writes into the original, as it would in place. Where no copy can be
 made (a read-only parent folder, no symbolic links, folders nested too
-deep, a notebook at the file system's root), the runs share the folder as
-before.
+deep, a notebook at the file system's root, a folder that cannot be written
+into, as a cell in place could not), the runs share the folder as before.
 
 The copy's path is the folder's in what the cells print: a path in an
 output, a traceback or a warning reads as it would in place.
@@ -58,8 +58,8 @@ class WorkingCopy:
         self._copied: pathlib.Path | None = None
 
     def __enter__(self) -> WorkingCopy:
-        if self.folder.parent == self.folder:  # the file system's root: a copy would be of everything
-            return self
+        if self.folder.parent == self.folder or not os.access(self.folder, os.W_OK):
+            return self  # the file system's root (a copy would be of everything), or a folder no cell can write into
         try:
             self._copied = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.folder.parent))
         except OSError:

@@ -147,14 +147,23 @@ class CellSource:
 
     def entropy_reseeds(self) -> dict[str, str]:
         """Generators the cell reseeds from OS entropy, with the line that does it."""
-        found: dict[str, str] = {}
+        return {generator: line for generator, (line, _) in self._reseeds().items()}
+
+    def reseeds_by_swap(self, generator: str) -> bool:
+        """Whether the cell reseeds ``generator`` from OS entropy by putting another one in its place (then a
+        seeding before that line does not help)."""
+        return self._reseeds().get(generator, ("", False))[1]
+
+    def _reseeds(self) -> dict[str, tuple[str, bool]]:
+        """Each generator the cell reseeds from OS entropy: the line, and whether it swaps another one in."""
+        found: dict[str, tuple[str, bool]] = {}
         known, swapping = seedings(), swaps()
         for name, call in self.calls():
             generator, entropy = known.get(name, ("", False))
             if entropy and _unseeded(call):
-                found.setdefault(generator, self.line(call.lineno))
+                found.setdefault(generator, (self.line(call.lineno), False))
             elif name in swapping and any(self._constructs(given, seeded=False) for given in self._put_in_place(call)):
-                found.setdefault(swapping[name], self.line(call.lineno))  # set_bit_generator(np.random.SFC64())
+                found.setdefault(swapping[name], (self.line(call.lineno), True))  # set_bit_generator(np.random.SFC64())
         return found
 
     def _put_in_place(self, swap: ast.Call) -> list[ast.AST]:
