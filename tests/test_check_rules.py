@@ -138,6 +138,20 @@ def test_a_cell_that_imports_a_library_is_blamed_on_its_generator_only_when_it_d
                          "right after the import in this cell)")  # not "above this cell": np is not there yet
 
 
+def test_the_fix_is_spelled_with_the_names_the_notebook_imported_so_that_it_runs_as_written():
+    a = [cell(0, probe({"numpy": "a0"}, imported=("numpy",))), cell(1, probe({"numpy": "a1"}, advanced=("numpy",)),
+                                                                      "[0.1]\n")]
+    b = [cell(0, probe({"numpy": "b0"}, imported=("numpy",))), cell(1, probe({"numpy": "b1"}, advanced=("numpy",)),
+                                                                      "[0.7]\n")]
+    for imported, drawn, spelled in (("import numpy.random as npr", "npr.normal(size=2)", "npr.seed(N)"),
+                                     ("from numpy.random import *", "rand(2)", "seed(N)"),
+                                     ("import numpy", "numpy.random.rand(2)", "numpy.random.seed(N)"),
+                                     ("import numpy as np", "np.random.rand(2)", "np.random.seed(N)")):
+        result = check([imported, f"print({drawn})"], a, b)
+        assert (result.cell, result.cause) == (1, "numpy"), imported
+        assert result.fix.endswith(f"(or `{spelled}` above this cell)"), (imported, result.fix)
+
+
 def test_a_cell_that_reseeds_from_entropy_is_named_with_its_line_whatever_came_before():
     for before_a, before_b in (("s", "s"), ("a0", "b0")):  # seeded above it, or never seeded
         a = [cell(0, probe({"numpy": before_a}, imported=("numpy",))),

@@ -37,6 +37,10 @@ def seeded_form(kind: str, otherwise: str) -> str:
     return known.facts.seed_call if known is not None and known.facts.seed_call else otherwise
 
 
+#: The usual names the seeding calls are written with: ``np`` for ``numpy``.
+_CONVENTIONAL = {"np": "numpy"}
+
+
 def seed_call(name: str) -> str | None:
     """How to seed the global generator ``name`` by hand, if its adapter says."""
     known = check_facts().get(name)
@@ -63,6 +67,27 @@ class Explainer:
     def source(self, position: int) -> CellSource:
         return CellSource(self.notebook.cells[self.runs.pairs[position][0].index].source, self.imports)
 
+    def seed_call(self, name: str) -> str | None:
+        """``seed_call(name)`` spelled with the names the notebook imported (``npr.seed(N)`` after ``import
+        numpy.random as npr``, ``seed(N)`` after ``from numpy.random import *``), so that it runs as written."""
+        call = seed_call(name)
+        if call is None or "(" not in call:
+            return call
+        head, rest = call.split("(", 1)
+        first, _, tail = head.partition(".")
+        dotted = ".".join(part for part in (_CONVENTIONAL.get(first, first), tail) if part)
+        spellings = [(value, alias) for alias, value in self.imports.items() if alias != "*"
+                     and (dotted == value or dotted.startswith(value + "."))]
+        if any(alias == first and value == _CONVENTIONAL.get(first, first) for value, alias in spellings):
+            return call  # the notebook uses the usual name
+        if spellings:
+            value, alias = max(spellings, key=lambda found: len(found[0]))
+            return f"{alias}{dotted[len(value):]}({rest}"
+        star = self.imports.get("*", "")
+        if star and dotted.rsplit(".", 1)[0] + ".*" == star:
+            return f"{dotted.rsplit('.', 1)[1]}({rest}"
+        return call
+
     def label(self, position: int) -> str:
         cell = self.runs.pairs[position][0]
         return f"cell {cell.index} (In [{cell.count}])"
@@ -88,7 +113,7 @@ class Explainer:
     def unseeded_fix(self, position: int, name: str) -> str:
         if self.loaded(position):
             return "add `%seed N` above it (or at the top of the notebook), or run the cell under `%%seeded N`"
-        by_hand = seed_call(name)
+        by_hand = self.seed_call(name)
         probes = (self.runs.pairs[position][0].probe, self.runs.first_run_b(position))
         where = ("right after the import in this cell" if any(name in probe.get("imported", []) for probe in probes)
                  else "above this cell")
@@ -152,12 +177,12 @@ class Explainer:
                       "from it a varying number of times (a loop over time, data or threads) or seeded it from a "
                       "value that varies")
         return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
-                           f"(`%seed N`, or `{seed_call(name) or 'a fixed seed'}`)")
+                           f"(`%seed N`, or `{self.seed_call(name) or 'a fixed seed'}`)")
 
     def reseeded_from_entropy(self, where: int, name: str, line: str, more: str = "") -> Explanation:
         fix = (f"give the generator it puts in place a seed, or seed {name} right after that line: "
-               f"`{seed_call(name) or '%seed N'}`" if self.source(where).reseeds_by_swap(name)
-               else f"give it a seed: `{seed_call(name) or '%seed N'}` (or `%seed N`)")
+               f"`{self.seed_call(name) or '%seed N'}`" if self.source(where).reseeds_by_swap(name)
+               else f"give it a seed: `{self.seed_call(name) or '%seed N'}` (or `%seed N`)")
         return Explanation(name, name, f"{self.label(where)} reseeds {name} from OS entropy (`{line}`){more}", fix)
 
     def user_stream(self, position: int, name: str) -> Explanation:
