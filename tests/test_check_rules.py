@@ -618,6 +618,12 @@ def test_what_a_cell_reads_assigns_and_reseeds_through_magics_and_aliases():
     assert CellSource("np.random.seed(seed=None)", imports).entropy_reseeds() == {"numpy": "np.random.seed(seed=None)"}
     assert CellSource("np.random.seed(**options)\nnp.random.seed(seed=3)", imports).entropy_reseeds() == {}
     assert CellSource("rng = np.random.default_rng(seed=None)", imports).created_unseeded("rng")
+    # a SeedSequence given no entropy takes it from the OS; one given a seed does not
+    assert CellSource("rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence()))",
+                      imports).created_unseeded("rng")
+    assert CellSource("np.random.set_bit_generator(np.random.SFC64(seed=np.random.SeedSequence(None)))",
+                      imports).entropy_reseeds()["numpy"].startswith("np.random.set_bit_generator(")
+    assert not CellSource("rng = np.random.default_rng(np.random.SeedSequence(5))", imports).created_unseeded("rng")
     assert CellSource("rngs = [np.random.default_rng()]").assignment("rngs[0]") == "rngs = [np.random.default_rng()]"
     assert CellSource("with torch.random.fork_rng():\n    pass", imports).restores()
     assert CellSource("np.mean([1])", imports).uses("numpy") and not CellSource("x = 1", imports).uses("numpy")

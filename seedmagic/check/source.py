@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import cast
 
 from ..adapters import KINDS, check_facts
 
@@ -71,10 +72,20 @@ def _body(source: str) -> str:
 
 
 def _unseeded(call: ast.Call) -> bool:
-    """A call given no seed: no arguments, or only ``None`` (``np.random.seed(None)``, ``SFC64(seed=None)``)."""
+    """A call given no seed: no arguments, or only ``None`` (``np.random.seed(None)``, ``SFC64(seed=None)``) or a
+    ``SeedSequence`` that is itself given no entropy (``PCG64(np.random.SeedSequence())``)."""
     given = _arguments(call)
-    return len(call.args) <= 1 and all(isinstance(value, ast.Constant) and value.value is None for value in given) \
+    return len(call.args) <= 1 and all(_no_seed(value) for value in given) \
         and all(keyword.arg is not None for keyword in call.keywords)  # not ``**options``
+
+
+def _no_seed(value: ast.expr) -> bool:
+    """``None``, or ``SeedSequence()`` drawing its entropy from the OS."""
+    if isinstance(value, ast.Constant):
+        return value.value is None
+    called = value.func if isinstance(value, ast.Call) else None
+    name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", None)
+    return name == "SeedSequence" and _unseeded(cast(ast.Call, value))
 
 
 def _arguments(call: ast.Call) -> list[ast.expr]:
