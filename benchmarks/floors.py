@@ -132,11 +132,12 @@ def _fields(data: Any, names: set[str]) -> dict[str, Any]:
 
 
 def _key(data: Any) -> array:
-    """624 words, each an integer from 0 to 2**32 - 1 (checked in C by the array), not all zero."""
+    """624 words, each an integer from 0 to 2**32 - 1 (checked in C by the array), not all zero where the
+    recurrence reads them (the first word's top bit, and the others)."""
     if type(data) is not list or len(data) != MT_WORDS:
         raise ValueError("a key must be a list of 624 integers")
     words = array("I", data)
-    if not any(words):
+    if not words[0] & 0x80000000 and not any(words[1:]):
         raise ValueError("an all-zero key")
     return words
 

@@ -170,8 +170,24 @@ def test_a_key_of_the_wrong_shape_is_refused(checkpoint, generator, key):
 
 
 @pytest.mark.parametrize("generator", ["random", "numpy"])
-def test_an_all_zero_key_is_refused(checkpoint, generator):
-    refused(spoiled(checkpoint, generator, key=[0] * 624), "all zeros")
+@pytest.mark.parametrize("first", [0, 1, 0x7FFFFFFF], ids=hex)
+def test_a_key_all_zero_where_mt19937_reads_it_is_refused(checkpoint, generator, first):
+    """MT19937 reads only the top bit of the first word: below it, a key of zeros draws zeros for ever."""
+    refused(spoiled(checkpoint, generator, key=[first] + [0] * 623), "all zeros")
+
+
+def test_a_key_with_only_the_first_words_top_bit_set_is_a_state_and_loads(checkpoint):
+    key = [0x80000000] + [0] * 623
+    python = (3, (*key, 624), None)
+    numpy_state = ("MT19937", np.array(key, dtype=np.uint32), 624, 0, 0.0)
+    checkpoint["generators"]["random"]["state"].update(key=key, pos=624, gauss_next=None)
+    checkpoint["generators"]["numpy"]["state"].update(key=key, pos=624, has_gauss=0, gauss=0.0)
+    seedmagic.load_state_dict(checkpoint)
+    drawn = random.random(), np.random.random_sample(3).tolist()
+    random.setstate(python)
+    np.random.set_state(numpy_state)
+    assert drawn == (random.random(), np.random.random_sample(3).tolist())
+    assert drawn[0] != 0.0
 
 
 def test_the_rehearsal_generators_are_private():

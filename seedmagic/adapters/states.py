@@ -21,10 +21,14 @@ _WORDS = "I" if array("I").itemsize == 4 else "L"
 #: Whether that array's words are wider than 32 bits after all (no platform CPython runs on), so a word
 #: that fits them may still be too large.
 _WIDE = array(_WORDS).itemsize != 4
+#: The one bit of an MT19937 key's first word that its recurrence reads: with it and every other word zero,
+#: the generator gives zeros for ever (and a normal draw never ends).
+_TOP_BIT = 0x80000000
 
 
 def _mt_key(data: Any, what: str) -> list[int]:
-    """A copy of an MT19937 key: 624 unsigned 32-bit words, not all zero (no seeding reaches that).
+    """A copy of an MT19937 key: 624 unsigned 32-bit words, not all zero where the recurrence reads them (no
+    seeding reaches that).
 
     The words are checked in C, by filling an array of unsigned 32-bit words
     with them (it refuses anything that is not an integer, negative words and
@@ -39,9 +43,11 @@ def _mt_key(data: Any, what: str) -> list[int]:
         raise ValueError(f"{what} must hold integers from 0 to {2**32 - 1}") from None
     if _WIDE and max(key) >= 2**32:
         raise ValueError(f"{what} must hold integers from 0 to {2**32 - 1}")
-    if not any(key):
-        raise ValueError(f"{what} is all zeros, which no MT19937 state can be")
+    if not key[0] & _TOP_BIT and not any(key[1:]):
+        raise ValueError(f"{what} is all zeros (MT19937 reads only the top bit of the first word), "
+                         "which no MT19937 state can be")
     return key
+
 
 
 #: No Gaussian a generator caches can be larger: Box-Muller over 53-bit doubles (Python's random,
