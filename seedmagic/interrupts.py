@@ -57,7 +57,8 @@ class Hold:
 
 
 class _Guard:
-    """The handlers' bookkeeping; touched only from the main thread."""
+    """The handlers' bookkeeping; touched only from the main thread, but for a release in another thread
+    (``holders -= 1``, which the GIL keeps whole: no call, hence no thread switch, inside it)."""
 
     def __init__(self) -> None:
         #: Open scopes plus running atomic calls in the main thread.
@@ -119,9 +120,16 @@ def hold(into: list[Hold] | None = None) -> Hold | None:
 
 
 def release(held: Hold) -> None:
-    """Undo ``hold``: the handler it installed gives way to the one it stood for (a signal on its way goes there)."""
+    """Undo ``hold``: the handler it installed gives way to the one it stood for (a signal on its way goes there).
+
+    Off the main thread (a generator holding a scope, run to its end by a worker) no handler can be set:
+    seedmagic's stays, passing signals on, until the main thread's next hold puts it in front again and
+    its release gives it back.
+    """
     _guard.holders -= 1
     handler = held.installed
+    if threading.current_thread() is not threading.main_thread():
+        return
     if handler is not None:
         current = signal.signal(signal.SIGINT, handler.previous)
         if current is not handler:  # replaced meanwhile by user code: their choice stays

@@ -117,17 +117,18 @@ class Scope:
 
     def _mine(self) -> _Entered:
         """The entry this exit closes: the latest one made in this context (an asyncio task, a thread), else
-        this thread's latest (a scope entered in one notebook cell and left in another)."""
+        this thread's latest (a scope entered in one notebook cell and left in another), else the latest of
+        all (a generator that holds the scope, resumed to its end in another thread: its exit is as real)."""
         here = open_here.get()
         if here and self._entered and here[-1] is self._entered[-1].scope:  # the usual case: the innermost
             return self._entered[-1]
         thread = threading.get_ident()
         for candidates in ([e for e in self._entered if any(s is e.scope for s in here)],
-                           [e for e in self._entered if e.scope.thread == thread]):
+                           [e for e in self._entered if e.scope.thread == thread], self._entered):
             if candidates:  # the latest: last in this context, else last entered
                 return max(candidates, key=lambda e: (next((i for i, s in enumerate(here) if s is e.scope), -1),
                                                       self._entered.index(e)))
-        raise SeedError(f"seeded({self.seed}) is not open in this thread: __exit__ without __enter__")
+        raise SeedError(f"seeded({self.seed}) is not open: __exit__ without __enter__")
 
     def _leave(self, closed: list[_Entered]) -> str:
         """Close this context's latest entry (into ``closed``): restore, or take part in an overlap."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 import types
 
@@ -259,8 +261,45 @@ def test_scopes_in_two_threads_at_once_leave_no_scope_open():
 
 
 def test_leaving_a_scope_that_is_not_open_is_one_line():
-    with pytest.raises(seedmagic.SeedError, match="is not open in this thread"):
+    with pytest.raises(seedmagic.SeedError, match=r"seeded\(None\) is not open: __exit__ without __enter__"):
         seedmagic.seeded(3).__exit__(None, None, None)
+
+
+def test_a_generator_holding_a_scope_that_ends_in_another_thread_closes_it():
+    """A generator started here and run to its end by a worker leaves its scope there: restored, closed."""
+    handler = signal.getsignal(signal.SIGINT)
+    seedmagic.seed(1)
+    before = state_bytes()
+    np.random.seed(1)
+    expected = np.random.rand(2).tolist()
+    seedmagic.seed(1)
+
+    def batches():
+        with seedmagic.seeded(1):
+            yield np.random.rand()
+            yield np.random.rand()
+
+    running = batches()
+    drawn = [next(running)]
+    errors: list[BaseException] = []
+
+    def finish() -> None:
+        try:
+            drawn.extend(running)
+        except BaseException as error:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(error)
+
+    worker = threading.Thread(target=finish)
+    worker.start()
+    worker.join(timeout=60)
+    assert errors == [] and drawn == expected
+    assert seedmagic.session.book.scopes == [] and state_bytes() == before
+    seedmagic.seed(5)
+    assert seedmagic.active_seed() == 5 and os.environ["SEEDMAGIC_SEED"] == "5"
+    # The worker could not give the SIGINT handler back; the next scope here does
+    with seedmagic.seeded(2):
+        pass
+    assert signal.getsignal(signal.SIGINT) is handler
 
 
 # NumPy's bit generator swapped by user code (np.random.set_bit_generator) ------------------------------
