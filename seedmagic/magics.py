@@ -139,14 +139,16 @@ class SeedMagics(Magics):
         """
         __tracebackhide__ = True
         head, statement = split_line(line)
-        with self._parsing(head, local_ns) as parse:
-            job = self._line_job(parse(self.seed.parser), statement)
+        with self._parsing(head, local_ns) as (parse, undo):
+            job = self._line_job(parse(self.seed.parser), statement, undo)
             if not statement:  # seeding, files, status: a refusal here also undoes what the expansion drew
                 return job(local_ns)
         return job(local_ns)  # the statement is the user's code: its own errors are no refusal
 
-    def _line_job(self, args: argparse.Namespace, statement: str) -> Callable[[dict[str, Any] | None], Any]:
-        """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet."""
+    def _line_job(self, args: argparse.Namespace, statement: str,
+                  undo: Callable[[], None]) -> Callable[[dict[str, Any] | None], Any]:
+        """Check a ``%seed`` line completely and return what it asks for; nothing has moved yet (``undo``
+        puts back what expanding the line drew, should the scope refuse to open)."""
         from . import core, determinism, statefile
 
         files = [option for option in ("history", "save", "load") if getattr(args, option) not in (None, False)]
@@ -164,7 +166,7 @@ class SeedMagics(Magics):
                              "put the statement on its own line after %seed SEED")
         if statement:
             code, scope = CellCode(self.ip, statement, "the statement"), self._scope(args)
-            return lambda local_ns: self._run_scoped("%seed", scope, code, local_ns)
+            return lambda local_ns: self._run_scoped("%seed", scope, code, local_ns, undo)
         if args.keep or args.name is not None:
             option = "--keep" if args.keep else "--name"
             raise UsageError(f"{option} needs a statement or a %%seeded cell; %seed SEED alone already keeps")
@@ -208,20 +210,22 @@ class SeedMagics(Magics):
         """
         __tracebackhide__ = True
         head, rest = split_line(line)
-        with self._parsing(head, None) as parse:
+        with self._parsing(head, None) as (parse, undo):
             if rest:
                 raise UsageError(f"%%seeded takes options and one seed; {rest[:40]!r} is neither")
             scope = self._scope(parse(self.seeded.parser))
             code = CellCode(self.ip, cell, "the cell", first_line="%%seeded " + line)
-        return self._run_scoped("%%seeded", scope, code, None)
+        return self._run_scoped("%%seeded", scope, code, None, undo)
 
     @contextmanager
-    def _parsing(self, head: str, local_ns: dict[str, Any] | None) -> Iterator[Callable[[Any], argparse.Namespace]]:
+    def _parsing(self, head: str, local_ns: dict[str, Any] | None) -> Iterator[tuple[_Parse, Callable[[], None]]]:
         """Expand ``$var``/``{expr}`` in ``head``, then validate; a refusal undoes what the expansion drew.
 
         Expanding runs the user's expressions, which may draw from a
         generator: their states are captured first and put back if the line
-        is then refused, so a refused line changes nothing.
+        is then refused, so a refused line changes nothing. Gives the parser
+        and the undoing, for a scope that refuses to open after the parsing
+        (a bad ``RANK``).
         """
         from . import core
 
@@ -246,12 +250,15 @@ class SeedMagics(Magics):
             parsed: argparse.Namespace = parser.parse_args(argv)
             return parsed
 
-        try:
-            with _usage_errors():
-                yield parse
-        except UsageError:
+        def undo() -> None:
             if before is not None:
                 before.restore()
+
+        try:
+            with _usage_errors():
+                yield parse, undo
+        except UsageError:
+            undo()
             raise
 
     def _scope(self, args: argparse.Namespace) -> core.seeded:
@@ -285,7 +292,8 @@ class SeedMagics(Magics):
                 snapshot.restore()
                 print(f"loaded {', '.join(snapshot.names)} from {statefile.expand(args.load)}")
 
-    def _run_scoped(self, source: str, scope: core.seeded, code: CellCode, local_ns: dict[str, Any] | None) -> Any:
+    def _run_scoped(self, source: str, scope: core.seeded, code: CellCode, local_ns: dict[str, Any] | None,
+                    undo: Callable[[], None]) -> Any:
         __tracebackhide__ = True
         entered = False
         try:
@@ -296,7 +304,8 @@ class SeedMagics(Magics):
         except SeedError as error:
             if entered:  # the cell's own, or the scope's exit: as raised
                 raise
-            raise UsageError(str(error)) from None  # refused on entry (a bad RANK, a library that cannot be seeded)
+            undo()  # refused on entry (a bad RANK, a library that cannot be seeded): the line changes nothing
+            raise UsageError(str(error)) from None
 
     @staticmethod
     def _announce(scope: core.seeded, number: int) -> None:
@@ -307,6 +316,10 @@ class SeedMagics(Magics):
                   f"rerun with %%seeded {number}")
         elif scope.drawn:
             print(f"seeded with {number}: rerun with %%seeded {number}")
+
+
+#: Parses a magic's line with the magic's parser.
+_Parse = Callable[[Any], argparse.Namespace]
 
 
 def _names(values: list[str] | None) -> str | None:

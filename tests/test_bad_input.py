@@ -238,6 +238,20 @@ def test_an_expansion_that_is_then_refused_moves_nothing(shell, line):
     assert state_bytes() == before
 
 
+@pytest.mark.parametrize("statement", ["", " 1"])
+def test_an_expansion_before_a_scope_that_refuses_to_open_moves_nothing(shell, monkeypatch, statement):
+    """The scope reads the rank as it opens, after the line was parsed: its refusal undoes the expansion too."""
+    monkeypatch.setenv("RANK", "x")
+    np.random.rand(2)
+    before = state_bytes()
+    with pytest.raises(UsageError, match="RANK"):
+        shell.run_cell_magic("seeded", "--per-rank {np.random.rand() and 5}", "np.random.rand(1)")
+    assert state_bytes() == before
+    with pytest.raises(UsageError, match="RANK"):
+        shell.run_line_magic("seed", "--per-rank {np.random.rand() and 5}" + statement)
+    assert state_bytes() == before
+
+
 @pytest.mark.parametrize("line, message", [
     ("--load {np.random.rand() and 'missing-state.json'}", "cannot read"),
     ("--save {np.random.rand() and '/nonexistent-folder/x.json'}", "cannot write"),
