@@ -23,9 +23,10 @@ import sys
 from typing import Any
 
 from .adapters import BUILTIN_NAMES, Adapter, absence, decoder, encoder, loaded_module, registry
+from .adapters.states import plain
 from .atomicfile import replace_text
 from .ranks import current_rank
-from .session import SeedError
+from .session import SeedError, describe
 
 FORMAT = "seedmagic-state"
 VERSION = 2
@@ -97,8 +98,20 @@ def decode(document: Any, where: str, noun: str = "seedmagic state file") -> tup
 
     An entry without a state for a generator that is not available here (a
     device this machine lacks, saved before its library was imported) is
-    dropped: there is nothing to put back.
+    dropped: there is nothing to put back. A document made in memory may hold
+    objects whose own methods raise (a dict subclass whose ``get`` does):
+    what they raise is one more reason to refuse it.
     """
+    try:
+        return _decode(document, where, noun)
+    except SeedError:
+        raise
+    except Exception as error:
+        raise SeedError(f"{where} is not a usable {noun}: {describe(error)}") from None
+
+
+def _decode(document: Any, where: str, noun: str) -> tuple[list[Item], int | None]:
+    document = plain(document)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SeedError(f"{where} is not a {noun} (no \"format\": \"{FORMAT}\")")
     if document.get("version") != VERSION:
@@ -110,10 +123,11 @@ def decode(document: Any, where: str, noun: str = "seedmagic state file") -> tup
     adapters = registry()
     items: list[Item] = []
     try:
-        generators = document["generators"]
+        generators = plain(document["generators"])
         if not isinstance(generators, dict):
             raise ValueError("'generators' is not a mapping")
         for name, item in generators.items():
+            item = plain(item)
             if name not in adapters:
                 raise ValueError(f"it has a state for {str(name)[:40]!r}, which is not a generator here "
                                  f"(known: {', '.join(adapters)})")

@@ -365,6 +365,55 @@ def test_a_dict_subclass_is_read_without_its_own_methods():
     assert np.random.rand(3).tolist() == expected
 
 
+class RaisingGet(dict):
+    def get(self, key, default=None):
+        raise RuntimeError("hostile get")
+
+    def keys(self):
+        raise RuntimeError("hostile keys")
+
+
+class RaisingIteration(dict):
+    def __iter__(self):
+        raise RuntimeError("hostile iteration")
+
+    def keys(self):
+        raise RuntimeError("hostile keys")
+
+
+@pytest.mark.parametrize("level", ["document", "generators", "entry"])
+def test_dict_subclasses_at_every_level_are_read_as_the_dicts_they_hold(level):
+    seedmagic.seed(2)
+    state = seedmagic.state_dict()
+    expected = np.random.rand(3).tolist()
+    if level == "document":
+        state = RaisingGet(state)
+    elif level == "generators":
+        state["generators"] = RaisingGet(state["generators"])
+    else:
+        state["generators"]["numpy"] = RaisingGet(state["generators"]["numpy"])
+    seedmagic.seed(9)
+    seedmagic.load_state_dict(state)
+    assert np.random.rand(3).tolist() == expected
+
+
+@pytest.mark.parametrize("level", ["document", "generators", "entry"])
+def test_a_dict_subclass_that_cannot_even_be_copied_is_refused_in_one_line(level):
+    seedmagic.seed(2)
+    state = seedmagic.state_dict()
+    if level == "document":
+        state = RaisingIteration(state)
+    elif level == "generators":
+        state["generators"] = RaisingIteration(state["generators"])
+    else:
+        state["generators"]["numpy"] = RaisingIteration(state["generators"]["numpy"])
+    seedmagic.seed(9)
+    before = library_states()
+    with pytest.raises(seedmagic.SeedError) as refusal:
+        seedmagic.load_state_dict(state)
+    assert "\n" not in str(refusal.value) and library_states() == before
+
+
 def test_a_copied_or_pickled_snapshot_restores_into_the_generators_there_now():
     import pickle
 

@@ -66,14 +66,21 @@ def _gaussian(value: Any, what: str, allow_none: bool = False) -> float | None:
     return float(value)
 
 
+def plain(data: Any) -> Any:
+    """A dict subclass as the plain dict it holds (read without its own methods: a copy); None if even the
+    copy raises (it overrides iteration); anything else as it is."""
+    if type(data) is dict or not isinstance(data, dict):
+        return data
+    try:
+        return dict(data)
+    except Exception:
+        return None
+
+
 def _fields(data: Any, names: frozenset[str], what: str) -> dict[str, Any]:
     """``data`` as a plain dict with exactly ``names``; a dict subclass is copied first, and what its own
     methods raise is one more reason to refuse it."""
-    if type(data) is not dict and issubclass(type(data), dict):
-        try:
-            data = dict(data)
-        except Exception:
-            data = None
+    data = plain(data)
     if type(data) is not dict or data.keys() != names:
         raise ValueError(f"{what} must have exactly the fields {', '.join(sorted(names))}")
     return data
