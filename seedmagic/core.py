@@ -313,7 +313,8 @@ class seeded(Scope, ContextDecorator):
 
         if inspect.isgeneratorfunction(function) or inspect.iscoroutinefunction(function) \
                 or inspect.isasyncgenfunction(function):
-            raise SeedError(f"seeded cannot decorate {function.__name__}: its body runs after the call returns; "
+            what = getattr(function, "__name__", None) or repr(function)[:60]  # a functools.partial has no name
+            raise SeedError(f"seeded cannot decorate {what}: its body runs after the call returns; "
                             "use 'with seeded(...):' inside it")
         return super().__call__(function)
 

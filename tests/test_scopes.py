@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -220,7 +221,7 @@ def test_decorating_a_generator_or_coroutine_function_is_refused():
     async def later():
         return np.random.rand(1)
 
-    for function in (numbers, later):
+    for function in (numbers, later, functools.partial(numbers)):
         with pytest.raises(seedmagic.SeedError, match="use 'with seeded"):
             seedmagic.seeded(3)(function)
 
