@@ -6,7 +6,7 @@ import errno
 import os
 import pathlib
 import stat
-import tempfile
+import secrets
 
 
 def replace_text(path: str | os.PathLike[str], text: str) -> pathlib.Path:
@@ -15,7 +15,8 @@ def replace_text(path: str | os.PathLike[str], text: str) -> pathlib.Path:
     A symbolic link stays a link: the file it points to is replaced. The
     target's permissions are kept. Anything at the path but a regular file
     (a folder, a device such as ``/dev/null``, a FIFO, a link in a loop) is
-    refused with an ``OSError`` and left alone. Returns the path written; an ``OSError``
+    refused with an ``OSError`` and left alone. A new file gets the permissions ``open`` gives one (the
+    umask applies). Returns the path written; an ``OSError``
     leaves the target as it was and no temporary file behind.
     """
     where = pathlib.Path(path)
@@ -30,9 +31,10 @@ def replace_text(path: str | os.PathLike[str], text: str) -> pathlib.Path:
                       "it is a folder" if stat.S_ISDIR(kind) else "it is not a regular file")
     temporary: str | None = None
     try:
-        mode = where.stat().st_mode & 0o777 if where.exists() else 0o644
-        descriptor, temporary = tempfile.mkstemp(dir=where.parent, prefix=f".{where.name}.", suffix=".tmp")
-        os.fchmod(descriptor, mode)
+        mode = where.stat().st_mode & 0o777 if where.exists() else None
+        descriptor, temporary = _create_beside(where)
+        if mode is not None:
+            os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -46,3 +48,15 @@ def replace_text(path: str | os.PathLike[str], text: str) -> pathlib.Path:
             except OSError:
                 pass
     return where
+
+
+def _create_beside(where: pathlib.Path) -> tuple[int, str]:
+    """A new, empty temporary file beside ``where``, opened for writing, with the permissions a new file gets
+    here (``0o666`` less the umask, as ``open`` gives: ``mkstemp``'s ``0o600`` would not follow the umask)."""
+    for _ in range(100):
+        candidate = str(where.parent / f".{where.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(where.parent))

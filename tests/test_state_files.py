@@ -314,6 +314,23 @@ def test_saving_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path)
     assert link.is_symlink() and json.loads(target.read_text())["format"] == "seedmagic-state"
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_new_file_gets_the_permissions_open_gives_and_a_file_there_keeps_its_own(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        (tmp_path / "by-open.json").write_text("")
+        seedmagic.snapshot().save(tmp_path / "new.json")
+        existing = tmp_path / "existing.json"
+        existing.write_text("")
+        existing.chmod(0o640)
+        seedmagic.snapshot().save(existing)
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "new.json").stat().st_mode & 0o777 == (tmp_path / "by-open.json").stat().st_mode & 0o777
+    assert existing.stat().st_mode & 0o777 == 0o640
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["by-open.json", "existing.json", "new.json"]
+
+
 def test_a_state_a_generator_refuses_rolls_everything_back_and_says_which_in_one_line(monkeypatch):
     """The generator's own error stays as it was (nothing is set on it); the SeedError names the generator."""
     from seedmagic.adapters import registry
