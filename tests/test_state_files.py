@@ -147,7 +147,7 @@ def test_permission_denied_is_one_line(tmp_path, monkeypatch):
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(atomicfile.tempfile, "mkstemp", refuse)  # root ignores file modes, so simulate it
+    monkeypatch.setattr(atomicfile, "_create_beside", refuse)  # root ignores file modes, so simulate it
     with pytest.raises(seedmagic.SeedError, match="cannot write .*: Permission denied"):
         seedmagic.snapshot().save(tmp_path / "state.json")
 
