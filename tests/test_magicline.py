@@ -56,6 +56,15 @@ def test_options_given_twice_are_refused(shell, line):
     assert state_bytes() == before
 
 
+def test_an_on_off_flag_given_twice_is_the_flag(shell):
+    once = shell.run_line_magic("seed", "--keep 4 np.random.rand(2)").tolist()
+    kept = np.random.get_state()[1].tolist()
+    np.random.seed(0)
+    twice = shell.run_line_magic("seed", "--keep --keep 4 np.random.rand(2)").tolist()
+    assert twice == once == np.random.RandomState(4).rand(2).tolist()
+    assert np.random.get_state()[1].tolist() == kept  # kept, as with --keep once
+
+
 @requires_torch
 def test_quotes_follow_shell_rules(shell, capsys):
     with seedmagic.seeded(10, name="my run"):
