@@ -75,9 +75,10 @@ def test_bad_input_that_needs_no_kernel_gets_one_line_each_and_exit_2(tmp_path):
     nbformat.write(new_notebook(cells=[new_markdown_cell("# prose only")]), tmp_path / "prose.ipynb")
     nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")], metadata={"kernelspec": {
         "name": "no-such-kernel", "display_name": "?", "language": "python"}}), tmp_path / "kernel.ipynb")
-    files = ["missing.ipynb", "text.ipynb", "prose.ipynb", "kernel.ipynb"]
+    os.mkfifo(tmp_path / "pipe.ipynb")  # opening it would wait for a writer for ever
+    files = ["missing.ipynb", "text.ipynb", "prose.ipynb", "kernel.ipynb", "pipe.ipynb"]
     before = {name: snapshot(tmp_path / name) for name in files[1:]}
-    done = cli("--record", *files, cwd=tmp_path)
+    done = cli("--record", *files, cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
@@ -88,6 +89,7 @@ def test_bad_input_that_needs_no_kernel_gets_one_line_each_and_exit_2(tmp_path):
         "seedmagic check: prose.ipynb: no code cells, nothing to check",
         "seedmagic check: kernel.ipynb: no kernel named 'no-such-kernel' is installed (named by the notebook's "
         "metadata; installed: python3); pass --kernel NAME",
+        "seedmagic check: pipe.ipynb: not a regular file (a pipe, a device or a socket), not opened",
     ]
     assert {name: snapshot(tmp_path / name) for name in files[1:]} == before
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(files[1:])  # no temporary files left

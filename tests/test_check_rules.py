@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any
 
 import nbformat
@@ -17,6 +18,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from seedmagic.check import (ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, Options, Result, Run,
                              bad_input_lines, compare_record, exit_code, make_record, table, verdict, write_record)
+from seedmagic.check.normalise import read_sanitisers
+from seedmagic.check.notebooks import read_notebook
 from seedmagic.check.report import evidence
 from seedmagic.check.source import CellSource, aliases
 from seedmagic.check.verdict import needs_hash_order, same_outputs
@@ -600,6 +603,27 @@ def test_the_record_is_written_through_a_symbolic_link_which_stays_a_link(tmp_pa
     assert json.loads(target.read_text())["metadata"]["seedmagic"] == {"format": 1, "versions": {}, "cells": []}
     assert target.stat().st_mode & 0o777 == 0o640
     assert sorted(path.name for path in tmp_path.iterdir()) == ["link.ipynb", "real.ipynb"]
+
+
+def test_a_notebook_without_cell_ids_is_read_without_warnings_and_recorded_without_new_ids(tmp_path):
+    """nbformat 4.5 wants cell ids; nbformat adds random ones (and warns) when it reads a notebook that has none."""
+    path = tmp_path / "old.ipynb"
+    cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": ["x = 1"]}]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_notebook(path).cells[0].source == "x = 1"
+    write_record(path, {"format": 1, "versions": {}, "cells": []})
+    written = json.loads(path.read_text())
+    assert written["cells"] == cells and written["metadata"] == {"seedmagic": {"format": 1, "versions": {},
+                                                                                "cells": []}}
+
+
+def test_a_pipe_is_refused_before_it_is_opened_as_a_notebook_or_as_sanitisers(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    for read in (read_notebook, read_sanitisers):
+        with pytest.raises(BadInput, match="not a regular file"):
+            read(tmp_path / "pipe")
 
 
 # Reading the source -------------------------------------------------------------------------------------------------

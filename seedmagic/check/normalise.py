@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .model import BadInput
-from .notebooks import one_line
+from .notebooks import one_line, refuse_special
 
 #: (trigger, pattern, replacement): a pattern runs only on lines that contain its trigger.
 _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -96,6 +96,7 @@ def sanitise(text: str, extra: Sequence[tuple[re.Pattern[str], str]] = ()) -> st
 def read_sanitisers(path: str | pathlib.Path) -> tuple[tuple[str, str], ...]:
     """nbval's ``--sanitize-with`` file: sections, each with ``regex:`` and ``replace:``; anything else is BadInput."""
     parser = configparser.ConfigParser(interpolation=None)
+    refuse_special(pathlib.Path(path))
     try:
         with open(path, encoding="utf-8") as handle:
             parser.read_file(handle)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,10 +25,13 @@ def read_notebook(path: pathlib.Path) -> Any:
         raise BadInput(f"{path}: no such file")
     if path.is_dir():
         raise BadInput(f"{path}: is a folder with no notebooks")
+    refuse_special(path)
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle, warnings.catch_warnings():
+            # a 4.5 notebook without cell ids: nbformat gives the cells ids in memory and warns; the file is untouched
+            warnings.filterwarnings("ignore", message="Cell is missing an id field")
             notebook = nbformat.read(handle, as_version=4)
-        nbformat.validate(notebook)
+            nbformat.validate(notebook)
     except (OSError, UnicodeDecodeError) as error:
         raise BadInput(f"{path}: cannot read it ({one_line(error)})") from None
     except Exception as error:  # nbformat's NotJSONError, ValidationError, a missing nbformat key...
@@ -35,6 +39,12 @@ def read_notebook(path: pathlib.Path) -> Any:
     if not code_cells(notebook):
         raise BadInput(f"{path}: no code cells, nothing to check")
     return notebook
+
+
+def refuse_special(path: pathlib.Path) -> None:
+    """A pipe, a device or a socket is refused before it is opened: opening one can wait for ever."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise BadInput(f"{path}: not a regular file (a pipe, a device or a socket), not opened")
 
 
 def notebook_paths(arguments: Iterable[str]) -> list[pathlib.Path]:

@@ -10,6 +10,7 @@ counted as a failure; different draws under an unchanged cell are.
 
 from __future__ import annotations
 
+import json
 import pathlib
 import zlib
 from dataclasses import dataclass
@@ -133,11 +134,15 @@ def compare_record(path: str, notebook: Any, record: Any, run: Run) -> RecordChe
 
 
 def write_record(path: pathlib.Path, record: dict[str, Any]) -> None:
-    """Put ``record`` into the notebook's metadata, atomically, through a symbolic link; outputs untouched."""
-    import nbformat
+    """Put ``record`` into the notebook's metadata, atomically, through a symbolic link.
 
+    The file's JSON is edited as it is, not through nbformat, so that cells,
+    outputs and the absence of cell ids stay exactly as they were (nbformat
+    would give a 4.5 notebook's cells new random ids); the layout is
+    nbformat's own (sorted keys, one space of indent).
+    """
     with open(path, encoding="utf-8") as handle:
-        notebook = nbformat.read(handle, as_version=4)
-    notebook.metadata[RECORD_KEY] = record
-    text = nbformat.writes(notebook)
-    replace_text(path, text if text.endswith("\n") else text + "\n")
+        notebook = json.load(handle)
+    notebook.setdefault("metadata", {})[RECORD_KEY] = record
+    text = json.dumps(notebook, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False)
+    replace_text(path, text + "\n")
