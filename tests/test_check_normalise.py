@@ -19,6 +19,19 @@ def stream(text: str, name: str = "stdout") -> list[dict]:
     return normalise([{"output_type": "stream", "name": name, "text": text}])
 
 
+
+def test_stdout_and_stderr_compare_each_as_one_text_whatever_their_interleaving_but_not_across_a_display():
+    def chunks(*pieces: tuple[str, str]) -> list[dict]:
+        return [{"output_type": "stream", "name": name, "text": text} for name, text in pieces]
+
+    image = {"output_type": "display_data", "data": {"text/plain": "<Figure>"}, "metadata": {}}
+    one = chunks(("stdout", "0\n"), ("stderr", "INFO:x0\n"), ("stdout", "1\n"), ("stderr", "INFO:x1\n"))
+    other = chunks(("stdout", "0\n1\n"), ("stderr", "INFO:x0\nINFO:x1\n"))
+    assert normalise(one) == normalise(other) == [("stream", "stderr", "INFO:x0\nINFO:x1\n"),
+                                                  ("stream", "stdout", "0\n1\n")]
+    assert normalise(one[:2] + [image] + one[2:]) != normalise(one[:1] + [image] + one[1:])  # a print moved past
+    assert normalise(chunks(("stdout", "a"), ("stdout", "b"))) != normalise(chunks(("stdout", "b"), ("stdout", "a")))
+
 def test_what_ipython_jupyter_and_tqdm_print_themselves_is_normalised_and_nothing_else():
     first = [{"output_type": "stream", "name": "stdout", "text": "<object object at 0x7f3a2c1b0e90>\n"},
              {"output_type": "stream", "name": "stdout", "text": "CPU times: user 3 ms\nWall time: 2.1 ms\n"},

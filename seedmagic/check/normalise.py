@@ -6,9 +6,11 @@ compared as such; what the machinery adds (execution counts, tracebacks,
 addresses closing a repr, the kernel's temporary cell file in a warning,
 widget model ids) is not. Images compare by content: decoded pixels, so
 an encoder's stamp (a date, a software name, SVG's random ids) does not
-count. Everything runs in time linear in the output's size: each pattern is
-tried only on the lines that hold its trigger, and none can backtrack over
-a long line.
+count. Between two other outputs, stdout and stderr compare each as one
+text: the kernel sends each stream in its own batches, so how a cell's
+prints and its log lines interleave varies from run to run. Everything
+runs in time linear in the output's size: each pattern is tried only on
+the lines that hold its trigger, and none can backtrack over a long line.
 """
 
 from __future__ import annotations
@@ -188,15 +190,20 @@ def normaliser(images: str = "pixels",
 
     def normalise(outputs: Sequence[Any]) -> list[Any]:
         result: list[Any] = []
+        streams: dict[str, str] = {}  # the text of each stream since the last other output
+
+        def close_streams() -> None:
+            result.extend(("stream", name, text(streams[name])) for name in sorted(streams))
+            streams.clear()
+
         for output in outputs:
             kind = output.get("output_type")
             if kind == "stream":
-                name, chunk = output.get("name"), output.get("text", "")
-                if result and result[-1][0] == "stream" and result[-1][1] == name:
-                    result[-1] = ("stream", name, result[-1][2] + chunk)
-                else:
-                    result.append(("stream", name, chunk))
-            elif kind in ("execute_result", "display_data"):
+                name = str(output.get("name"))
+                streams[name] = streams.get(name, "") + output.get("text", "")
+                continue
+            close_streams()
+            if kind in ("execute_result", "display_data"):
                 data = {}
                 for mime, value in sorted(output.get("data", {}).items()):
                     if mime == _WIDGET:
@@ -208,7 +215,8 @@ def normaliser(images: str = "pixels",
                 result.append(("data", data))
             elif kind == "error":
                 result.append(("error", output.get("ename", ""), text(str(output.get("evalue", "")))))
-        return [("stream", item[1], text(item[2])) if item[0] == "stream" else item for item in result]
+        close_streams()
+        return result
 
     return normalise
 
