@@ -420,6 +420,20 @@ def test_rerun_names_the_drawing_cell_when_the_divergent_cell_only_prints_a_vari
 
 
 @pytest.mark.notebook
+def test_rerun_names_a_cell_that_changes_a_value_again_or_raises_when_run_twice(tmp_path):
+    sources = {"append": ["items = []", "items.append(1)", "print(items)"],
+               "mkdir": ["import os", "os.mkdir('made')", "print('ok')"]}
+    for name, cells in sources.items():
+        nbformat.write(new_notebook(cells=[new_code_cell(source) for source in cells], metadata=KERNELSPEC),
+                       tmp_path / f"{name}.ipynb")
+    append, mkdir = checking.check([tmp_path / f"{name}.ipynb" for name in sources], checking.Options(rerun=True))
+    assert (append.cell, append.cause) == (2, "value"), append
+    assert append.reason.endswith("rerunning cell 1 changes `items` again, so the cell is not safe to run twice")
+    assert (mkdir.cell, mkdir.cause) == (1, "error"), mkdir
+    assert mkdir.reason.startswith("rerunning cell 1 (In [2]) raised FileExistsError")
+
+
+@pytest.mark.notebook
 def test_the_command_line_behaves_timeouts_a_closed_stdout_and_version(tmp_path):
     version = subprocess.run([sys.executable, "-m", "seedmagic", "--version"], capture_output=True, text=True, env=ENV)
     assert version.returncode == 0 and version.stdout.strip() == f"seedmagic {seedmagic_version()}"

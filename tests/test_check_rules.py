@@ -318,6 +318,41 @@ def test_rerun_traced_through_a_value_when_the_divergent_cell_only_prints_it():
     assert result.fix == "run cell 1 under `%%seeded N` (after `%load_ext seedmagic` at the top of the notebook)"
 
 
+def test_rerun_traced_to_a_cell_that_changes_a_value_again_when_rerun_and_hash_order_is_not_tried():
+    a = [cell(0, probe(), values={"items": "e"}), cell(1, probe(), values={"items": "one"}),
+         cell(2, probe(), "[1]\n", values={"items": "one"})]
+    b = [cell(0, probe(), values={"items": "e"}, first=probe()),
+         cell(1, probe(), values={"items": "two"}, first=probe()),
+         cell(2, probe(), "[1, 1]\n", values={"items": "two"}, first=probe())]
+    b[1].rerun_moved = ("items",)
+    sources = ["items = []", "items.append(1)", "print(items)"]
+    result = check(sources, a, b, rerun=True)
+    assert (result.cell, result.generator, result.cause) == (2, None, "value"), result
+    assert result.reason == ("cell 2 (In [3]) prints `items`, which first differed after cell 1: rerunning cell 1 "
+                             "changes `items` again, so the cell is not safe to run twice")
+    assert result.fix == ("have cell 1 build `items` afresh rather than change the one it finds, so that every rerun "
+                          "gives the same result")
+    assert not needs_hash_order(result, Run(a, hash_seed="1"), Run(b, hash_seed="2"))  # the rerun explains it
+    b[1].rerun_moved = ()  # the same difference with no rerun behind it: hash order is worth two more kernels
+    unexplained = check(sources, a, b, rerun=True)
+    assert unexplained.cause == "value" and needs_hash_order(unexplained, Run(a, hash_seed="1"), Run(b, hash_seed="2"))
+    assert check(sources, a, b, rerun=True, hash_order=True).cause == "hash-order"
+
+
+def test_a_cell_whose_rerun_raises_is_named_as_not_safe_to_run_twice():
+    a = [cell(0, probe()), cell(1, probe()), cell(2, probe(), "ok\n")]
+    b = [cell(0, probe(), first=probe()), cell(1, probe(), error="FileExistsError: [Errno 17] File exists: 'made'")]
+    b[1].failed_on_rerun = True
+    result = check(["import os", "os.mkdir('made')", "print('ok')"], a, b, rerun=True)
+    assert (result.status, result.cell, result.cause) == (NOT_REPRODUCIBLE, 1, "error")
+    assert result.reason == ("rerunning cell 1 (In [2]) raised FileExistsError: [Errno 17] File exists: 'made': its "
+                             "first run went through, so it cannot run twice in a row as it does while a notebook is "
+                             "edited")
+    assert result.fix.startswith("make the cell safe to run again (say `os.makedirs(path, exist_ok=True)`")
+    b[1].failed_on_rerun = False  # its first run raised: an error in one run only
+    assert check(["import os", "os.mkdir('made')", "print('ok')"], a, b, rerun=True).reason.endswith("in one run only")
+
+
 # Rule 4: the user's generators -------------------------------------------------------------------------------
 
 

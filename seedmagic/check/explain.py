@@ -2,7 +2,7 @@
 
 The rules, in the order they are tried (the first that applies explains):
 
-1. the cell raised in one run only;
+1. the cell raised in one run only (with ``--rerun``: when rerun, its first run having gone through);
 2. it ran under a seed seedmagic drew from OS entropy (``%%seeded`` with no seed and no session seed);
 3. a global generator it drew from is in another state in each run, traced to the cell where the states
    parted: a cell that reseeds it from OS entropy (``np.random.seed()``), a cell whose rerun moved it
@@ -12,7 +12,8 @@ The rules, in the order they are tried (the first that applies explains):
    moved by a rerun, or drawn from a varying number of times;
 5. only the outputs differ. The value the cell reads that differed first is traced back through the
    cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a
-   trace that ends in a cell whose rerun moved a generator blames that generator; draws the cell undid
+   trace that ends in a cell whose rerun moved a generator blames that generator, one whose rerun changed
+   the value again blames that cell (not safe to run twice); draws the cell undid
    (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
    generator; two more kernels, each with one run's PYTHONHASHSEED, that reproduce that run's outputs
    show str hash order; a trace alone blames the value; a call whose result varies by nature (``id()``,
@@ -53,6 +54,8 @@ class Explanation:
     cause: str
     reason: str
     fix: str
+    #: Whether hash order, once tested by two more kernels, would be tried before this explanation.
+    provisional: bool = False
 
 
 class Explainer:
@@ -123,6 +126,11 @@ class Explainer:
     def explain(self, divergence: Divergence) -> Explanation:
         position, a, b = divergence.position, divergence.a, divergence.b
         label = self.label(position)
+        if a.error != b.error and b.failed_on_rerun:
+            return Explanation(None, "error", f"rerunning {label} raised {b.error}: its first run went through, so it "
+                               "cannot run twice in a row as it does while a notebook is edited",
+                               "make the cell safe to run again (say `os.makedirs(path, exist_ok=True)`, or build what "
+                               "it changes afresh in the cell itself)")
         if a.error != b.error:
             happened = a.error or b.error
             return Explanation(None, "error", f"{label} raised {happened} in one run only",
@@ -238,6 +246,12 @@ class Explainer:
             for key in self.runs.shifts(root)[:1]:
                 return Explanation(key[1], key[1], f"{story}: rerunning {self.cell(root)} draws new numbers from "
                                    f"{key[1]} (its first run moved {key[1]})", self.rerun_fix(root, key))
+            variable = chain[-1][1]
+            if variable in self.runs.pairs[root][1].rerun_moved:
+                return Explanation(None, "value", f"{story}: rerunning {self.cell(root)} changes `{variable}` again, "
+                                   "so the cell is not safe to run twice",
+                                   f"have {self.cell(root)} build `{variable}` afresh rather than change the one it "
+                                   "finds, so that every rerun gives the same result")
         for name, line in self.source(position).entropy_reseeds().items():  # then put back, or seeded again
             kept = "" if self.runs.differs_after(position, ("global", name)) else \
                 f", though the cell leaves {name} in the same state in both"
@@ -252,22 +266,23 @@ class Explainer:
                                "is the same: they follow the order of str hashes (a set, or a dict built from one)",
                                "iterate in a fixed order" + (f" in {self.cell(traced[1])}" if traced else "")
                                + " (`sorted(...)`), or pin PYTHONHASHSEED in the kernelspec's env")
+        provisional = self.hash_order is None
         if traced is not None:
             return Explanation(None, "value", story,
                                f"make `{traced[0][-1][1]}` the same on every run (it comes from the clock, a file, "
                                f"the network or threads), or tag {self.cell(position)} nbval-ignore-output if its "
-                               "output may vary")
+                               "output may vary", provisional)
         varying = self.source(position).varying_call()
         if varying is not None:
             return Explanation(None, "value", f"{label}: outputs differ, and it calls `{varying[0]}()`, whose result "
                                f"comes from {varying[1]} and differs between runs",
                                f"do not show `{varying[0]}()`'s result, or tag the cell nbval-ignore-output if its "
-                               "output may vary")
+                               "output may vary", provisional)
         made = self.source(position).unseeded_construction()
         if made is not None:  # a generator that does not outlive the cell (made inside a function, say)
             return Explanation(None, "entropy", f"{label} makes a generator without a seed (`{made[0]}`): it is "
                                "seeded from OS entropy in each run, so what it draws differs",
-                               f"give it a seed: `{made[1]}(N)`")
+                               f"give it a seed: `{made[1]}(N)`", provisional)
         same = self.runs.after(position, "a") == self.runs.after(position, "b")
         where = "every generator's state is identical after the cell" if same else \
             "every generator the cell drew from is in the same state in both runs"
@@ -275,7 +290,7 @@ class Explainer:
                            "difference does not come from a global random generator (time, hashing, threads, data, "
                            "memory never written such as `np.empty` gives, an object's address)",
                            "pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), "
-                           "or tag the cell nbval-ignore-output if its output may vary")
+                           "or tag the cell nbval-ignore-output if its output may vary", provisional)
 
     def undone_draws(self, position: int) -> Explanation | None:
         """A generator never seeded, used by the cell in a way its state after does not show."""

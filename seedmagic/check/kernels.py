@@ -274,7 +274,7 @@ class Kernel:
                         break
                     if self.stopped:
                         raise Stopped(f"{self.path}: stopped because the other run failed")
-                    outputs, first, probe, error = None, None, {}, None
+                    outputs, first, probe, error, moved = None, None, {}, None, ()
                     for attempt in range(2 if rerun else 1):
                         try:
                             self.reply = {}
@@ -292,12 +292,15 @@ class Kernel:
                         if error is not None:
                             break
                         probe = (await self.silent("", {"take": _TAKE}, "record the cell"))["take"]
-                        values.update(probe.pop("values"))
-                        for name in probe.pop("gone"):
+                        changed, gone = probe.pop("values"), probe.pop("gone")
+                        values.update(changed)
+                        for name in gone:
                             values.pop(name, None)
                         first = probe if attempt == 0 else first
+                        moved = tuple(sorted({*changed, *gone})) if attempt == 1 else ()
                     run.cells.append(CellRun(index, count, outputs or [], error, {} if error else probe,
-                                             dict(values), first if rerun and error is None else None))
+                                             dict(values), first if rerun and error is None else None, moved,
+                                             error is not None and attempt == 1))
                     if error is not None:
                         break  # as "Run All" stops at an error the cell was not tagged to raise
                     if progress is not None:

@@ -53,6 +53,10 @@ class CellRun:
     values: dict[str, str] = field(default_factory=dict)
     #: With --rerun: the probe after the cell's first run.
     first: dict[str, Any] | None = None
+    #: With --rerun: the plain values the cell's rerun changed again (it is not safe to run twice).
+    rerun_moved: tuple[str, ...] = ()
+    #: With --rerun: whether ``error`` came from the rerun (its first run went through).
+    failed_on_rerun: bool = False
 
 
 @dataclass
@@ -85,6 +89,8 @@ class Result:
     evidence: tuple[str, ...] = ()
     note: str = ""
     seconds: float = 0.0
+    #: Whether two more kernels, each given one run's PYTHONHASHSEED, could replace this explanation by hash order.
+    provisional: bool = field(default=False, compare=False)
 
     @property
     def reproducible(self) -> bool:

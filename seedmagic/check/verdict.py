@@ -75,8 +75,9 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
     unnamed = [index for index in shifting if f"cell {index} " not in explained.reason + " "]
     if options.rerun and unnamed:
         lines += (f"cells whose rerun moves a generator: {', '.join(map(str, shifting))}",)
-    return Result(path, NOT_REPRODUCIBLE, first.a.index, explained.generator,
-                  explained.cause, explained.reason, explained.fix, tuple(d.a.index for d in found[1:]), shown, lines)
+    return Result(path, NOT_REPRODUCIBLE, first.a.index, explained.generator, explained.cause, explained.reason,
+                  explained.fix, tuple(d.a.index for d in found[1:]), shown, lines,
+                  provisional=explained.provisional)
 
 
 def states_evidence(runs: Runs, divergence: Divergence) -> tuple[str, ...]:
@@ -88,8 +89,7 @@ def states_evidence(runs: Runs, divergence: Divergence) -> tuple[str, ...]:
 
 def needs_hash_order(result: Result, a: Run, b: Run) -> bool:
     """Whether two more kernels could tell that the divergence follows str hash order."""
-    return (result.status == NOT_REPRODUCIBLE and result.cause in ("value", "output")
-            and a.hash_seed is not None and a.hash_seed != b.hash_seed)
+    return result.provisional and a.hash_seed is not None and a.hash_seed != b.hash_seed
 
 
 def same_outputs(notebook: Any, a: Run, c: Run, cell: int, options: Options) -> bool:
