@@ -390,6 +390,25 @@ def test_a_torch_generator_created_without_a_seed():
     assert result.evidence == ("g after the cell: a1 in the first run, b1 in the second",)
 
 
+def test_a_user_generator_reseeded_from_entropy_by_its_own_method_is_named_with_the_line():
+    def user(kind: str, state: str) -> dict[str, list[str]]:
+        return {"g": [kind, state]}
+
+    for kind, make, fix in (("torch.Generator", "g = torch.Generator()", "g.manual_seed(N)"),
+                            ("RandomState", "g = np.random.RandomState(1)", "g.seed(N)")):
+        a = [cell(0, probe(users=user(kind, "s"))), cell(1, probe(users=user(kind, "a1")))]
+        b = [cell(0, probe(users=user(kind, "s"))), cell(1, probe(users=user(kind, "b1")))]
+        later = check([make, "g.seed()"], a, b)
+        assert (later.cell, later.generator) == (1, "g")
+        assert later.reason == "cell 1 (In [2]) reseeds your generator `g` from OS entropy (`g.seed()`)"
+        assert later.fix == f"give it a seed: `{fix}`"
+        one_a, one_b = [cell(0, probe(users=user(kind, "a1")))], [cell(0, probe(users=user(kind, "b1")))]
+        same_cell = check([f"{make}\ng.seed(None)"], one_a, one_b)  # not blamed on how it was made
+        assert same_cell.reason == "cell 0 (In [1]) reseeds your generator `g` from OS entropy (`g.seed(None)`)"
+    seeded = check(["g = np.random.RandomState(1)", "g.seed(5)"], a, b)
+    assert "reseeds" not in seeded.reason
+
+
 def test_a_user_generator_moved_by_a_rerun_is_fixed_by_creating_it_in_that_cell():
     a = [cell(0, probe(users=rng("s"))), cell(1, probe(users=rng("m1"))), cell(2, probe(users=rng("m2")), "1\n"),
          cell(3, probe(users=rng("m2")), "constant\n")]

@@ -8,7 +8,8 @@ The rules, in the order they are tried (the first that applies explains):
    parted: a cell that reseeds it from OS entropy (``np.random.seed()``), a cell whose rerun moved it
    (``--rerun``), seeds that differ, a generator nothing seeded since the kernel started or it was
    imported, or else a cell that drew from it a varying number of times;
-4. one of the user's generators likewise: created without a seed, or in another state in each run, or
+4. one of the user's generators likewise: reseeded from OS entropy by its own method (``g.seed()``),
+   created without a seed, or in another state in each run, or
    moved by a rerun, or drawn from a varying number of times;
 5. only the outputs differ. The value the cell reads that differed first is traced back through the
    cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a
@@ -40,6 +41,13 @@ def seeded_form(kind: str, otherwise: str) -> str:
 
 #: The usual names the seeding calls are written with: ``np`` for ``numpy``.
 _CONVENTIONAL = {"np": "numpy"}
+
+
+def reseed_form(kind: str, name: str) -> str:
+    """How to reseed the existing generator ``name`` of ``kind`` with a seed: ``g.manual_seed(N)`` where the kind's
+    seeded form ends in such a call (torch), else ``name.seed(N)`` (``RandomState``, ``random.Random``)."""
+    form = seeded_form(kind, "")
+    return f"{name}.{form.rsplit(').', 1)[1]}" if ")." in form else f"{name}.seed(N)"
 
 
 def seed_call(name: str) -> str | None:
@@ -199,6 +207,10 @@ class Explainer:
         kind = kinds(self.runs.pairs[position][0].probe).get(name) or kinds(self.runs.pairs[position][1].probe)[name]
         form = seeded_form(kind, "a fixed seed")
         key: Key = ("user", name)
+        reseeded = self.source(position).reseeds_user(name)
+        if reseeded:
+            return Explanation(name, name, f"{label} reseeds your generator `{name}` from OS entropy (`{reseeded}`)",
+                               f"give it a seed: `{reseed_form(kind, name)}`")
         if any(key not in self.runs.after(position - 1, run) for run in ("a", "b")):
             source = self.source(position)
             line, unseeded = source.assignment(name), source.created_unseeded(name)

@@ -160,6 +160,11 @@ class CellSource:
         """Generators the cell reseeds from OS entropy, with the line that does it."""
         return {generator: line for generator, (line, _) in self._reseeds().items()}
 
+    def reseeds_user(self, name: str) -> str | None:
+        """The line where the cell reseeds the notebook's generator ``name`` from OS entropy (``g.seed()``)."""
+        return next((self.line(call.lineno) for called, call in self.calls()
+                     if called == f"{name}.seed" and _unseeded(call)), None)
+
     def reseeds_by_swap(self, generator: str) -> bool:
         """Whether the cell reseeds ``generator`` from OS entropy by putting another one in its place (then a
         seeding before that line does not help)."""
