@@ -529,6 +529,23 @@ def test_outputs_from_a_generator_made_without_a_seed_that_does_not_outlive_the_
         assert check(["import numpy as np", other], a, b).cause == "output", other
 
 
+def test_outputs_from_an_unseeded_generator_made_by_a_function_or_object_of_an_earlier_cell_name_that_cell():
+    maker = "import numpy as np\nclass Model:\n    def __init__(self):\n        self.rng = np.random.default_rng()"
+    a = [cell(0, probe(NP)), cell(1, probe(NP)), cell(2, probe(NP), "0.1\n")]
+    b = [cell(0, probe(NP)), cell(1, probe(NP)), cell(2, probe(NP), "0.7\n")]
+    result = check([maker, "model = Model()", "print(model.rng.random())"], a, b)  # through `model`, then `Model`
+    assert (result.cell, result.cause) == (2, "entropy"), result
+    assert result.reason == ("cell 2 (In [3]): outputs differ, and it uses what cell 0 defines, which makes a "
+                             "generator without a seed (`self.rng = np.random.default_rng()`): it is seeded from OS "
+                             "entropy in each run, so what it draws differs")
+    assert result.fix == "give it a seed in cell 0: `np.random.default_rng(N)`"
+    unrelated = check([maker, "other = 1", "print(other)"], a, b)  # the cell uses nothing of cell 0's
+    assert unrelated.cause == "output"
+    seeded = check([maker.replace("default_rng()", "default_rng(3)"), "model = Model()", "print(model.rng.random())"],
+                   a, b)
+    assert seeded.cause == "output"
+
+
 def test_a_third_run_agrees_only_when_every_cell_up_to_the_divergent_one_agrees():
     notebook = new_notebook(cells=[new_code_cell("x"), new_code_cell("y")])
     a = Run([cell(0, probe(), "1\n"), cell(1, probe(), "2\n")])

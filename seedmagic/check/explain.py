@@ -18,7 +18,9 @@ The rules, in the order they are tried (the first that applies explains):
    (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
    generator; two more kernels, each with one run's PYTHONHASHSEED, that reproduce that run's outputs
    show str hash order; a trace alone blames the value; a call whose result varies by nature (``id()``,
-   ``time.time()``) in the cell itself blames it; and last, nothing found.
+   ``time.time()``) in the cell itself blames it; a generator made without a seed, in the cell or in an
+   earlier cell that defines what the cell uses (a function, a class, an object), blames its line; and
+   last, nothing found.
 """
 
 from __future__ import annotations
@@ -290,8 +292,15 @@ class Explainer:
                                f"comes from {varying[1]} and differs between runs",
                                f"do not show `{varying[0]}()`'s result, or tag the cell nbval-ignore-output if its "
                                "output may vary", provisional)
-        made = self.source(position).unseeded_construction()
-        if made is not None:  # a generator that does not outlive the cell (made inside a function, say)
+        maker = self.unseeded_maker(position)
+        if maker is not None and maker[0] != position:  # made in a function or an object the cell uses
+            at, made = maker
+            return Explanation(None, "entropy", f"{label}: outputs differ, and it uses what {self.cell(at)} defines, "
+                               f"which makes a generator without a seed (`{made[0]}`): it is seeded from OS entropy in "
+                               "each run, so what it draws differs", f"give it a seed in {self.cell(at)}: "
+                               f"`{made[1]}(N)`", provisional)
+        if maker is not None:  # a generator that does not outlive the cell (made inside a function, say)
+            made = maker[1]
             return Explanation(None, "entropy", f"{label} makes a generator without a seed (`{made[0]}`): it is "
                                "seeded from OS entropy in each run, so what it draws differs",
                                f"give it a seed: `{made[1]}(N)`", provisional)
@@ -303,6 +312,21 @@ class Explainer:
                            "memory never written such as `np.empty` gives, an object's address)",
                            "pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), "
                            "or tag the cell nbval-ignore-output if its output may vary", provisional)
+
+    def unseeded_maker(self, position: int) -> tuple[int, tuple[str, str]] | None:
+        """The cell that makes a generator with no seed which the cell at ``position`` uses, and the construction:
+        the cell itself, or an earlier one that binds a name it reads (a function that makes one, an object that
+        holds one), followed through the names that earlier cell reads in turn."""
+        wanted = set(self.source(position).reads)
+        for at in range(position, -1, -1):
+            source = self.source(at)
+            if at < position and not any(source.binds(name) for name in wanted):
+                continue
+            made = source.unseeded_construction()
+            if made is not None:
+                return at, made
+            wanted |= set(source.reads)
+        return None
 
     def undone_draws(self, position: int) -> Explanation | None:
         """A generator never seeded, used by the cell in a way its state after does not show."""

@@ -252,6 +252,12 @@ class CellSource:
         value = getattr(node, "value", None) if node is not None else None
         return value is not None and any(self._constructs(node, seeded=False, by_name=True) for node in ast.walk(value))
 
+    def binds(self, name: str) -> bool:
+        """Whether the cell binds ``name``: assigns it, or defines a function or class of that name."""
+        return self._binding(name) is not None or any(
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name
+            for node in self._nodes())
+
     def assignment(self, name: str) -> str | None:
         """The line that binds ``name`` (``rngs[0]`` is bound by ``rngs = ...``), else None."""
         node = self._binding(name)
