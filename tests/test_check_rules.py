@@ -727,16 +727,38 @@ def test_what_a_cell_reads_assigns_and_reseeds_through_magics_and_aliases():
 
 
 def test_a_cell_that_seeds_by_hand_from_a_varying_value_is_not_called_unseeded():
-    for source in ("import random, time\nrandom.seed(time.time_ns())",
-                   "import random, time\nrandom.seed(0)\nfor _ in range(time.time_ns() % 3): random.random()"):
-        a = [cell(0, probe({"random": "a0"})), cell(1, probe({"random": "a1"}, advanced=("random",)), "0.1\n")]
-        b = [cell(0, probe({"random": "b0"})), cell(1, probe({"random": "b1"}, advanced=("random",)), "0.2\n")]
-        result = check([source, "print(random.random())"], a, b)
-        assert result.reason == ("cell 0 (In [1]) seeds random by hand, yet leaves it in a different state in each "
-                                 "run: it seeds it from a value that varies or then draws from it a varying number of "
-                                 "times, and cell 1 (In [2]) drew from it"), result.reason
-        assert "no seed controlled it" not in result.reason
-        assert result.fix.startswith("draw a fixed number of times, or reseed random right after cell 0")
+    a = [cell(0, probe({"random": "a0"})), cell(1, probe({"random": "a1"}, advanced=("random",)), "0.1\n")]
+    b = [cell(0, probe({"random": "b0"})), cell(1, probe({"random": "b1"}, advanced=("random",)), "0.2\n")]
+    clock = check(["import random, time\nrandom.seed(time.time_ns())", "print(random.random())"], a, b)
+    assert (clock.cell, clock.generator) == (1, "random")
+    assert clock.reason == ("cell 0 (In [1]) seeds random from `time.time_ns()`, which comes from the clock and "
+                            "differs between runs (`random.seed(time.time_ns())`), and cell 1 (In [2]) drew from it")
+    assert clock.fix == "seed it with a fixed number: `random.seed(N)`"
+    draws = check(["import random, time\nrandom.seed(0)\nfor _ in range(time.time_ns() % 3): random.random()",
+                   "print(random.random())"], a, b)
+    assert draws.reason == ("cell 0 (In [1]) seeds random by hand, yet leaves it in a different state in each "
+                            "run: it seeds it from a value that varies or then draws from it a varying number of "
+                            "times, and cell 1 (In [2]) drew from it"), draws.reason
+    assert draws.fix.startswith("draw a fixed number of times, or reseed random right after cell 0")
+
+
+def test_seeding_from_the_clock_is_not_reproducible_even_when_both_runs_read_the_same_second():
+    same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n")]
+    result = check(["import numpy as np, time\nnow = int(time.time())\nnp.random.seed(now)",
+                    "print(np.random.rand())"], same, same)
+    assert (result.status, result.cell, result.generator, result.cause) == (NOT_REPRODUCIBLE, 0, "numpy", "numpy")
+    assert result.reason == ("cell 0 (In [1]) seeds numpy from `time.time()`, which comes from the clock and differs "
+                             "between runs (`np.random.seed(now)`): these two runs read the same value, another run "
+                             "will not")
+    assert result.fix == "seed it with a fixed number: `np.random.seed(N)`"
+    user = check(["import numpy as np, os\nrng = np.random.default_rng(os.getpid())", "print(rng.random())"],
+                 same, same)
+    assert (user.cell, user.generator, user.cause) == (0, None, "value")
+    assert user.fix == "give it a fixed number instead of `os.getpid()`'s"
+    for fine in ("import numpy as np, time\nnp.random.seed(1)\nstart = time.time()",  # a timing beside a seed
+                 "import numpy as np, time\ndef later():\n    np.random.seed(int(time.time()))",  # never called
+                 "import random\nrandom.seed(hash('a'))"):  # fixed where PYTHONHASHSEED is pinned
+        assert check([fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
 
 
 def test_record_notes_without_versions_and_when_the_first_cell_changed():

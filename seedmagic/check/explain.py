@@ -6,7 +6,7 @@ The rules, in the order they are tried (the first that applies explains):
 2. it ran under a seed seedmagic drew from OS entropy (``%%seeded`` with no seed and no session seed);
 3. a global generator it drew from is in another state in each run, traced to the cell where the states
    parted: a cell that reseeds it from OS entropy (``np.random.seed()``), a cell whose rerun moved it
-   (``--rerun``), seeds that differ, a generator nothing seeded since the kernel started or it was
+   (``--rerun``), seeds that differ, a seeding from a value that varies by nature (the clock), a generator nothing seeded since the kernel started or it was
    imported, or else a cell that drew from it a varying number of times;
 4. one of the user's generators likewise: reseeded from OS entropy by its own method (``g.seed()``),
    created without a seed, or in another state in each run, or
@@ -30,7 +30,7 @@ from typing import Any
 
 from ..adapters import KIND_BY_WORD, check_facts, registry
 from .compare import Divergence, Key, Runs, kinds
-from .source import CellSource, aliases, draw_namespace
+from .source import VARYING, CellSource, aliases, draw_namespace
 
 LOAD = "`%load_ext seedmagic`"
 
@@ -182,6 +182,10 @@ class Explainer:
         imported = any(name in probe.get("imported", []) for probe in probes)
         if not self.source(origin).seeds(name) and (imported or (origin == 0 and seeds[0] is None)):
             return Explanation(name, name, f"{lead} while no seed controlled it", self.unseeded_fix(position, name))
+        varying = self.source(origin).varying_seeding()
+        if varying is not None and varying[0] == name:
+            return self.seeded_from_varying(origin, varying, "" if origin == position else f", and {label} drew "
+                                            "from it")
         if self.source(origin).seeds(name):
             reason = (f"{self.label(origin)} seeds {name} by hand, yet leaves it in a different state in each run: "
                       "it seeds it from a value that varies or then draws from it a varying number of times"
@@ -196,6 +200,24 @@ class Explainer:
                       "value that varies")
         return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
                            f"(`%seed N`, or `{self.seed_call(name) or 'a fixed seed'}`)")
+
+    def seeded_from_varying(self, where: int, seeding: tuple[str | None, str, str], more: str = "") -> Explanation:
+        """A seeding given a value that varies by nature: ``np.random.seed(int(time.time()))``."""
+        generator, line, call = seeding
+        fix = (f"seed it with a fixed number: `{self.seed_call(generator) or '%seed N'}`" if generator else
+               f"give it a fixed number instead of `{call}()`'s")
+        return Explanation(generator, generator or "value", f"{self.label(where)} seeds "
+                           f"{generator or 'a generator'} from `{call}()`, which comes from {VARYING[call]} and "
+                           f"differs between runs (`{line}`){more}", fix)
+
+    def first_varying_seeding(self) -> tuple[int, Explanation] | None:
+        """Where runs agree, a cell that seeds from the clock (say) agreed only by chance: the first such cell."""
+        for position in range(len(self.runs.pairs)):
+            seeding = self.source(position).varying_seeding()
+            if seeding is not None:
+                return position, self.seeded_from_varying(position, seeding, ": these two runs read the same value, "
+                                                          "another run will not")
+        return None
 
     def reseeded_from_entropy(self, where: int, name: str, line: str, more: str = "") -> Explanation:
         fix = (f"give the generator it puts in place a seed, or seed {name} right after that line: "

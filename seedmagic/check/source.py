@@ -228,6 +228,36 @@ class CellSource:
                 return name, VARYING[name]
         return None
 
+    def varying_seeding(self) -> tuple[str | None, str, str] | None:
+        """The first seeding given a value that varies by nature (``np.random.seed(int(time.time()))``, directly
+        or through a name the cell binds): the global generator it seeds (None for the notebook's own), the line,
+        and the varying call. ``hash`` is left out: with PYTHONHASHSEED pinned, ``hash()`` of a str is fixed.
+        Only what the cell runs itself counts, not the body of a function it defines (which may never run)."""
+        known = seedings()
+        deferred = {id(inner) for node in self._nodes() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                             ast.Lambda))
+                    for inner in ast.walk(node)}
+        for name, call in sorted(self.calls(), key=lambda found: (found[1].lineno, found[1].col_offset)):
+            if id(call) in deferred:
+                continue
+            method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed")
+            if name not in known and not self._constructs(call, seeded=True) and not method:
+                continue
+            varying = next((found for argument in _arguments(call) for found in self._varying_calls(argument)), None)
+            if varying is not None:
+                return known.get(name, (None, False))[0], self.line(call.lineno), varying
+        return None
+
+    def _varying_calls(self, value: ast.AST, depth: int = 3) -> Iterable[str]:
+        """Calls in ``value`` whose result varies by nature, following names the cell binds (a few levels)."""
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call) and self.dotted(node.func) in VARYING and self.dotted(node.func) != "hash":
+                yield cast(str, self.dotted(node.func))
+            elif isinstance(node, ast.Name) and depth:
+                bound = getattr(self._binding(node.id), "value", None)
+                if bound is not None:
+                    yield from self._varying_calls(bound, depth - 1)
+
     def uses(self, module: str) -> bool:
         """Whether the cell refers to ``module`` (through any name it was imported as)."""
         return any(name == module or name.startswith(module + ".")

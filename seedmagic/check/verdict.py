@@ -45,6 +45,9 @@ def failed_alike(runs: Runs, found: list[Divergence]) -> Result | None:
 def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_order: bool | None = None) -> Result:
     """Compare two runs of ``notebook`` (``b`` reran each cell with ``options.rerun``) and explain the first divergence.
 
+    Runs that agree are not reproducible when a cell seeds from a value that
+    varies by nature (the clock): they agreed by chance.
+
     ``hash_order`` is what two more kernels, given the two runs'
     PYTHONHASHSEED values, showed: True when each reproduced the outputs of
     the run with its hash seed up to the divergent cell (a chance match of a
@@ -62,6 +65,11 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
         return Result(path, NOT_REPRODUCIBLE, cell.index, None, "error",
                       f"cell {cell.index} (In [{cell.count}]) ran in one run only",
                       "find what the earlier cells' failure depends on")
+    chance = None if found else Explainer(notebook, runs).first_varying_seeding()
+    if chance is not None:
+        position, explained = chance
+        return Result(path, NOT_REPRODUCIBLE, runs.pairs[position][0].index, explained.generator, explained.cause,
+                      explained.reason, explained.fix)
     if not found:
         what = "a fresh run and one that reran every cell" if options.rerun else "two fresh runs"
         return Result(path, REPRODUCIBLE, reason=f"{what} gave identical outputs and generator states after all "
