@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import warnings
 from typing import Any
 
@@ -19,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from seedmagic.check import (ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, Options, Result, Run,
                              bad_input_lines, compare_record, exit_code, make_record, table, verdict, write_record)
 from seedmagic.check.normalise import read_sanitisers
-from seedmagic.check.notebooks import read_notebook
+from seedmagic.check.notebooks import notebook_paths, read_notebook
 from seedmagic.check.report import evidence
 from seedmagic.check.source import CellSource, aliases
 from seedmagic.check.verdict import needs_hash_order, same_outputs
@@ -688,6 +689,20 @@ def test_a_notebook_without_cell_ids_is_read_without_warnings_and_recorded_witho
     written = json.loads(path.read_text())
     assert written["cells"] == cells and written["metadata"] == {"seedmagic": {"format": 1, "versions": {},
                                                                                 "cells": []}}
+
+
+def test_a_folder_is_searched_for_notebooks_as_pytest_searches_for_tests(tmp_path):
+    kept = ["a.ipynb", "sub/b.ipynb"]
+    skipped = [".ipynb_checkpoints/a-checkpoint.ipynb", ".venv/lib/x.ipynb", "env2/share/y.ipynb",
+               "node_modules/pkg/z.ipynb", ".seedmagic-run-abc/a.ipynb", "build/c.ipynb", "sub/__pycache__/d.ipynb"]
+    for name in kept + skipped:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "env2" / "pyvenv.cfg").write_text("home = /usr/bin\n")  # a virtual environment by another name
+    assert notebook_paths([str(tmp_path)]) == [tmp_path / name for name in kept]
+    assert notebook_paths([str(tmp_path / ".venv")]) == [tmp_path / ".venv/lib/x.ipynb"]  # named, it is searched
+    assert notebook_paths([str(tmp_path / "build" / "c.ipynb"), "gone.ipynb"]) == [
+        tmp_path / "build" / "c.ipynb", pathlib.Path("gone.ipynb")]
 
 
 def test_a_pipe_is_refused_before_it_is_opened_as_a_notebook_or_as_sanitisers(tmp_path):

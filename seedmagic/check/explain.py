@@ -6,11 +6,12 @@ The rules, in the order they are tried (the first that applies explains):
 2. it ran under a seed seedmagic drew from OS entropy (``%%seeded`` with no seed and no session seed);
 3. a global generator it drew from is in another state in each run, traced to the cell where the states
    parted: a cell that reseeds it from OS entropy (``np.random.seed()``), a cell whose rerun moved it
-   (``--rerun``), seeds that differ, a seeding from a value that varies by nature (the clock), a generator nothing seeded since the kernel started or it was
-   imported, or else a cell that drew from it a varying number of times;
+   (``--rerun``), seeds that differ, a seeding from a value that varies by nature (the clock), a generator
+   nothing seeded since the kernel started or it was imported, or else a cell that drew from it a varying
+   number of times;
 4. one of the user's generators likewise: reseeded from OS entropy by its own method (``g.seed()``),
-   created without a seed, or in another state in each run, or
-   moved by a rerun, or drawn from a varying number of times;
+   created without a seed, or in another state in each run, or moved by a rerun, or drawn from a varying
+   number of times;
 5. only the outputs differ. The value the cell reads that differed first is traced back through the
    cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a
    trace that ends in a cell whose rerun moved a generator blames that generator, one whose rerun changed

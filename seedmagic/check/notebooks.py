@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import warnings
 from collections.abc import Iterable
@@ -48,16 +49,27 @@ def refuse_special(path: pathlib.Path) -> None:
 
 
 def notebook_paths(arguments: Iterable[str]) -> list[pathlib.Path]:
-    """The notebooks named, folders searched for ``*.ipynb`` (checkpoints skipped); missing paths kept to report."""
+    """The notebooks named, folders searched for ``*.ipynb``; missing paths kept to report."""
     paths: list[pathlib.Path] = []
     for argument in arguments:
         path = pathlib.Path(argument)
-        if path.is_dir():
-            found = sorted(item for item in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in item.parts)
-            paths.extend(found or [path])
-        else:
-            paths.append(path)
+        paths.extend((_search(path) or [path]) if path.is_dir() else [path])
     return paths
+
+
+#: Folders a search does not enter, as pytest does not: besides hidden ones (``.git``, ``.ipynb_checkpoints``,
+#: ``.venv``, the check's own ``.seedmagic-run-*`` copies) and virtual environments (a ``pyvenv.cfg`` inside).
+NOT_SEARCHED = frozenset({"node_modules", "__pycache__", "site-packages", "build", "dist"})
+
+
+def _search(folder: pathlib.Path) -> list[pathlib.Path]:
+    """The notebooks under ``folder``, sorted; symbolic links to folders are not followed."""
+    found: list[pathlib.Path] = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".") and name not in NOT_SEARCHED
+                      and not os.path.exists(os.path.join(root, name, "pyvenv.cfg"))]
+        found += [pathlib.Path(root, name) for name in files if name.endswith(".ipynb")]
+    return sorted(found)
 
 
 def tags(cell: Any) -> set[str]:
