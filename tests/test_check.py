@@ -591,6 +591,7 @@ def test_the_probe_reads_a_path_into_the_runs_copy_as_the_folders(tmp_path):
         probe.start(types.SimpleNamespace(user_ns={}))
 
 
+@pytest.mark.notebook
 def test_where_no_copy_can_be_made_the_run_works_in_the_folder_itself(tmp_path, monkeypatch):
     from seedmagic.check import folders
 
@@ -601,13 +602,16 @@ def test_where_no_copy_can_be_made_the_run_works_in_the_folder_itself(tmp_path, 
 
     monkeypatch.setattr(folders.tempfile, "mkdtemp", refuse)
     with folders.WorkingCopy(tmp_path / "notes") as copy:
-        assert copy.path == (tmp_path / "notes").resolve()
+        assert copy.path == (tmp_path / "notes").resolve() and copy.shared
         assert copy.relocate([{"text": "x"}]) == [{"text": "x"}]
+    nbformat.write(new_notebook(cells=[new_code_cell("print(1)")], metadata=KERNELSPEC), tmp_path / "notes" / "n.ipynb")
+    result = checking.check([tmp_path / "notes" / "n.ipynb"])[0]
+    assert result.reproducible and result.note == checking.SHARED, result  # the report says the runs shared it
     monkeypatch.undo()
     # a folder no cell could write into (a read-only mount): a writable copy would pass a cell that fails in place
     monkeypatch.setattr(folders.os, "access", lambda path, mode: mode != os.W_OK)
     with folders.WorkingCopy(tmp_path / "notes") as copy:
-        assert copy.path == (tmp_path / "notes").resolve()
+        assert copy.path == (tmp_path / "notes").resolve() and not copy.shared  # nothing written reaches the other
 
 
 ISOLATED = {

@@ -35,9 +35,10 @@ from .report import Progress, bad_input_lines, exit_code, table
 from .verdict import needs_hash_order, same_outputs, verdict
 
 __all__ = [
-    "ERROR", "NOT_REPRODUCIBLE", "REPRODUCIBLE", "BadInput", "CellRun", "Options", "Progress", "Result", "Run",
-    "bad_input_lines", "check", "check_all", "check_notebook", "compare_record", "exit_code", "kernel_environment",
-    "make_record", "normalise", "normaliser", "read_sanitisers", "sanitise", "table", "verdict", "write_record",
+    "ERROR", "NOT_REPRODUCIBLE", "REPRODUCIBLE", "SHARED", "BadInput", "CellRun", "Options", "Progress", "Result",
+    "Run", "bad_input_lines", "check", "check_all", "check_notebook", "compare_record", "exit_code",
+    "kernel_environment", "make_record", "normalise", "normaliser", "read_sanitisers", "sanitise", "table", "verdict",
+    "write_record",
 ]
 
 async def _runs(kernels: list[Kernel], rerun: bool, progress: Progress, name: str,
@@ -69,13 +70,16 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
         kernel = choose_kernel(notebook, options, path)
         progress.start(name, len(code_cells(notebook)), 2)
         seeds = hash_seeds(2)
+        shared = False
 
         async def two_runs(shown: Progress, rerun: bool, last: int | None = None) -> list[Run]:
             """Two fresh kernels, one per ``PYTHONHASHSEED``, each in its own copy of the notebook's folder."""
+            nonlocal shared
             with ExitStack() as folders:
-                return await _runs([Kernel(notebook, path, kernel, options, seed,
-                                           folders.enter_context(WorkingCopy(path.parent))) for seed in seeds],
-                                   rerun, shown, name, last)
+                copies = [folders.enter_context(WorkingCopy(path.parent)) for _ in seeds]
+                shared = shared or any(copy.shared for copy in copies)
+                return await _runs([Kernel(notebook, path, kernel, options, seed, copy)
+                                    for seed, copy in zip(seeds, copies, strict=True)], rerun, shown, name, last)
 
         a, b = await two_runs(progress, options.rerun)
         result = verdict(name, notebook, a, b, options)
@@ -89,6 +93,8 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
                           and same_outputs(notebook, b, d, result.cell, options))
             result = verdict(name, notebook, a, b, options, hash_order=hash_order)
         result = _with_record(path, notebook, result, a, options)
+        if shared:
+            result.note = "; ".join(filter(None, (result.note, SHARED)))
     except BadInput as error:
         result = Result(name, ERROR, reason=str(error).removeprefix(f"{name}: "))
     except Exception as error:  # a kernel that will not start, a broken connection: one line, exit 2
@@ -96,6 +102,11 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
     result.seconds = time.perf_counter() - started
     progress.finish(result)
     return result
+
+
+#: The note when the runs could not each have a copy of the notebook's folder (``folders.WorkingCopy``).
+SHARED = ("the two runs shared the notebook's folder (no copy of it could be made beside it): a file one run wrote "
+          "was there for the other, which can hide a cell that does not reproduce")
 
 
 def _with_record(path: pathlib.Path, notebook: object, result: Result, run: Run, options: Options) -> Result:

@@ -56,10 +56,15 @@ class WorkingCopy:
         #: The folder the run works in: the copy, or ``folder`` itself where no copy could be made.
         self.path = self.folder
         self._copied: pathlib.Path | None = None
+        #: Whether the run works in the folder itself where cells can write into it (no copy could be made).
+        self.shared = False
 
     def __enter__(self) -> WorkingCopy:
-        if self.folder.parent == self.folder or not os.access(self.folder, os.W_OK):
-            return self  # the file system's root (a copy would be of everything), or a folder no cell can write into
+        if not os.access(self.folder, os.W_OK):
+            return self  # a folder no cell can write into: nothing one run writes there reaches the other
+        self.shared = True
+        if self.folder.parent == self.folder:
+            return self  # the file system's root: a copy would be of everything
         try:
             self._copied = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.folder.parent))
         except OSError:
@@ -74,6 +79,7 @@ class WorkingCopy:
             shutil.rmtree(self._copied, ignore_errors=True)
             raise
         self.path = self._copied
+        self.shared = False
         return self
 
     def __exit__(self, *exc: object) -> None:
