@@ -297,13 +297,16 @@ KNOWN = {
     "get_set_state": ["import numpy as np", "state = np.random.get_state()\nprint(np.random.rand(2))\n"
                                             "np.random.set_state(state)"],
     "varying_draws": ["import numpy as np, os\nnp.random.seed(0)",
-                      "for _ in range(1 + int.from_bytes(os.urandom(1), 'big') % 5 + 5 * (os.getpid() % 2)):\n"
-                      "    np.random.rand()", "print(np.random.rand())"],
+                      # As many draws as the kernel's pid, which differs between the runs (a smaller varying
+                      # count, such as a byte of os.urandom % 5, agrees between the runs by chance).
+                      "np.random.rand(os.getpid())",
+                      "print(np.random.rand())"],
     "hash_order": ["words = 'the quick brown fox jumps over the lazy dog'.split()", "print(list(set(words)))"],
     "clock_value": ["import time\nt = time.time_ns() // 1000\nstart = time.time()", "x = 1", "y = t % 1000000",
                     "print(y)", "print('took', 'a while')"],
+    # The kernel's pid differs between the runs; `;` keeps write_text's count (the pid's length) from displaying.
     "changing_file": ["import pathlib, os\np = pathlib.Path(f'counter-{os.getpid()}.txt')\n"
-                      "n = len(str(os.getpid())) * 0 + os.getpid() % 1000\np.write_text(str(n))",
+                      "n = os.getpid()\np.write_text(str(n));",
                       "m = int(p.read_text())\np.unlink()", "print(m)"],
     "warning": ["import warnings\nwarnings.warn('careful')", "import numpy as np\nnp.random.seed(1)\n"
                                                             "print(np.random.rand(2))"],
