@@ -62,6 +62,22 @@ def test_what_ipython_jupyter_and_tqdm_print_themselves_is_normalised_and_nothin
     assert stream("RandomState(MT19937) at 0x7F3A2C1B0E90\n") == stream("RandomState(MT19937) at 0x7F00000000AA\n")
 
 
+def test_tqdm_times_and_rates_are_normalised_and_its_postfix_is_data():
+    tqdm = pytest.importorskip("tqdm").tqdm
+
+    def bar(elapsed: float, total: int | None = 10, **options) -> list[dict]:
+        return stream(tqdm.format_meter(n=3, total=total, elapsed=elapsed, **options) + "\n", "stderr")
+
+    metrics = "loss=0.2901, acc=0.7099, lr=0.001, epoch=3, phase=train"  # longer than tqdm's own part
+    for total in (10, None):
+        assert bar(1.2, total) == bar(7200.5, total)
+        assert bar(1.2, total, unit="B", unit_scale=True) == bar(0.01, total, unit="B", unit_scale=True)
+        assert bar(1.2, total, postfix=metrics) == bar(31.7, total, postfix=metrics)
+        assert bar(1.2, total, postfix="loss=0.290") != bar(1.2, total, postfix="loss=0.804")
+    assert bar(0, 10) == bar(5, 10)  # "?it/s" at the start
+    assert bar(1.2, 10) != bar(1.2, 20)
+
+
 def test_a_time_a_rate_or_a_number_the_notebook_prints_is_data():
     assert stream("first arrival after 1.25 s\n") != stream("first arrival after 0.50 s\n")
     assert stream("run id 0x5d1f9e0a77c3b2e1\n") != stream("run id 0x0b6e2f94d3a1c870\n")
@@ -75,7 +91,7 @@ def test_a_time_a_rate_or_a_number_the_notebook_prints_is_data():
 @pytest.mark.slow
 def test_normalisation_is_linear_on_outputs_of_megabytes():
     """Each text is several megabytes on one line; a pattern that backtracks would take hours, not seconds."""
-    texts = ["1" * 3_000_000, "at 0x" + "f" * 3_000_000, "[00:01<" * 400_000, "ipykernel_1/" * 300_000,
+    texts = ["1" * 3_000_000, "at 0x" + "f" * 3_000_000, "[00:01<" * 400_000, "[00:01, 1" * 300_000, "ipykernel_1/" * 300_000,
              "x\r" * 1_000_000, "0.5 s +- " * 300_000, "/a" * 1_500_000, "data:image/png;base64," + "A" * 3_000_000]
     started = time.process_time()
     for text in texts:

@@ -28,6 +28,10 @@ from typing import Any
 from .model import BadInput
 from .notebooks import one_line, refuse_special
 
+#: tqdm's elapsed and remaining times (``01:02``, ``1:00:02``) and its rates (``2.50it/s``, ``?it/s``, ``3.1MB/s``,
+#: ``5.00s/it``), as ``tqdm.format_meter`` writes them.
+_TQDM_TIME = r"(?:\d{1,6}:)?\d{1,2}:\d\d"
+_TQDM_RATE = r"(?:\?|[\d.]{1,20})[^\s,\]/]{0,20}/s|[\d.]{1,20}s/[^\s,\]]{1,20}"
 #: (trigger, pattern, replacement): a pattern runs only on lines that contain its trigger.
 _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # Object addresses closing a repr: <Foo object at 0x7f3a...>; other hexadecimal text is data.
@@ -38,10 +42,10 @@ _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("Wall time:", re.compile(r"^Wall time:.*$"), "<time>"),
     ("per loop", re.compile(r"(?<![\d.])[\d.]{1,20} ?(?:ns|µs|μs|us|ms|s|min|h) (?:±|\+-) [\d.]{1,20} ?"
                             r"(?:ns|µs|μs|us|ms|s|min|h) per loop.*$"), "<time>"),  # %timeit
-    # tqdm's [elapsed<remaining, rate] (or its "elapsed, rate" when the total is unknown).
-    ("<", re.compile(r"\[(?:\d{1,6}:)?\d{1,2}:\d\d<(?:(?:\d{1,6}:)?\d{1,2}:\d\d|\?)(?:, *[^\]\n]{0,40})?\]"),
-     "[<time>]"),
-    ("/s]", re.compile(r"\[(?:\d{1,6}:)?\d{1,2}:\d\d, *[^\]\n]{0,40}/s\]"), "[<time>]"),
+    # tqdm's [elapsed<remaining, rate (or its "elapsed, rate" when the total is unknown); what follows, the
+    # postfix (set_postfix(loss=...)), is the notebook's data.
+    ("<", re.compile(rf"\[{_TQDM_TIME}<(?:{_TQDM_TIME}|\?)(?:, *(?:{_TQDM_RATE}))?(?=[,\]])"), "[<time>"),
+    ("/", re.compile(rf"\[{_TQDM_TIME}, *(?:{_TQDM_RATE})(?=[,\]])"), "[<time>"),
 )
 #: (trigger, pattern): lines left out. ``%timeit`` warns that its slowest run took much longer in some runs only.
 _DROPPED_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
