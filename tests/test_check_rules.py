@@ -88,6 +88,32 @@ def test_an_error_in_one_run_only_and_a_run_that_stopped_early():
     assert short.reason == "cell 1 (In [2]) ran in one run only"
 
 
+def test_an_error_whose_message_holds_an_address_is_the_same_error_and_one_whose_message_differs_still_raised_twice():
+    import pickle
+
+    def raised() -> str:
+        namespace = {"__name__": "__main__"}
+        exec("function = lambda x: x", namespace)  # as a notebook cell defines it
+        try:
+            pickle.dumps(namespace["function"])
+        except Exception as error:  # the message names the function with its address
+            return f"{type(error).__name__}: {error}"
+        raise AssertionError("pickle did not refuse a lambda")
+
+    first, second = raised(), raised()
+    assert first != second and " at 0x" in first
+    a, b = [cell(0, probe(), error=first)], [cell(0, probe(), error=second)]
+    same = check(["import pickle\npickle.dumps(lambda x: x)"], a, b)
+    assert (same.status, same.cell, same.cause) == (ERROR, 0, "error")
+    assert same.reason == f"cell 0 (In [1]) raised {first} in both runs"
+    a = [cell(0, probe()), cell(1, probe(), error="AssertionError: loss too high: 1.759")]
+    b = [cell(0, probe()), cell(1, probe(), error="AssertionError: loss too high: 1.829")]
+    differ = check(["x = 1", "assert loss < 0.5, f'loss too high: {loss:.3f}'"], a, b)
+    assert (differ.status, differ.exit_code, differ.cell, differ.cause) == (ERROR, 2, 1, "error")
+    assert differ.reason == ("cell 1 (In [2]) raised in both runs, with another message in each: AssertionError: "
+                             "loss too high: 1.759 in the first, AssertionError: loss too high: 1.829 in the second")
+
+
 def test_a_scope_seeded_from_entropy():
     a = [cell(0, probe(events=(["%%seeded", 11, ["numpy"], True, None],)), "seeded with 11\n")]
     b = [cell(0, probe(events=(["%%seeded", 22, ["numpy"], True, None],)), "seeded with 22\n")]

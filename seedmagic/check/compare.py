@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import CellRun, Run
+from .normalise import same_error
 
 #: A stream: ("global", "numpy") for seedmagic's generators, ("user", "rng") for the user's.
 Key = tuple[str, str]
@@ -97,7 +98,7 @@ class Runs:
 
     def divergence(self, position: int, normalise: Callable[[Sequence[Any]], list[Any]], ignore: bool) -> Divergence:
         a, b = self.pairs[position]
-        outputs = (not ignore and normalise(a.outputs) != normalise(b.outputs)) or a.error != b.error
+        outputs = (not ignore and normalise(a.outputs) != normalise(b.outputs)) or not same_error(a.error, b.error)
         if not a.probe or not b.probe:
             return Divergence(position, a, b, outputs or bool(a.probe) != bool(b.probe), [])
         previous_a = self.pairs[position - 1][0].probe if position else None

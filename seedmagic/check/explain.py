@@ -137,12 +137,12 @@ class Explainer:
     def explain(self, divergence: Divergence) -> Explanation:
         position, a, b = divergence.position, divergence.a, divergence.b
         label = self.label(position)
-        if a.error != b.error and b.failed_on_rerun:
+        if b.failed_on_rerun and a.error is None:
             return Explanation(None, "error", f"rerunning {label} raised {b.error}: its first run went through, so it "
                                "cannot run twice in a row as it does while a notebook is edited",
                                "make the cell safe to run again (say `os.makedirs(path, exist_ok=True)`, or build what "
                                "it changes afresh in the cell itself)")
-        if a.error != b.error:
+        if (a.error is None) != (b.error is None) or b.failed_on_rerun:  # the second run's first went through
             happened = a.error or b.error
             return Explanation(None, "error", f"{label} raised {happened} in one run only",
                                "find what the failure depends on: run it twice and compare what differs before it")

@@ -99,6 +99,12 @@ def sanitise(text: str, extra: Sequence[tuple[re.Pattern[str], str]] = ()) -> st
     return text
 
 
+def same_error(a: str | None, b: str | None) -> bool:
+    """Whether two runs' errors ("Name: message", or None) are the same, compared as outputs are: an object's
+    address in the message (``<function <lambda> at 0x7f…>``) is the machinery's, not the error's."""
+    return a == b or (a is not None and b is not None and sanitise(a) == sanitise(b))
+
+
 def read_sanitisers(path: str | pathlib.Path) -> tuple[tuple[str, str], ...]:
     """nbval's ``--sanitize-with`` file: sections, each with ``regex:`` and ``replace:``; anything else is BadInput."""
     parser = configparser.ConfigParser(interpolation=None)

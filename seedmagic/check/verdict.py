@@ -8,7 +8,7 @@ from typing import Any
 from .compare import Divergence, Runs
 from .explain import LOAD, Explainer
 from .model import ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, Options, Result, Run
-from .normalise import normaliser
+from .normalise import normaliser, same_error
 from .notebooks import IGNORE_OUTPUT_TAGS, tags
 from .report import evidence, output_text
 
@@ -29,16 +29,20 @@ def divergences(notebook: Any, runs: Runs, options: Options) -> list[Divergence]
 
 
 def failed_alike(runs: Runs, found: list[Divergence]) -> Result | None:
-    """A cell that raised the same error in both runs before anything diverged: the notebook does not run."""
+    """A cell that raised in both runs, before anything diverged or as the first divergence (the message differs):
+    the notebook does not run. (With ``--rerun``, a cell whose rerun raised went through once: not this.)"""
     for position, (a, b) in enumerate(runs.pairs):
-        if found and found[0].position <= position:
+        if found and found[0].position < position:
             return None
-        if a.error is not None and a.error == b.error:
+        if a.error is not None and b.error is not None and not b.failed_on_rerun:
             label = f"cell {a.index} (In [{a.count}])"
             missing = _MISSING_MAGIC.search(a.error)
             fix = (f"add {LOAD} above it (at the top of the notebook): plain Jupyter does not know %{missing.group(1)} "
                    "without it") if missing else "fix the cell, or tag it raises-exception if the error is expected"
-            return Result("", ERROR, a.index, None, "error", f"{label} raised {a.error} in both runs", fix)
+            what = (f"raised {a.error} in both runs" if same_error(a.error, b.error) else
+                    f"raised in both runs, with another message in each: {a.error} in the first, {b.error} in the "
+                    "second")
+            return Result("", ERROR, a.index, None, "error", f"{label} {what}", fix)
     return None
 
 
@@ -105,4 +109,4 @@ def same_outputs(notebook: Any, a: Run, c: Run, cell: int, options: Options) -> 
     normalise = normaliser(options.images, options.sanitisers)
     pairs = [(x, y) for x, y in zip(a.cells, c.cells, strict=False) if x.index <= cell]
     return bool(pairs) and pairs[-1][0].index == cell and all(
-        normalise(x.outputs) == normalise(y.outputs) and x.error == y.error for x, y in pairs)
+        normalise(x.outputs) == normalise(y.outputs) and same_error(x.error, y.error) for x, y in pairs)
