@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from conftest import requires_torch, torch
 from seedmagic.check import (ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, Options, Result, Run,
                              bad_input_lines, compare_record, exit_code, make_record, table, verdict, write_record)
 from seedmagic.check.normalise import read_sanitisers
@@ -405,16 +406,30 @@ def test_a_user_generator_created_without_a_seed_here_or_earlier():
     assert seeded_badly.fix == "give it a fixed seed: `np.random.default_rng(N)`"
 
 
-def test_a_torch_generator_created_without_a_seed():
+@requires_torch
+def test_a_torch_generator_made_without_a_seed_is_not_blamed_for_it_and_one_seeded_from_the_pid_is():
+    assert torch.equal(torch.Generator().get_state(), torch.Generator().get_state())  # a fixed seed, not entropy
+
     def torch_rng(state: str) -> dict[str, list[str]]:
         return {"g": ["torch.Generator", state]}
 
     a = [cell(0, probe()), cell(1, probe(users=torch_rng("a1")))]
     b = [cell(0, probe()), cell(1, probe(users=torch_rng("b1")))]
     result = check(["import torch", "g = torch.Generator()"], a, b)
-    assert result.reason == "cell 1 (In [2]) created `g = torch.Generator()` without a seed"
-    assert result.fix == "give it a seed: `torch.Generator().manual_seed(N)`"
+    assert result.reason == ("cell 1 (In [2]) created `g = torch.Generator()` in a different state in each run: it "
+                             "was seeded from OS entropy or from something that changes between runs")
+    assert result.fix == "give it a fixed seed: `torch.Generator().manual_seed(N)`"
     assert result.evidence == ("g after the cell: a1 in the first run, b1 in the second",)
+    pid = check(["import torch, os", "g = torch.Generator()\ng.manual_seed(os.getpid())"], a, b)
+    assert (pid.cell, pid.generator) == (1, "g")
+    assert pid.reason == ("cell 1 (In [2]) seeds your generator `g` from `os.getpid()`, which comes from the process "
+                          "id and differs between runs (`g.manual_seed(os.getpid())`)")
+    assert pid.fix == "give it a fixed number instead: `g.manual_seed(N)`"
+    numpy_rng = [cell(0, probe()), cell(1, probe(users={"g": ["RandomState", "a1"]}))], \
+        [cell(0, probe()), cell(1, probe(users={"g": ["RandomState", "b1"]}))]
+    made_then_seeded = check(["import numpy as np", "g = np.random.RandomState()\ng.seed(abs(hash('x')))"],
+                             *numpy_rng)
+    assert "without a seed" not in made_then_seeded.reason  # seeded on the next line
 
 
 def test_a_user_generator_reseeded_from_entropy_by_its_own_method_is_named_with_the_line():

@@ -9,9 +9,10 @@ The rules, in the order they are tried (the first that applies explains):
    (``--rerun``), seeds that differ, a seeding from a value that varies by nature (the clock), a generator
    nothing seeded since the kernel started or it was imported, or else a cell that drew from it a varying
    number of times;
-4. one of the user's generators likewise: reseeded from OS entropy by its own method (``g.seed()``),
-   created without a seed, or in another state in each run, or moved by a rerun, or drawn from a varying
-   number of times;
+4. one of the user's generators likewise: reseeded from OS entropy by its own method (``g.seed()``) or
+   seeded by it from a value that varies (``g.manual_seed(os.getpid())``), created without a seed (a
+   ``torch.Generator()`` starts from a fixed one), or in another state in each run, or moved by a rerun,
+   or drawn from a varying number of times;
 5. only the outputs differ. The value the cell reads that differed first is traced back through the
    cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a
    trace that ends in a cell whose rerun moved a generator blames that generator, one whose rerun changed
@@ -31,7 +32,7 @@ from typing import Any
 
 from ..adapters import KIND_BY_WORD, check_facts, registry
 from .compare import Divergence, Key, Runs, kinds
-from .source import VARYING, CellSource, aliases, draw_namespace
+from .source import CONSTRUCTORS, VARYING, CellSource, aliases, draw_namespace
 
 LOAD = "`%load_ext seedmagic`"
 
@@ -232,13 +233,21 @@ class Explainer:
         kind = kinds(self.runs.pairs[position][0].probe).get(name) or kinds(self.runs.pairs[position][1].probe)[name]
         form = seeded_form(kind, "a fixed seed")
         key: Key = ("user", name)
-        reseeded = self.source(position).reseeds_user(name)
+        source = self.source(position)
+        reseeded = source.reseeds_user(name)
         if reseeded:
             return Explanation(name, name, f"{label} reseeds your generator `{name}` from OS entropy (`{reseeded}`)",
                                f"give it a seed: `{reseed_form(kind, name)}`")
+        varying = source.varying_seeding(of=name)
+        if varying is not None:
+            _, seeding, call = varying
+            return Explanation(name, name, f"{label} seeds your generator `{name}` from `{call}()`, which comes from "
+                               f"{VARYING[call]} and differs between runs (`{seeding}`)",
+                               f"give it a fixed number instead: `{reseed_form(kind, name)}`")
         if any(key not in self.runs.after(position - 1, run) for run in ("a", "b")):
-            source = self.source(position)
-            line, unseeded = source.assignment(name), source.created_unseeded(name)
+            known = KIND_BY_WORD.get(kind)
+            line = source.assignment(name)
+            unseeded = source.created_unseeded(name, known.entropy_constructors if known else CONSTRUCTORS)
             what = f"`{line}`" if line else f"`{name}` ({kind})"
             reason = (f"{label} created {what} without a seed" if unseeded else
                       f"{label} created {what} in a different state in each run: it was seeded from OS entropy "

@@ -190,15 +190,15 @@ class CellSource:
             given.append(getattr(bound, "value", None) or argument)
         return given
 
-    def _constructs(self, node: ast.AST, seeded: bool, by_name: bool = False) -> bool:
+    def _constructs(self, node: ast.AST, seeded: bool, names: frozenset[str] | None = None) -> bool:
         """Whether ``node`` calls a constructor that seeds a generator from OS entropy when given no seed, with a
-        seed (``seeded``) or with none; ``by_name``: any call of that name (``torch.Generator()`` too), for a
-        generator already known to be the user's."""
+        seed (``seeded``) or with none; ``names``: any call of one of these names, for a generator already known
+        to be the user's, of a kind these construct."""
         if not isinstance(node, ast.Call) or _unseeded(node) == seeded:
             return False
         called = (self.dotted(node.func) or "").split(".")
-        if by_name:
-            return called[-1] in CONSTRUCTORS
+        if names is not None:
+            return called[-1] in names
         # a name alone comes from the library a star import brought it from (``from numpy.random import *``)
         library = called[0] if len(called) > 1 else self.imports.get("*", "").split(".")[0]
         return library in _LIBRARY_OF.get(called[-1], ())
@@ -228,17 +228,18 @@ class CellSource:
                 return name, VARYING[name]
         return None
 
-    def varying_seeding(self) -> tuple[str | None, str, str] | None:
+    def varying_seeding(self, of: str | None = None) -> tuple[str | None, str, str] | None:
         """The first seeding given a value that varies by nature (``np.random.seed(int(time.time()))``, directly
         or through a name the cell binds): the global generator it seeds (None for the notebook's own), the line,
-        and the varying call. ``hash`` is left out: with PYTHONHASHSEED pinned, ``hash()`` of a str is fixed.
-        Only what the cell runs itself counts, not the body of a function it defines (which may never run)."""
+        and the varying call; ``of``: only a seeding of the notebook's generator of that name (``g.seed(...)``).
+        ``hash`` is left out: with PYTHONHASHSEED pinned, ``hash()`` of a str is fixed. Only what the cell runs
+        itself counts, not the body of a function it defines (which may never run)."""
         known = seedings()
         deferred = {id(inner) for node in self._nodes() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                              ast.Lambda))
                     for inner in ast.walk(node)}
         for name, call in sorted(self.calls(), key=lambda found: (found[1].lineno, found[1].col_offset)):
-            if id(call) in deferred:
+            if id(call) in deferred or of is not None and name not in (f"{of}.seed", f"{of}.manual_seed"):
                 continue
             method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed")
             if name not in known and not self._constructs(call, seeded=True) and not method:
@@ -276,11 +277,18 @@ class CellSource:
         """Whether the cell saves and puts back a generator's state (``fork_rng``, ``get_state``/``set_state``)."""
         return any(name.rsplit(".", 1)[-1] in RESTORES for name, _ in self.calls())
 
-    def created_unseeded(self, name: str) -> bool:
-        """Whether the statement that binds ``name`` calls a generator's constructor with no seed."""
+    def created_unseeded(self, name: str, constructors: frozenset[str] = CONSTRUCTORS) -> bool:
+        """Whether the statement that binds ``name`` calls one of ``constructors`` (those of its kind: a
+        ``torch.Generator()`` starts from a fixed seed) with no seed, and no later call in the cell seeds it."""
         node = self._binding(name)
         value = getattr(node, "value", None) if node is not None else None
-        return value is not None and any(self._constructs(node, seeded=False, by_name=True) for node in ast.walk(value))
+        return value is not None and any(self._constructs(node, seeded=False, names=constructors)
+                                         for node in ast.walk(value)) and not self.seeds_user(name)
+
+    def seeds_user(self, name: str) -> bool:
+        """Whether the cell seeds the notebook's generator ``name`` by its own method (``g.manual_seed(N)``)."""
+        return any(called in (f"{name}.seed", f"{name}.manual_seed") and not _unseeded(call)
+                   for called, call in self.calls())
 
     def binds(self, name: str) -> bool:
         """Whether the cell binds ``name``: assigns it, or defines a function or class of that name."""
