@@ -527,6 +527,25 @@ def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     assert traced.fix.startswith("iterate in a fixed order in cell 0 (`sorted(...)`)")  # where the order is made
 
 
+def test_hash_of_a_str_is_named_as_such_and_a_pid_is_not_taken_for_hash_order():
+    a = [cell(0, probe(), "test users: ['bob']\n")]
+    b = [cell(0, probe(), "test users: ['alice', 'erin']\n")]
+    hashed = check(["users = ['alice', 'bob', 'erin']\nprint('test users:', [u for u in users if hash(u) % 3 == 0])"],
+                   a, b, hash_order=True)
+    assert hashed.cause == "hash-order"
+    assert hashed.reason.endswith("they follow `hash()` of a str")
+    assert hashed.fix == ("use a hash that does not depend on PYTHONHASHSEED (`zlib.crc32(text.encode())`, "
+                          "`hashlib`), or pin PYTHONHASHSEED in the kernelspec's env")
+    a, b = [cell(0, probe(), "even worker\n")], [cell(0, probe(), "odd worker\n")]
+    pid = ["import os\nprint('even worker' if os.getpid() % 2 == 0 else 'odd worker')"]
+    found = check(pid, a, b)  # the hash-order kernels, started in order, share the runs' pid parity
+    assert not needs_hash_order(found, Run(a, hash_seed="1"), Run(b, hash_seed="2"))
+    for shown in (found, check(pid, a, b, hash_order=True)):
+        assert (shown.cause, shown.reason) == ("value", "cell 0 (In [1]): outputs differ, and it calls "
+                                               "`os.getpid()`, whose result comes from the process id and differs "
+                                               "between runs")
+
+
 def test_draws_a_cell_undid_from_a_generator_never_seeded():
     a = [cell(0, probe({"torch": "a0"})), cell(1, probe({"torch": "a0"}), "tensor([0.1])\n")]
     b = [cell(0, probe({"torch": "b0"})), cell(1, probe({"torch": "b0"}), "tensor([0.9])\n")]

@@ -18,9 +18,10 @@ The rules, in the order they are tried (the first that applies explains):
    trace that ends in a cell whose rerun moved a generator blames that generator, one whose rerun changed
    the value again blames that cell (not safe to run twice); draws the cell undid
    (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
-   generator; two more kernels, each with one run's PYTHONHASHSEED, that reproduce that run's outputs
-   show str hash order; a trace alone blames the value; a call whose result varies by nature (``id()``,
-   ``time.time()``) in the cell itself blames it; a generator made without a seed, in the cell or in an
+   generator; a call in the cell whose result varies by nature (not ``hash``), where no value is traced,
+   blames it; two more kernels, each with one run's PYTHONHASHSEED, that reproduce that run's outputs
+   show str hash order (or ``hash()`` of a str); a trace alone blames the value; a ``hash()`` call in the
+   cell blames it; a generator made without a seed, in the cell or in an
    earlier cell that defines what the cell uses (a function, a class, an object), blames its line; and
    last, nothing found.
 """
@@ -306,24 +307,28 @@ class Explainer:
         undone = self.undone_draws(position)
         if undone is not None:
             return undone
+        varying = self.source(position).varying_call()
+        if varying is not None and traced is None and varying[0] != "hash":  # not hash order, whatever kernels show
+            return self.varying_call(position, varying, provisional=False)
         if self.hash_order:
+            at = traced[1] if traced else position
+            hashing = any(name == "hash" for name, _ in self.source(at).calls())
+            what, fix = (("`hash()` of a str", "use a hash that does not depend on PYTHONHASHSEED "
+                          "(`zlib.crc32(text.encode())`, `hashlib`)") if hashing else
+                         ("the order of str hashes (a set, or a dict built from one)",
+                          f"iterate in a fixed order{f' in {self.cell(at)}' if traced else ''} (`sorted(...)`)"))
             return Explanation(None, "hash-order", (story + "; " if story else f"{label}: ")
                                + "the outputs differ between kernels with different PYTHONHASHSEED and agree when it "
-                               "is the same: they follow the order of str hashes (a set, or a dict built from one)",
-                               "iterate in a fixed order" + (f" in {self.cell(traced[1])}" if traced else "")
-                               + " (`sorted(...)`), or pin PYTHONHASHSEED in the kernelspec's env")
+                               f"is the same: they follow {what}", f"{fix}, or pin PYTHONHASHSEED in the kernelspec's "
+                               "env")
         provisional = self.hash_order is None
         if traced is not None:
             return Explanation(None, "value", story,
                                f"make `{traced[0][-1][1]}` the same on every run (it comes from the clock, a file, "
                                f"the network or threads), or tag {self.cell(position)} nbval-ignore-output if its "
                                "output may vary", provisional)
-        varying = self.source(position).varying_call()
         if varying is not None:
-            return Explanation(None, "value", f"{label}: outputs differ, and it calls `{varying[0]}()`, whose result "
-                               f"comes from {varying[1]} and differs between runs",
-                               f"do not show `{varying[0]}()`'s result, or tag the cell nbval-ignore-output if its "
-                               "output may vary", provisional)
+            return self.varying_call(position, varying, provisional)
         maker = self.unseeded_maker(position)
         if maker is not None and maker[0] != position:  # made in a function or an object the cell uses
             at, made = maker
@@ -343,6 +348,12 @@ class Explainer:
                            "difference does not come from a global random generator (time, hashing, threads, data, "
                            "memory never written such as `np.empty` gives, an object's address)",
                            "pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), "
+                           "or tag the cell nbval-ignore-output if its output may vary", provisional)
+
+    def varying_call(self, position: int, varying: tuple[str, str], provisional: bool) -> Explanation:
+        call, origin = varying
+        return Explanation(None, "value", f"{self.label(position)}: outputs differ, and it calls `{call}()`, whose "
+                           f"result comes from {origin} and differs between runs", f"do not show `{call}()`'s result, "
                            "or tag the cell nbval-ignore-output if its output may vary", provisional)
 
     def unseeded_maker(self, position: int) -> tuple[int, tuple[str, str]] | None:
