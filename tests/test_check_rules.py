@@ -602,6 +602,12 @@ def test_outputs_from_an_unseeded_generator_made_by_a_function_or_object_of_an_e
     assert result.fix == "give it a seed in cell 0: `np.random.default_rng(N)`"
     unrelated = check([maker, "other = 1", "print(other)"], a, b)  # the cell uses nothing of cell 0's
     assert unrelated.cause == "output"
+    helper = ("import tempfile\nimport numpy as np\ndef augment(x):\n    rng = np.random.default_rng()\n"
+              "    return x + rng.normal(size=x.shape)\nworkdir = tempfile.TemporaryDirectory()")
+    unused = check([helper, "x = 1", "print(workdir.name)"], a, b)  # it uses cell 0's workdir, never augment
+    assert unused.cause == "output", unused
+    used = check([helper, "x = 1", "print(augment(np.zeros(2)))"], a, b)
+    assert (used.cause, used.cell) == ("entropy", 2)
     seeded = check([maker.replace("default_rng()", "default_rng(3)"), "model = Model()", "print(model.rng.random())"],
                    a, b)
     assert seeded.cause == "output"

@@ -358,17 +358,19 @@ class Explainer:
 
     def unseeded_maker(self, position: int) -> tuple[int, tuple[str, str]] | None:
         """The cell that makes a generator with no seed which the cell at ``position`` uses, and the construction:
-        the cell itself, or an earlier one that binds a name it reads (a function that makes one, an object that
-        holds one), followed through the names that earlier cell reads in turn."""
+        the cell itself, or in what an earlier cell binds under a name it reads (a function that makes one, an
+        object that holds one), followed through the names read there in turn."""
+        made = self.source(position).unseeded_construction()
+        if made is not None:
+            return position, made
         wanted = set(self.source(position).reads)
-        for at in range(position, -1, -1):
+        for at in range(position - 1, -1, -1):
             source = self.source(at)
-            if at < position and not any(source.binds(name) for name in wanted):
-                continue
-            made = source.unseeded_construction()
+            bound = {name for name in wanted if source.binds(name)}
+            made = source.unseeded_construction(within=bound) if bound else None
             if made is not None:
                 return at, made
-            wanted |= set(source.reads)
+            wanted |= source.reads_within(bound)
         return None
 
     def undone_draws(self, position: int) -> Explanation | None:

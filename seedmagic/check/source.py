@@ -214,9 +214,12 @@ class CellSource:
         last = max(swapped, key=lambda call: (call.lineno, call.col_offset), default=None)
         return last is not None and any(self._constructs(given, seeded=True) for given in self._put_in_place(last))
 
-    def unseeded_construction(self) -> tuple[str, str] | None:
-        """The first call in the cell that makes a generator with no seed: its line, and the call as written."""
-        for node in sorted(self._nodes(), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+    def unseeded_construction(self, within: set[str] | None = None) -> tuple[str, str] | None:
+        """The first call in the cell that makes a generator with no seed: its line, and the call as written;
+        ``within``: only in what binds these names (a helper the cell defines and nothing uses is not counted)."""
+        nodes = self._nodes() if within is None else [inner for node in self._definitions(within)
+                                                         for inner in ast.walk(node)]
+        for node in sorted(nodes, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
             if isinstance(node, ast.Call) and self._constructs(node, seeded=False):
                 return self.line(node.lineno), ast.unparse(node.func)
         return None
@@ -292,9 +295,18 @@ class CellSource:
 
     def binds(self, name: str) -> bool:
         """Whether the cell binds ``name``: assigns it, or defines a function or class of that name."""
-        return self._binding(name) is not None or any(
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name
-            for node in self._nodes())
+        return bool(self._definitions({name}))
+
+    def reads_within(self, names: set[str]) -> set[str]:
+        """The names read by what binds ``names`` in the cell (the body of a function it defines, say)."""
+        return {inner.id for node in self._definitions(names) for inner in ast.walk(node)
+                if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Load)}
+
+    def _definitions(self, names: set[str]) -> list[ast.AST]:
+        """The statements that bind ``names``: their assignments, and the functions and classes of those names."""
+        return [*(node for name in names for node in [self._binding(name)] if node is not None),
+                *(node for node in self._nodes() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                      ast.ClassDef)) and node.name in names)]
 
     def assignment(self, name: str) -> str | None:
         """The line that binds ``name`` (``rngs[0]`` is bound by ``rngs = ...``), else None."""
