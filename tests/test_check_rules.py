@@ -367,6 +367,33 @@ def test_rerun_traced_to_a_cell_that_changes_a_value_again_when_rerun_and_hash_o
     assert check(sources, a, b, rerun=True, hash_order=True).cause == "hash-order"
 
 
+def test_rerun_of_a_cell_that_changed_what_the_probe_cannot_read_is_mentioned_where_nothing_else_explains():
+    train = ["import torch\ntorch.manual_seed(0)\nmodel = torch.nn.Linear(2, 1)",
+             "for epoch in range(5):\n    loss = step(model)", "print(model(X).mean().item())"]
+    a = [cell(0, probe()), cell(1, probe(), values={"loss": "l1"}), cell(2, probe(), "0.25\n", values={"loss": "l1"})]
+    b = [cell(0, probe(), first=probe()), cell(1, probe(), values={"loss": "l2"}, first=probe()),
+         cell(2, probe(), "0.21\n", values={"loss": "l2"}, first=probe())]
+    b[1].rerun_moved = ("loss",)
+    result = check(train, a, b, rerun=True)
+    assert (result.cell, result.cause) == (2, "output"), result
+    assert result.reason.endswith("; but rerunning cell 1 changed `loss` again, so it likely changed what the check "
+                                  "cannot read too (an object such as a model trained further)")
+    assert result.fix.startswith("make cell 1 safe to run twice: build what it changes afresh in it")
+    b[1].rerun_moved = ()
+    assert "rerunning" not in check(train, a, b, rerun=True).reason
+
+
+def test_a_value_from_an_unseeded_generator_made_on_its_own_line_blames_the_generator():
+    a = [cell(0, probe(), values={"w": "w1"}), cell(1, probe(), "[0.1]\n", values={"w": "w1"})]
+    b = [cell(0, probe(), values={"w": "w2"}), cell(1, probe(), "[0.7]\n", values={"w": "w2"})]
+    result = check(["import numpy as np\nw = np.random.default_rng().normal(size=3)", "print(w.round(3))"], a, b)
+    assert (result.cell, result.cause) == (1, "entropy"), result
+    assert result.reason == ("cell 1 (In [2]) prints `w`, which first differed after cell 0 (`w = "
+                             "np.random.default_rng().normal(size=3)`): `np.random.default_rng()` there makes a "
+                             "generator without a seed, seeded from OS entropy in each run")
+    assert result.fix == "give it a seed in cell 0: `np.random.default_rng(N)`"
+
+
 def test_a_cell_whose_rerun_raises_is_named_as_not_safe_to_run_twice():
     a = [cell(0, probe()), cell(1, probe()), cell(2, probe(), "ok\n")]
     b = [cell(0, probe(), first=probe()), cell(1, probe(), error="FileExistsError: [Errno 17] File exists: 'made'")]

@@ -299,6 +299,11 @@ class Explainer:
                                    "so the cell is not safe to run twice",
                                    f"have {self.cell(root)} build `{variable}` afresh rather than change the one it "
                                    "finds, so that every rerun gives the same result")
+            made = self.source(root).unseeded_construction(within={variable})
+            if made is not None:
+                return Explanation(None, "entropy", f"{story}: `{made[1]}()` there makes a generator without a seed, "
+                                   "seeded from OS entropy in each run", f"give it a seed in {self.cell(root)}: "
+                                   f"`{made[1]}(N)`")
         for name, line in self.source(position).entropy_reseeds().items():  # then put back, or seeded again
             kept = "" if self.runs.differs_after(position, ("global", name)) else \
                 f", though the cell leaves {name} in the same state in both"
@@ -344,11 +349,19 @@ class Explainer:
         same = self.runs.after(position, "a") == self.runs.after(position, "b")
         where = "every generator's state is identical after the cell" if same else \
             "every generator the cell drew from is in the same state in both runs"
-        return Explanation(None, "output", f"{label}: outputs differ but {where}, and no value it reads differs: the "
-                           "difference does not come from a global random generator (time, hashing, threads, data, "
-                           "memory never written such as `np.empty` gives, an object's address)",
-                           "pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), "
-                           "or tag the cell nbval-ignore-output if its output may vary", provisional)
+        reason = (f"{label}: outputs differ but {where}, and no value it reads differs: the difference does not come "
+                  "from a global random generator (time, hashing, threads, data, memory never written such as "
+                  "`np.empty` gives, an object's address)")
+        fix = ("pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), or tag the "
+               "cell nbval-ignore-output if its output may vary")
+        rerun = next((at for at in range(position) if self.runs.pairs[at][1].rerun_moved), None)
+        if rerun is not None:  # what a rerun moved that the probe cannot see (a model's weights) may be why
+            moved = ", ".join(f"`{name}`" for name in self.runs.pairs[rerun][1].rerun_moved[:3])
+            reason += (f"; but rerunning {self.cell(rerun)} changed {moved} again, so it likely changed what the "
+                       "check cannot read too (an object such as a model trained further)")
+            fix = (f"make {self.cell(rerun)} safe to run twice: build what it changes afresh in it (a model, an "
+                   f"optimiser), or {fix}")
+        return Explanation(None, "output", reason, fix, provisional)
 
     def varying_call(self, position: int, varying: tuple[str, str], provisional: bool) -> Explanation:
         call, origin = varying
