@@ -869,6 +869,36 @@ def test_seeding_from_the_clock_is_not_reproducible_even_when_both_runs_read_the
         assert check([fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
 
 
+def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_found():
+    same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n")]
+    earlier = ["import time\nimport numpy as np\nSEED = int(time.time())", "np.random.seed(SEED)\nprint(np.random.rand())"]
+    agreed = check(earlier, same, same)
+    assert (agreed.status, agreed.cell, agreed.cause) == (NOT_REPRODUCIBLE, 1, "numpy")
+    assert agreed.reason == ("cell 1 (In [2]) seeds numpy from `time.time()`, which comes from the clock and differs "
+                             "between runs (`np.random.seed(SEED)`): these two runs read the same value, another run "
+                             "will not")
+    a = [cell(0, probe({"numpy": "a0"}, imported=("numpy",))), cell(1, probe({"numpy": "a1"}, advanced=("numpy",)),
+                                                                     "0.5\n")]
+    b = [cell(0, probe({"numpy": "b0"}, imported=("numpy",))), cell(1, probe({"numpy": "b1"}, advanced=("numpy",)),
+                                                                     "0.7\n")]
+    parted = check(earlier, a, b)  # numpy differed since its import, but the cell seeds it itself
+    assert (parted.cell, parted.cause) == (1, "numpy")
+    assert parted.reason.startswith("cell 1 (In [2]) seeds numpy from `time.time()`")
+    helper = ("import time, random\nimport numpy as np\ndef seed_everything(seed=None):\n"
+              "    seed = seed if seed is not None else int(time.time())\n    random.seed(seed)\n"
+              "    np.random.seed(seed)\n")
+    for sources, line in (([helper + "seed_everything()", "print(np.random.rand())"], "random.seed(seed)"),
+                          ([helper, "seed_everything()\nprint(np.random.rand())"], "random.seed(seed)"),
+                          (["%load_ext seedmagic\nimport time\n%seed {int(time.time())}", "print(1)"],
+                           "%seed {int(time.time())}"),
+                          (["import time\nnow = time.time_ns()", "%%seeded $now\nprint(1)"], "%%seeded $now")):
+        found = check(sources, same, same)
+        assert found.status == NOT_REPRODUCIBLE and f"(`{line}`)" in found.reason, (sources, found)
+    for fine in ([helper + "seed_everything(42)", "print(1)"], [helper, "print(1)"],
+                 ["%load_ext seedmagic\n%seed 3", "print(1)"], ["now = 3", "%%seeded $now\nprint(1)"]):
+        assert check(fine, same, same).status == REPRODUCIBLE, fine
+
+
 def test_record_notes_without_versions_and_when_the_first_cell_changed():
     notebook = recorded_notebook()
     record = make_record(notebook, recorded_run())

@@ -79,9 +79,17 @@ class Explainer:
         self.runs = runs
         self.hash_order = hash_order
         self.imports = aliases(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        self.sources: dict[int, CellSource] = {}
 
     def source(self, position: int) -> CellSource:
-        return CellSource(self.notebook.cells[self.runs.pairs[position][0].index].source, self.imports)
+        if position not in self.sources:
+            self.sources[position] = CellSource(self.notebook.cells[self.runs.pairs[position][0].index].source,
+                                                self.imports)
+        return self.sources[position]
+
+    def earlier(self, position: int) -> list[CellSource]:
+        """The cells before ``position``, latest first: where a name the cell reads was last bound."""
+        return [self.source(at) for at in range(position - 1, -1, -1)]
 
     def seed_call(self, name: str) -> str | None:
         """``seed_call(name)`` spelled with the names the notebook imported (``npr.seed(N)`` after ``import
@@ -172,6 +180,9 @@ class Explainer:
             if line:
                 return self.reseeded_from_entropy(where, name, line,
                                                   "" if where == position else f", and {label} drew from it")
+        varying = self.source(position).varying_seeding(earlier=self.earlier(position))
+        if whose == "global" and varying is not None and varying[0] == name:  # what came before does not count
+            return self.seeded_from_varying(position, varying)
         if origin < position and key in self.runs.shifts(origin):
             return Explanation(name, name, f"rerunning {at} moved {name}, which shifts the draws of {label}",
                                self.rerun_fix(origin, key))
@@ -185,7 +196,7 @@ class Explainer:
         imported = any(name in probe.get("imported", []) for probe in probes)
         if not self.source(origin).seeds(name) and (imported or (origin == 0 and seeds[0] is None)):
             return Explanation(name, name, f"{lead} while no seed controlled it", self.unseeded_fix(position, name))
-        varying = self.source(origin).varying_seeding()
+        varying = self.source(origin).varying_seeding(earlier=self.earlier(origin))
         if varying is not None and varying[0] == name:
             return self.seeded_from_varying(origin, varying, "" if origin == position else f", and {label} drew "
                                             "from it")
@@ -209,14 +220,14 @@ class Explainer:
         generator, line, call = seeding
         fix = (f"seed it with a fixed number: `{self.seed_call(generator) or '%seed N'}`" if generator else
                f"give it a fixed number instead of `{call}()`'s")
-        return Explanation(generator, generator or "value", f"{self.label(where)} seeds "
-                           f"{generator or 'a generator'} from `{call}()`, which comes from {VARYING[call]} and "
+        seeded = generator or ("the generators" if line.startswith("%") else "a generator")  # %seed, %%seeded
+        return Explanation(generator, generator or "value", f"{self.label(where)} seeds {seeded} from `{call}()`, which comes from {VARYING[call]} and "
                            f"differs between runs (`{line}`){more}", fix)
 
     def first_varying_seeding(self) -> tuple[int, Explanation] | None:
         """Where runs agree, a cell that seeds from the clock (say) agreed only by chance: the first such cell."""
         for position in range(len(self.runs.pairs)):
-            seeding = self.source(position).varying_seeding()
+            seeding = self.source(position).varying_seeding(earlier=self.earlier(position))
             if seeding is not None:
                 return position, self.seeded_from_varying(position, seeding, ": these two runs read the same value, "
                                                           "another run will not")
@@ -239,7 +250,7 @@ class Explainer:
         if reseeded:
             return Explanation(name, name, f"{label} reseeds your generator `{name}` from OS entropy (`{reseeded}`)",
                                f"give it a seed: `{reseed_form(kind, name)}`")
-        varying = source.varying_seeding(of=name)
+        varying = source.varying_seeding(of=name, earlier=self.earlier(position))
         if varying is not None:
             _, seeding, call = varying
             return Explanation(name, name, f"{label} seeds your generator `{name}` from `{call}()`, which comes from "

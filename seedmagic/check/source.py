@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import cast
@@ -153,8 +153,13 @@ class CellSource:
         return ".".join([self.imports.get(node.id, node.id), *reversed(parts)])
 
     def calls(self) -> list[tuple[str, ast.Call]]:
-        return [(name, node) for node in self._nodes() if isinstance(node, ast.Call)
-                for name in [self.dotted(node.func)] if name is not None]
+        """The cell's calls of a dotted name, in the order they are written."""
+        return self._calls_in(self._nodes())
+
+    def _calls_in(self, nodes: Iterable[ast.AST]) -> list[tuple[str, ast.Call]]:
+        calls = [(name, node) for node in nodes if isinstance(node, ast.Call)
+                 for name in [self.dotted(node.func)] if name is not None]
+        return sorted(calls, key=lambda found: (found[1].lineno, found[1].col_offset))
 
     def entropy_reseeds(self) -> dict[str, str]:
         """Generators the cell reseeds from OS entropy, with the line that does it."""
@@ -226,41 +231,89 @@ class CellSource:
 
     def varying_call(self) -> tuple[str, str] | None:
         """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""
-        for name, _ in sorted(self.calls(), key=lambda found: (found[1].lineno, found[1].col_offset)):
+        for name, _ in self.calls():
             if name in VARYING:
                 return name, VARYING[name]
         return None
 
-    def varying_seeding(self, of: str | None = None) -> tuple[str | None, str, str] | None:
-        """The first seeding given a value that varies by nature (``np.random.seed(int(time.time()))``, directly
-        or through a name the cell binds): the global generator it seeds (None for the notebook's own), the line,
-        and the varying call; ``of``: only a seeding of the notebook's generator of that name (``g.seed(...)``).
-        ``hash`` is left out: with PYTHONHASHSEED pinned, ``hash()`` of a str is fixed. Only what the cell runs
-        itself counts, not the body of a function it defines (which may never run)."""
-        known = seedings()
+    def varying_seeding(self, of: str | None = None,
+                        earlier: Sequence[CellSource] = ()) -> tuple[str | None, str, str] | None:
+        """The first seeding given a value that varies by nature (``np.random.seed(int(time.time()))``), directly,
+        through names bound in the cell or in ``earlier`` cells (latest first: ``SEED = int(time.time())`` above),
+        in ``%seed {...}``/``%%seeded {...}``, or in a function called with no arguments (``seed_everything()``,
+        whose default may read the clock): the global generator it seeds (None for the notebook's own or a
+        magic's), the line, and the varying call; ``of``: only a seeding of the notebook's generator of that name
+        (``g.seed(...)``). ``hash`` is left out: with PYTHONHASHSEED pinned, ``hash()`` of a str is fixed. Only
+        what the cell runs itself counts, not the body of a function it defines (which may never run)."""
+        magic = None if of is not None else self._magic_seeding(earlier)
+        if magic is not None:
+            return magic
         deferred = {id(inner) for node in self._nodes() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                              ast.Lambda))
                     for inner in ast.walk(node)}
-        for name, call in sorted(self.calls(), key=lambda found: (found[1].lineno, found[1].col_offset)):
+        for name, call in self.calls():
             if id(call) in deferred or of is not None and name not in (f"{of}.seed", f"{of}.manual_seed"):
                 continue
-            method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed")
-            if name not in known and not self._constructs(call, seeded=True) and not method:
-                continue
-            varying = next((found for argument in _arguments(call) for found in self._varying_calls(argument)), None)
-            if varying is not None:
-                return known.get(name, (None, False))[0], self.line(call.lineno), varying
+            found = self._seeding_from_varying(name, call, earlier)
+            if found is None and of is None and isinstance(call.func, ast.Name) and not _arguments(call):
+                found = self._called_function_seeding(call.func.id, earlier)
+            if found is not None:
+                return found
         return None
 
-    def _varying_calls(self, value: ast.AST, depth: int = 3) -> Iterable[str]:
-        """Calls in ``value`` whose result varies by nature, following names the cell binds (a few levels)."""
+    def _seeding_from_varying(self, name: str, call: ast.Call,
+                              earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
+        """``call`` if it seeds (a global generator, a seeded constructor, a ``.seed``/``.manual_seed`` method)
+        from a varying value."""
+        known = seedings()
+        method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed")
+        if name not in known and not self._constructs(call, seeded=True) and not method:
+            return None
+        varying = next((found for argument in _arguments(call) for found in self._varying_calls(argument, earlier)),
+                       None)
+        return None if varying is None else (known.get(name, (None, False))[0], self.line(call.lineno), varying)
+
+    def _called_function_seeding(self, function: str,
+                                 earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
+        """A seeding from a varying value inside ``function``, defined in this cell or an earlier one (one level)."""
+        for at, owner in enumerate((self, *earlier)):
+            definition = next((node for node in owner._nodes() if isinstance(node, (ast.FunctionDef,
+                                                                                   ast.AsyncFunctionDef))
+                               and node.name == function), None)
+            if definition is not None:
+                rest = earlier[at:]
+                return next((found for name, call in owner._calls_in(ast.walk(definition))
+                             for found in [owner._seeding_from_varying(name, call, rest)] if found is not None), None)
+        return None
+
+    def _magic_seeding(self, earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
+        """``%seed {int(time.time())}`` or ``%%seeded $SEED``: IPython expands the line before the magic sees it."""
+        lines = [line.strip() for line in _body(self.source).splitlines() if line.strip().startswith("%seed ")]
+        cell = _CELL_MAGIC.match(self.source)
+        lines += [cell.group(0).strip()] if cell is not None and cell.group(1) == "seeded" else []
+        for line in lines:
+            for name, expression in _EXPANDED.findall(line):
+                try:
+                    tree = ast.parse(name or expression, mode="eval")
+                except SyntaxError:
+                    continue
+                varying = next(iter(self._varying_calls(tree, earlier)), None)
+                if varying is not None:
+                    return None, line, varying
+        return None
+
+    def _varying_calls(self, value: ast.AST, earlier: Sequence[CellSource] = (), depth: int = 3) -> Iterable[str]:
+        """Calls in ``value`` whose result varies by nature, following names bound in the cell, else in the
+        latest of ``earlier`` that binds them (a few levels)."""
         for node in ast.walk(value):
             if isinstance(node, ast.Call) and self.dotted(node.func) in VARYING and self.dotted(node.func) != "hash":
                 yield cast(str, self.dotted(node.func))
             elif isinstance(node, ast.Name) and depth:
-                bound = getattr(self._binding(node.id), "value", None)
-                if bound is not None:
-                    yield from self._varying_calls(bound, depth - 1)
+                for at, owner in enumerate((self, *earlier)):
+                    bound = getattr(owner._binding(node.id), "value", None)
+                    if bound is not None:
+                        yield from owner._varying_calls(bound, earlier[at:], depth - 1)
+                        break
 
     def uses(self, module: str) -> bool:
         """Whether the cell refers to ``module`` (through any name it was imported as)."""
