@@ -891,7 +891,9 @@ def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_f
                           ([helper, "seed_everything()\nprint(np.random.rand())"], "random.seed(seed)"),
                           (["%load_ext seedmagic\nimport time\n%seed {int(time.time())}", "print(1)"],
                            "%seed {int(time.time())}"),
-                          (["import time\nnow = time.time_ns()", "%%seeded $now\nprint(1)"], "%%seeded $now")):
+                          (["import time\nnow = time.time_ns()", "%%seeded $now\nprint(1)"], "%%seeded $now"),
+                          (["import random, time\nrandom.seed(int(time.strftime('%Y%m%d%H%M')))", "print(1)"],
+                           "random.seed(int(time.strftime('%Y%m%d%H%M')))")):
         found = check(sources, same, same)
         assert found.status == NOT_REPRODUCIBLE and f"(`{line}`)" in found.reason, (sources, found)
     for fine in ([helper + "seed_everything(42)", "print(1)"], [helper, "print(1)"],

@@ -19,10 +19,14 @@ from typing import cast
 from ..adapters import KINDS, check_facts
 
 #: Calls whose result differs from run to run by nature, and what it comes from.
-VARYING = {"id": "an object's address", "time.time": "the clock", "time.time_ns": "the clock",
-           "time.perf_counter": "the clock", "time.monotonic": "the clock", "datetime.datetime.now": "the clock",
-           "datetime.datetime.today": "the clock", "datetime.date.today": "the clock", "os.getpid": "the process id",
-           "os.urandom": "OS entropy", "uuid.uuid4": "OS entropy", "uuid.uuid1": "the clock", "hash": "hash seeds"}
+VARYING = {"id": "an object's address", "hash": "hash seeds", "os.getpid": "the process id",
+           **dict.fromkeys(("time.time", "time.time_ns", "time.perf_counter", "time.perf_counter_ns", "time.monotonic",
+                            "time.monotonic_ns", "time.process_time", "time.process_time_ns", "time.localtime",
+                            "time.gmtime", "time.strftime", "time.ctime", "time.asctime", "datetime.datetime.now",
+                            "datetime.datetime.utcnow", "datetime.datetime.today", "datetime.date.today",
+                            "uuid.uuid1"), "the clock"),
+           **dict.fromkeys(("os.urandom", "uuid.uuid4", "secrets.randbits", "secrets.randbelow", "secrets.token_bytes",
+                            "secrets.token_hex", "random.SystemRandom"), "OS entropy")}
 #: Calls that read or put back a generator's state: draws between them leave no trace in the state after.
 RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
 #: Constructors of the generators users hold, which seed from OS entropy when given no seed.
