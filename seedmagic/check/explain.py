@@ -221,8 +221,8 @@ class Explainer:
         fix = (f"seed it with a fixed number: `{self.seed_call(generator) or '%seed N'}`" if generator else
                f"give it a fixed number instead of `{call}()`'s")
         seeded = generator or ("the generators" if line.startswith("%") else "a generator")  # %seed, %%seeded
-        return Explanation(generator, generator or "value", f"{self.label(where)} seeds {seeded} from `{call}()`, which comes from {VARYING[call]} and "
-                           f"differs between runs (`{line}`){more}", fix)
+        return Explanation(generator, generator or "value", f"{self.label(where)} seeds {seeded} from `{call}()`, "
+                           f"which comes from {VARYING[call]} and differs between runs (`{line}`){more}", fix)
 
     def first_varying_seeding(self) -> tuple[int, Explanation] | None:
         """Where runs agree, a cell that seeds from the clock (say) agreed only by chance: the first such cell."""
