@@ -615,6 +615,10 @@ def test_where_no_copy_can_be_made_the_run_works_in_the_folder_itself(tmp_path, 
     monkeypatch.setattr(folders.os, "access", lambda path, mode: mode != os.W_OK)
     with folders.WorkingCopy(tmp_path / "notes") as copy:
         assert copy.path == (tmp_path / "notes").resolve() and not copy.shared  # nothing written reaches the other
+    (tmp_path / "notes" / "results").mkdir()  # but a writable folder inside it is shared by both runs
+    monkeypatch.setattr(folders.os, "access", lambda path, mode: mode != os.W_OK or str(path).endswith("results"))
+    with folders.WorkingCopy(tmp_path / "notes") as copy:
+        assert copy.path == (tmp_path / "notes").resolve() and copy.shared
 
 
 ISOLATED = {

@@ -787,7 +787,8 @@ def test_a_notebook_without_cell_ids_is_read_without_warnings_and_recorded_witho
 def test_a_folder_is_searched_for_notebooks_as_pytest_searches_for_tests(tmp_path):
     kept = ["a.ipynb", "sub/b.ipynb"]
     skipped = [".ipynb_checkpoints/a-checkpoint.ipynb", ".venv/lib/x.ipynb", "env2/share/y.ipynb",
-               "node_modules/pkg/z.ipynb", ".seedmagic-run-abc/a.ipynb", "build/c.ipynb", "sub/__pycache__/d.ipynb"]
+               "node_modules/pkg/z.ipynb", ".seedmagic-run-abc/a.ipynb", "build/c.ipynb", "sub/__pycache__/d.ipynb",
+               "sub/.~b.ipynb"]
     for name in kept + skipped:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")

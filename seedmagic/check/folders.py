@@ -60,8 +60,9 @@ class WorkingCopy:
         self.shared = False
 
     def __enter__(self) -> WorkingCopy:
-        if not os.access(self.folder, os.W_OK):
-            return self  # a folder no cell can write into: nothing one run writes there reaches the other
+        if not os.access(self.folder, os.W_OK):  # a writable copy would pass a cell that fails in place
+            self.shared = _writable_inside(self.folder)  # a cell may write into a subfolder that is writable
+            return self
         self.shared = True
         if self.folder.parent == self.folder:
             return self  # the file system's root: a copy would be of everything
@@ -102,6 +103,17 @@ class WorkingCopy:
     def relocate_text(self, text: str) -> str:
         """``text`` (an error message) with the copy's path written as the folder's."""
         return in_place(text, self.moved)
+
+
+def _writable_inside(folder: pathlib.Path, most: int = 2_000) -> bool:
+    """Whether a folder inside ``folder`` (among the first ``most``) can be written into."""
+    for count, (inside, folders, _) in enumerate(os.walk(folder)):
+        folders[:] = [name for name in folders if name not in LEFT_OUT and not name.startswith(PREFIX)]
+        if count and os.access(inside, os.W_OK):
+            return True
+        if count >= most:
+            break
+    return False
 
 
 def _copy(source: pathlib.Path, target: pathlib.Path, budget: list[int]) -> None:

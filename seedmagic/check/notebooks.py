@@ -63,12 +63,13 @@ NOT_SEARCHED = frozenset({"node_modules", "__pycache__", "site-packages", "build
 
 
 def _search(folder: pathlib.Path) -> list[pathlib.Path]:
-    """The notebooks under ``folder``, sorted; symbolic links to folders are not followed."""
+    """The notebooks under ``folder``, sorted, hidden ones (an editor's ``.~name.ipynb``) left out; symbolic links to
+    folders are not followed."""
     found: list[pathlib.Path] = []
     for root, folders, files in os.walk(folder):
         folders[:] = [name for name in folders if not name.startswith(".") and name not in NOT_SEARCHED
                       and not os.path.exists(os.path.join(root, name, "pyvenv.cfg"))]
-        found += [pathlib.Path(root, name) for name in files if name.endswith(".ipynb")]
+        found += [pathlib.Path(root, name) for name in files if name.endswith(".ipynb") and not name.startswith(".")]
     return sorted(found)
 
 
