@@ -330,6 +330,24 @@ def test_rerun_names_the_cell_whose_rerun_moved_a_global_generator():
     assert result.fix == "run cell 1 under `%%seeded N` (after `%load_ext seedmagic` at the top of the notebook)"
 
 
+def test_rerun_that_moved_a_generator_reaches_a_cell_through_an_object_the_probe_cannot_read():
+    torch_ = {"torch": "s"}
+    a = [cell(0, probe(torch_)), cell(1, probe({"torch": "m1"}, advanced=("torch",))),
+         cell(2, probe({"torch": "m1"}), "0.3512\n")]
+    b = [cell(0, probe(torch_), first=probe(torch_)),
+         cell(1, probe({"torch": "r1"}, advanced=("torch",)), first=probe({"torch": "m1"}, advanced=("torch",))),
+         cell(2, probe({"torch": "r1"}), "-0.1187\n", first=probe({"torch": "r1"}))]
+    sources = ["import torch\ntorch.manual_seed(0)", "model = torch.nn.Linear(2, 1)",
+               "print(round(model(torch.ones(2)).item(), 4))"]
+    result = check(sources, a, b, rerun=True)
+    assert (result.cell, result.generator, result.cause) == (2, "torch", "torch"), result
+    assert result.reason == ("cell 2 (In [3]) prints what `model` holds (not a value the check can read), made in "
+                             "cell 1: rerunning cell 1 draws new numbers from torch (its first run moved torch)")
+    assert result.fix == "run cell 1 under `%%seeded N` (after `%load_ext seedmagic` at the top of the notebook)"
+    other = check(sources[:2] + ["print(open('data.txt').read())"], a, b, rerun=True)
+    assert other.cause == "output"  # the cell reads nothing cell 1 made
+
+
 def test_rerun_traced_through_a_value_when_the_divergent_cell_only_prints_it():
     a = [cell(0, probe({"numpy": "s"})), cell(1, probe({"numpy": "m1"}, advanced=("numpy",)), values={"x": "x1"}),
          cell(2, probe({"numpy": "m1"}), "[1 2 3]\n", values={"x": "x1"}), cell(3, probe({"numpy": "m1"}), "done\n",
@@ -536,9 +554,10 @@ def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     assert unknown.cause == "output" and needs_hash_order(unknown, Run(a, hash_seed="1"), Run(b, hash_seed="2"))
     assert not needs_hash_order(unknown, Run(a, hash_seed=None), Run(b, hash_seed=None))  # pinned by the kernelspec
     assert unknown.reason == ("cell 1 (In [2]): outputs differ but every generator's state is identical after the "
-                              "cell, and no value it reads differs: the difference does not come from a global random "
-                              "generator (time, hashing, threads, data, memory never written such as `np.empty` gives, "
-                              "an object's address)")
+                              "cell, and no value it reads that the check can fingerprint differs (numbers, strings, "
+                              "arrays, tensors; not objects such as a model or a DataFrame): the difference does not "
+                              "come from a global random generator (time, hashing, threads, data, memory never written "
+                              "such as `np.empty` gives, an object's address, or what such an object holds)")
     shown = check(sources, a, b, hash_order=True)
     assert (shown.cause, shown.generator) == ("hash-order", None)
     assert shown.reason == ("cell 1 (In [2]): the outputs differ between kernels with different PYTHONHASHSEED and "
@@ -552,6 +571,17 @@ def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     assert traced.reason.startswith("cell 1 (In [2]) prints `u`, which first differed after cell 0 "
                                     "(`u = list(set(words))`); the outputs differ between kernels")
     assert traced.fix.startswith("iterate in a fixed order in cell 0 (`sorted(...)`)")  # where the order is made
+
+
+def test_outputs_that_differ_only_in_what_is_normalised_are_not_the_evidence():
+    timing_a, timing_b = "3.48 ms ± 513 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)\n", \
+        "3.41 ms ± 490 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)\n"
+    a = [cell(0, probe({"random": "r0"})), cell(1, probe({"random": "a1"}, advanced=("random",)), timing_a)]
+    b = [cell(0, probe({"random": "r0"})), cell(1, probe({"random": "b1"}, advanced=("random",)), timing_b)]
+    result = check(["import random", "L = [random.random() for i in range(100000)]\n%timeit L.sort()"], a, b)
+    assert (result.cell, result.generator) == (1, "random")
+    assert result.evidence == ("random after the cell: a1 in the first run, b1 in the second",)
+    assert result.outputs == {"first": timing_a, "second": timing_a}
 
 
 def test_hash_of_a_str_is_named_as_such_and_a_pid_is_not_taken_for_hash_order():
@@ -568,9 +598,8 @@ def test_hash_of_a_str_is_named_as_such_and_a_pid_is_not_taken_for_hash_order():
     found = check(pid, a, b)  # the hash-order kernels, started in order, share the runs' pid parity
     assert not needs_hash_order(found, Run(a, hash_seed="1"), Run(b, hash_seed="2"))
     for shown in (found, check(pid, a, b, hash_order=True)):
-        assert (shown.cause, shown.reason) == ("value", "cell 0 (In [1]): outputs differ, and it calls "
-                                               "`os.getpid()`, whose result comes from the process id and differs "
-                                               "between runs")
+        assert (shown.cause, shown.reason) == ("value", "cell 0 (In [1]) prints the result of `os.getpid()`, which "
+                                               "comes from the process id and differs between runs")
 
 
 def test_draws_a_cell_undid_from_a_generator_never_seeded():
@@ -929,7 +958,23 @@ def test_a_record_cell_that_names_no_cell_or_lacks_draws_is_malformed(entry, pro
 def test_a_call_whose_result_varies_by_nature_is_named_when_nothing_else_explains_the_outputs():
     a, b = [cell(0, probe(), "140234\n")], [cell(0, probe(), "139876\n")]
     result = check(["a = [1]\nprint(id(a))"], a, b, hash_order=False)
-    assert (result.cause, result.reason) == ("value", "cell 0 (In [1]): outputs differ, and it calls `id()`, whose "
-                                                      "result comes from an object's address and differs between runs")
+    assert (result.cause, result.reason) == ("value", "cell 0 (In [1]) prints the result of `id()`, which comes from "
+                                                      "an object's address and differs between runs")
+    assert result.fix == "do not show `id()`'s result, or tag the cell nbval-ignore-output if its output may vary"
     clock = check(["import time\nprint(time.time())"], a, b, hash_order=False)
-    assert clock.reason.endswith("it calls `time.time()`, whose result comes from the clock and differs between runs")
+    assert clock.reason.endswith("the result of `time.time()`, which comes from the clock and differs between runs")
+    shown = check(["import time\nt = time.time()\nt"], a, b)  # the last expression, through a name
+    assert shown.reason.startswith("cell 0 (In [1]) prints the result of `time.time()`")
+    hidden = check(["import time\nstart = time.time()\nprint(sum(range(3)))"], a, b, hash_order=False)
+    assert hidden.reason.endswith("it calls `time.time()`, whose result comes from the clock and differs between runs")
+    # a varying call the cell shows is named before a value traced from an earlier cell, or a rerun behind it
+    a2 = [cell(0, probe(), values={"t": "t1", "Y": "y1"}), cell(1, probe(), "started 140\n", values={"t": "t1"})]
+    b2 = [cell(0, probe(), values={"t": "t2", "Y": "y2"}, first=probe()),
+          cell(1, probe(), "started 139\n", values={"t": "t2"}, first=probe())]
+    b2[0].rerun_moved = ("Y",)
+    for rerun in (False, True):
+        traced = check(["import time\nt = time.time()\nY = [1]", "print('started' if t > 0 else '?', Y, id([]))"],
+                       a2, b2, rerun=rerun)
+        assert traced.reason.startswith("cell 1 (In [2]) prints the result of `id()`"), traced
+    timing = check(["import time\nt0 = time.time()", "print(f'took {time.time() - t0:.3f} s')"], a2, b2)
+    assert timing.reason.startswith("cell 1 (In [2]) prints the result of `time.time()`"), timing

@@ -13,17 +13,19 @@ The rules, in the order they are tried (the first that applies explains):
    seeded by it from a value that varies (``g.manual_seed(os.getpid())``), created without a seed (a
    ``torch.Generator()`` starts from a fixed one), or in another state in each run, or moved by a rerun,
    or drawn from a varying number of times;
-5. only the outputs differ. The value the cell reads that differed first is traced back through the
-   cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a
-   trace that ends in a cell whose rerun moved a generator blames that generator, one whose rerun changed
-   the value again blames that cell (not safe to run twice); draws the cell undid
-   (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
-   generator; a call in the cell whose result varies by nature (not ``hash``), where no value is traced,
-   blames it; two more kernels, each with one run's PYTHONHASHSEED, that reproduce that run's outputs
-   show str hash order (or ``hash()`` of a str); a trace alone blames the value; a ``hash()`` call in the
-   cell blames it; a generator made without a seed, in the cell or in an
-   earlier cell that defines what the cell uses (a function, a class, an object), blames its line; and
-   last, nothing found.
+5. only the outputs differ. A varying call whose result the cell shows (``print(id(z))``) is named first.
+   Else the value the cell reads that differed first is traced back through the cells (``cell 4 prints
+   `y`, computed in cell 2 from `t`, which first differed after cell 1``); a trace that ends in a cell whose
+   rerun moved a generator blames that generator, one whose rerun changed the value again blames that cell
+   (not safe to run twice), one that ends in a line making a generator without a seed blames it; draws the
+   cell undid (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
+   generator; a name the cell reads that an earlier cell made whose rerun moved a generator (an object the
+   probe does not fingerprint, such as a model) blames that rerun; a call in the cell whose result varies by
+   nature (not ``hash``), where no value is traced, blames it; two more kernels, each with one run's
+   PYTHONHASHSEED, that reproduce that run's outputs show str hash order (or ``hash()`` of a str); a trace
+   alone blames the value; a ``hash()`` call in the cell blames it; a generator made without a seed, in the
+   cell or in what an earlier cell defines under a name the cell uses (a function, a class, an object),
+   blames its line; and last, nothing found (under ``--rerun``, naming a cell whose rerun changed a value).
 """
 
 from __future__ import annotations
@@ -292,6 +294,11 @@ class Explainer:
         label = self.label(position)
         pair = self.runs.pairs[position]
         verb = "prints" if any(output.get("output_type") == "stream" for output in pair[0].outputs) else "shows"
+        shown = self.source(position).shown_varying_call()
+        if shown is not None:  # whatever else differs, this alone makes the outputs differ
+            return Explanation(None, "value", f"{label} {verb} the result of `{shown[0]}()`, which comes from "
+                               f"{shown[1]} and differs between runs", f"do not show `{shown[0]}()`'s result, or tag "
+                               "the cell nbval-ignore-output if its output may vary")
         traced = self.trace(position)
         story = ""
         if traced is not None:
@@ -323,6 +330,12 @@ class Explainer:
         undone = self.undone_draws(position)
         if undone is not None:
             return undone
+        unseen = self.rerun_unseen(position) if traced is None else None
+        if unseen is not None:
+            at, key, name = unseen
+            return Explanation(key[1], key[1], f"{label} {verb} what `{name}` holds (not a value the check can read), "
+                               f"made in {self.cell(at)}: rerunning {self.cell(at)} draws new numbers from {key[1]} "
+                               f"(its first run moved {key[1]})", self.rerun_fix(at, key))
         varying = self.source(position).varying_call()
         if varying is not None and traced is None and varying[0] != "hash":  # not hash order, whatever kernels show
             return self.varying_call(position, varying, provisional=False)
@@ -360,9 +373,10 @@ class Explainer:
         same = self.runs.after(position, "a") == self.runs.after(position, "b")
         where = "every generator's state is identical after the cell" if same else \
             "every generator the cell drew from is in the same state in both runs"
-        reason = (f"{label}: outputs differ but {where}, and no value it reads differs: the difference does not come "
-                  "from a global random generator (time, hashing, threads, data, memory never written such as "
-                  "`np.empty` gives, an object's address)")
+        reason = (f"{label}: outputs differ but {where}, and no value it reads that the check can fingerprint differs "
+                  "(numbers, strings, arrays, tensors; not objects such as a model or a DataFrame): the difference "
+                  "does not come from a global random generator (time, hashing, threads, data, memory never written "
+                  "such as `np.empty` gives, an object's address, or what such an object holds)")
         fix = ("pin what it reads (time, hash() of str needs PYTHONHASHSEED, thread timing, input data), or tag the "
                "cell nbval-ignore-output if its output may vary")
         rerun = next((at for at in range(position) if self.runs.pairs[at][1].rerun_moved), None)
@@ -373,6 +387,15 @@ class Explainer:
             fix = (f"make {self.cell(rerun)} safe to run twice: build what it changes afresh in it (a model, an "
                    f"optimiser), or {fix}")
         return Explanation(None, "output", reason, fix, provisional)
+
+    def rerun_unseen(self, position: int) -> tuple[int, Key, str] | None:
+        """A name the cell reads whose latest binding is in an earlier cell whose rerun moved a generator (a model, a
+        DataFrame: what the probe does not fingerprint); the cell, the generator and the name."""
+        for name in self.source(position).reads:
+            at = next((at for at in range(position - 1, -1, -1) if self.source(at).binds(name)), None)
+            if at is not None and self.runs.shifts(at):
+                return at, self.runs.shifts(at)[0], name
+        return None
 
     def varying_call(self, position: int, varying: tuple[str, str], provisional: bool) -> Explanation:
         call, origin = varying

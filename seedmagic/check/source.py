@@ -240,6 +240,18 @@ class CellSource:
                 return name, VARYING[name]
         return None
 
+    def shown_varying_call(self) -> tuple[str, str] | None:
+        """A call whose result varies by nature (not ``hash``) that the cell shows: in what it prints or displays,
+        or in its last expression, directly or through a name the cell binds (``elapsed = time.time() - t0``)."""
+        if self.tree is None:
+            return None
+        shown: list[ast.AST] = [node for node in self._nodes() if isinstance(node, ast.Call)
+                                and getattr(node.func, "id", None) in ("print", "display")]
+        last = self.tree.body[-1] if self.tree.body else None
+        shown += [last.value] if isinstance(last, ast.Expr) else []
+        call = next((found for node in shown for found in self._varying_calls(node)), None)
+        return None if call is None else (call, VARYING[call])
+
     def varying_seeding(self, of: str | None = None,
                         earlier: Sequence[CellSource] = ()) -> tuple[str | None, str, str] | None:
         """The first seeding given a value that varies by nature (``np.random.seed(int(time.time()))``), directly,

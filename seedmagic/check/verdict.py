@@ -80,7 +80,9 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
                                                  f"{len(a.cells)} code cells")
     first = found[0]
     explained = Explainer(notebook, runs, hash_order).explain(first)
-    shown, lines = evidence(output_text(first.a.outputs), output_text(first.b.outputs))
+    normalise = normaliser(options.images, options.sanitisers)
+    same = normalise(first.a.outputs) == normalise(first.b.outputs)  # what differs is the machinery's: %timeit's times
+    shown, lines = evidence(output_text(first.a.outputs), output_text((first.a if same else first.b).outputs))
     if not lines:
         lines = states_evidence(runs, first)
     shifting = [runs.pairs[position][0].index for position in range(len(runs.pairs)) if runs.shifts(position)]
