@@ -923,10 +923,19 @@ def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_f
                            "%seed {int(time.time())}"),
                           (["import time\nnow = time.time_ns()", "%%seeded $now\nprint(1)"], "%%seeded $now"),
                           (["import random, time\nrandom.seed(int(time.strftime('%Y%m%d%H%M')))", "print(1)"],
-                           "random.seed(int(time.strftime('%Y%m%d%H%M')))")):
+                           "random.seed(int(time.strftime('%Y%m%d%H%M')))"),
+                          (["import random, time\ndef setup(*, seed=None):\n    if seed is None:\n"
+                            "        seed = time.time_ns()\n    random.seed(seed)\nsetup()", "print(1)"],
+                           "random.seed(seed)")):
         found = check(sources, same, same)
         assert found.status == NOT_REPRODUCIBLE and f"(`{line}`)" in found.reason, (sources, found)
+    branch = ("import time\nimport numpy as np\ndef setup(deterministic=True):\n    if deterministic:\n"
+              "        np.random.seed(0)\n    else:\n        np.random.seed(int(time.time()))\n")
     for fine in ([helper + "seed_everything(42)", "print(1)"], [helper, "print(1)"],
+                 [branch + "setup()", "print(1)"],  # the clock only in a branch a call with no arguments skips
+                 [helper.replace("seed=None", "seed=42"), "seed_everything()"],  # 42 or the clock: 42
+                 ["import time\nimport numpy as np\nuse_clock = False\nif use_clock:\n"
+                  "    np.random.seed(int(time.time()))\nelse:\n    np.random.seed(0)", "print(1)"],
                  ["%load_ext seedmagic\n%seed 3", "print(1)"], ["now = 3", "%%seeded $now\nprint(1)"]):
         assert check(fine, same, same).status == REPRODUCIBLE, fine
 

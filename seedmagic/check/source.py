@@ -39,6 +39,9 @@ _LIBRARY_OF: dict[str, frozenset[str]] = {
 #: seed it or read, put back or swap its state.
 _NOT_DRAWING = CONSTRUCTORS | RESTORES | {"seed", "manual_seed", "initial_seed", "SeedSequence", "get_bit_generator",
                                          "set_bit_generator"}
+#: What may not run where it is written: a branch, a loop, a ``try``, a function or lambda only defined.
+_MAY_NOT_RUN = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.Match, ast.FunctionDef, ast.AsyncFunctionDef,
+                ast.Lambda)
 _CELL_MAGIC = re.compile(r"\A\s*%%(\w+)([^\n]*)(?:\n|\Z)")
 #: Cell magics whose body is Python run in the kernel; another's body (``%%writefile``, ``%%bash``) is not.
 PYTHON_BODIES = frozenset({"seeded", "time", "timeit", "capture", "prun", "debug"})
@@ -95,6 +98,17 @@ def _no_seed(value: ast.expr) -> bool:
 def _arguments(call: ast.Call) -> list[ast.expr]:
     """What a call is given, positional and by keyword."""
     return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
+def _always_run(statements: Iterable[ast.AST]) -> list[ast.AST]:
+    """The nodes of ``statements`` that run whenever the statements do (a seeding under ``if use_clock:`` may not)."""
+    found, pending = [], list(statements)
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, _MAY_NOT_RUN):
+            found.append(node)
+            pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def aliases(sources: Iterable[str]) -> dict[str, str]:
@@ -264,11 +278,8 @@ class CellSource:
         magic = None if of is not None else self._magic_seeding(earlier)
         if magic is not None:
             return magic
-        deferred = {id(inner) for node in self._nodes() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                                             ast.Lambda))
-                    for inner in ast.walk(node)}
-        for name, call in self.calls():
-            if id(call) in deferred or of is not None and name not in (f"{of}.seed", f"{of}.manual_seed"):
+        for name, call in self._calls_in(_always_run(self.tree.body if self.tree is not None else [])):
+            if of is not None and name not in (f"{of}.seed", f"{of}.manual_seed"):
                 continue
             found = self._seeding_from_varying(name, call, earlier)
             if found is None and of is None and isinstance(call.func, ast.Name) and not _arguments(call):
@@ -291,16 +302,31 @@ class CellSource:
 
     def _called_function_seeding(self, function: str,
                                  earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
-        """A seeding from a varying value inside ``function``, defined in this cell or an earlier one (one level)."""
+        """A seeding from a varying value inside ``function``, defined in this cell or an earlier one (one level),
+        that runs whenever it is called with no arguments (``_always_run``), and reads no parameter whose default
+        is a value (``seed=42``: ``seed or int(time.time())`` is 42)."""
         for at, owner in enumerate((self, *earlier)):
             definition = next((node for node in owner._nodes() if isinstance(node, (ast.FunctionDef,
                                                                                    ast.AsyncFunctionDef))
                                and node.name == function), None)
             if definition is not None:
-                rest = earlier[at:]
-                return next((found for name, call in owner._calls_in(ast.walk(definition))
-                             for found in [owner._seeding_from_varying(name, call, rest)] if found is not None), None)
+                given = definition.args
+                positional = [*given.posonlyargs, *given.args]
+                defaults = [*zip(positional[len(positional) - len(given.defaults):], given.defaults, strict=True),
+                            *zip(given.kwonlyargs, given.kw_defaults, strict=True)]
+                fixed = {arg.arg for arg, default in defaults if default is not None and not _no_seed(default)}
+                return next((found for name, call in owner._calls_in(_always_run(definition.body))
+                             if not any(owner._reads(argument, fixed) for argument in _arguments(call))
+                             for found in [owner._seeding_from_varying(name, call, earlier[at:])]
+                             if found is not None), None)
         return None
+
+    def _reads(self, value: ast.AST, names: set[str], depth: int = 3) -> bool:
+        """Whether ``value`` reads one of ``names``, directly or through names the cell binds (a few levels)."""
+        read = [node.id for node in ast.walk(value) if isinstance(node, ast.Name)]
+        return bool(names & set(read)) or depth > 0 and any(
+            self._reads(bound, names - {name}, depth - 1) for name in read
+            for bound in [getattr(self._binding(name), "value", None)] if bound is not None)
 
     def _magic_seeding(self, earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
         """``%seed {int(time.time())}`` or ``%%seeded $SEED``: IPython expands the line before the magic sees it."""
