@@ -926,12 +926,30 @@ def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_f
                            "random.seed(int(time.strftime('%Y%m%d%H%M')))"),
                           (["import random, time\ndef setup(*, seed=None):\n    if seed is None:\n"
                             "        seed = time.time_ns()\n    random.seed(seed)\nsetup()", "print(1)"],
-                           "random.seed(seed)")):
+                           "random.seed(seed)"),
+                          (["import time, random\ndef seed_all(seed=int(time.time())):\n    random.seed(seed)",
+                            "seed_all()"], "random.seed(seed)"),  # the default is read once, at the definition
+                          (["import time, numpy as np\nrun = {'seed': time.time_ns(), 'lr': 0.1}",
+                            "np.random.seed(run['seed'])"], "np.random.seed(run['seed'])")):
         found = check(sources, same, same)
         assert found.status == NOT_REPRODUCIBLE and f"(`{line}`)" in found.reason, (sources, found)
     branch = ("import time\nimport numpy as np\ndef setup(deterministic=True):\n    if deterministic:\n"
               "        np.random.seed(0)\n    else:\n        np.random.seed(int(time.time()))\n")
+    clock = "import time, types, datetime, random\nimport numpy as np\n"
     for fine in ([helper + "seed_everything(42)", "print(1)"], [helper, "print(1)"],
+                 # a fixed seed beside a time in one value: only the part the seeding reads counts
+                 [clock + "config = {'seed': 42, 'started': time.strftime('%H:%M')}", "np.random.seed(config['seed'])"],
+                 [clock + "args = types.SimpleNamespace(seed=0, out=f'runs/{int(time.time())}')",
+                  "np.random.seed(args.seed)"],
+                 [clock + "run = dict(seed=1, date=datetime.date.today().isoformat())",
+                  "rng = np.random.default_rng(run['seed'])"],
+                 [clock + "seed, t0 = 42, time.time()", "np.random.seed(seed)"],
+                 # the value a name holds where it is read: a parameter shadows, a later assignment overrides
+                 [clock + "seed = int(time.time())", "def seed_all(seed=42):\n    random.seed(seed)", "seed_all()"],
+                 [clock + "def fresh():\n    seed = int(time.time())\n    return seed\nSEED = 7",
+                  "def seed_all(seed=SEED):\n    np.random.seed(seed)", "seed_all()"],
+                 [clock + "SEED = int(time.time())\nSEED = 42\nnp.random.seed(SEED)", "print(1)"],
+                 [clock + "for seed in [1, 2]:\n    pass", "np.random.seed(seed)"],  # a loop's: not known
                  [branch + "setup()", "print(1)"],  # the clock only in a branch a call with no arguments skips
                  [helper.replace("seed=None", "seed=42"), "seed_everything()"],  # 42 or the clock: 42
                  ["import time\nimport numpy as np\nuse_clock = False\nif use_clock:\n"

@@ -100,6 +100,82 @@ def _arguments(call: ast.Call) -> list[ast.expr]:
     return [*call.args, *(keyword.value for keyword in call.keywords)]
 
 
+class _Unknown:
+    """A binding whose value cannot be told from the source (a loop's variable, a part of a call's result)."""
+
+
+_UNKNOWN = _Unknown()
+
+
+def _part_read(node: ast.AST) -> tuple[str | None, object]:
+    """The name ``node`` reads and the part of it: ``seed`` → (seed, None), ``config['seed']`` → (config, 'seed'),
+    ``args.seed`` → (args, 'seed'); (None, None) for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id, None
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id, node.attr
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant):
+        return node.value.id, node.slice.value
+    return None, None
+
+
+def _part(value: ast.AST, key: object) -> ast.AST | _Unknown:
+    """The part ``key`` of ``value``: an entry of a dict written out, a keyword of a call (``SimpleNamespace(seed=0)``,
+    ``dict(seed=0)``); the whole for None; ``_UNKNOWN`` where the source does not tell."""
+    if key is None:
+        return value
+    if isinstance(value, ast.Dict):
+        return next((entry for written, entry in zip(value.keys, value.values, strict=True)
+                     if isinstance(written, ast.Constant) and written.value == key), _UNKNOWN)
+    if isinstance(value, ast.Call):
+        return next((keyword.value for keyword in value.keywords if keyword.arg == key), _UNKNOWN)
+    return _UNKNOWN
+
+
+def _targets(node: ast.AST) -> list[ast.AST]:
+    """What a binding statement binds."""
+    if isinstance(node, ast.Assign):
+        return list(node.targets)
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor)):
+        return [node.target]
+    if isinstance(node, ast.withitem):
+        return [node.optional_vars] if node.optional_vars is not None else []
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [ast.Name(alias.asname or alias.name.split(".")[0]) for alias in node.names]
+    return []
+
+
+def _binds_name(target: ast.AST, name: str) -> bool:
+    """Whether ``target`` binds ``name`` itself (``x``, or ``x`` in ``x, y``), not a part of it (``x[0]``)."""
+    if isinstance(target, ast.Name):
+        return target.id == name
+    return isinstance(target, (ast.Tuple, ast.List)) and any(_binds_name(element, name) for element in target.elts)
+
+
+def _parameters(arguments: ast.arguments) -> list[ast.arg]:
+    return [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+            *(arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)]
+
+
+def _defaults(arguments: ast.arguments) -> list[tuple[str, ast.expr]]:
+    """Each parameter that has a default, with it."""
+    positional = [*arguments.posonlyargs, *arguments.args]
+    given = [*zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults, strict=True),
+             *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)]
+    return [(arg.arg, default) for arg, default in given if default is not None]
+
+
+def _region(statements: Iterable[ast.AST]) -> list[ast.AST]:
+    """The nodes of ``statements`` in their own scope: not inside a function, lambda or class they define."""
+    found, pending = [], list(statements)
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
 def _always_run(statements: Iterable[ast.AST]) -> list[ast.AST]:
     """The nodes of ``statements`` that run whenever the statements do (a seeding under ``if use_clock:`` may not)."""
     found, pending = [], list(statements)
@@ -288,36 +364,33 @@ class CellSource:
                 return found
         return None
 
-    def _seeding_from_varying(self, name: str, call: ast.Call,
-                              earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
+    def _seeding_from_varying(self, name: str, call: ast.Call, earlier: Sequence[CellSource],
+                              scope: ast.AST | None = None) -> tuple[str | None, str, str] | None:
         """``call`` if it seeds (a global generator, a seeded constructor, a ``.seed``/``.manual_seed`` method)
-        from a varying value."""
+        from a varying value (``scope``: the function it is in)."""
         known = seedings()
         method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed")
         if name not in known and not self._constructs(call, seeded=True) and not method:
             return None
-        varying = next((found for argument in _arguments(call) for found in self._varying_calls(argument, earlier)),
-                       None)
+        varying = next((found for argument in _arguments(call)
+                        for found in self._varying_calls(argument, earlier, scope=scope)), None)
         return None if varying is None else (known.get(name, (None, False))[0], self.line(call.lineno), varying)
 
     def _called_function_seeding(self, function: str,
                                  earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
         """A seeding from a varying value inside ``function``, defined in this cell or an earlier one (one level),
         that runs whenever it is called with no arguments (``_always_run``), and reads no parameter whose default
-        is a value (``seed=42``: ``seed or int(time.time())`` is 42)."""
+        is a fixed value (``seed=42``: ``seed or int(time.time())`` is 42; ``seed=int(time.time())`` varies)."""
         for at, owner in enumerate((self, *earlier)):
             definition = next((node for node in owner._nodes() if isinstance(node, (ast.FunctionDef,
                                                                                    ast.AsyncFunctionDef))
                                and node.name == function), None)
             if definition is not None:
-                given = definition.args
-                positional = [*given.posonlyargs, *given.args]
-                defaults = [*zip(positional[len(positional) - len(given.defaults):], given.defaults, strict=True),
-                            *zip(given.kwonlyargs, given.kw_defaults, strict=True)]
-                fixed = {arg.arg for arg, default in defaults if default is not None and not _no_seed(default)}
+                fixed = {name for name, default in _defaults(definition.args)
+                         if not _no_seed(default) and next(iter(owner._varying_calls(default)), None) is None}
                 return next((found for name, call in owner._calls_in(_always_run(definition.body))
                              if not any(owner._reads(argument, fixed) for argument in _arguments(call))
-                             for found in [owner._seeding_from_varying(name, call, earlier[at:])]
+                             for found in [owner._seeding_from_varying(name, call, earlier[at:], definition)]
                              if found is not None), None)
         return None
 
@@ -339,23 +412,79 @@ class CellSource:
                     tree = ast.parse(name or expression, mode="eval")
                 except SyntaxError:
                     continue
-                varying = next(iter(self._varying_calls(tree, earlier)), None)
+                varying = next(iter(self._varying_calls(tree, earlier, placed=False)), None)
                 if varying is not None:
                     return None, line, varying
         return None
 
-    def _varying_calls(self, value: ast.AST, earlier: Sequence[CellSource] = (), depth: int = 3) -> Iterable[str]:
-        """Calls in ``value`` whose result varies by nature, following names bound in the cell, else in the
-        latest of ``earlier`` that binds them (a few levels)."""
-        for node in ast.walk(value):
-            if isinstance(node, ast.Call) and self.dotted(node.func) in VARYING and self.dotted(node.func) != "hash":
-                yield cast(str, self.dotted(node.func))
-            elif isinstance(node, ast.Name) and depth:
-                for at, owner in enumerate((self, *earlier)):
-                    bound = getattr(owner._binding(node.id), "value", None)
-                    if bound is not None:
-                        yield from owner._varying_calls(bound, earlier[at:], depth - 1)
-                        break
+    def _varying_calls(self, value: ast.AST, earlier: Sequence[CellSource] = (), depth: int = 3,
+                       scope: ast.AST | None = None, placed: bool = True) -> Iterable[str]:
+        """Calls in ``value`` whose result varies by nature. A name is followed (a few levels) to the value it was
+        last given before it is read: in ``scope`` (a function's body, then its parameter's default), else at the
+        cell's top level, else in the latest of ``earlier`` that binds it; ``config['seed']``, ``args.seed`` and
+        ``seed, t0 = 42, time.time()`` to that part of the value only. A binding it cannot take apart (a loop's,
+        a call's result) ends the trail: nothing is said of what is not known. ``placed``: ``value`` is written
+        in the cell (not a magic's expression), so its line orders the bindings."""
+        pending = [value]
+        while pending:
+            node = pending.pop()
+            called = self.dotted(node.func) if isinstance(node, ast.Call) else None
+            if called in VARYING and called != "hash":
+                yield called
+                continue
+            name, key = _part_read(node)
+            if name is not None:
+                if depth:
+                    line = getattr(node, "lineno", None) if placed else None
+                    yield from self._follow(name, key, line, earlier, depth - 1, scope)
+                pending += [node.slice] if isinstance(node, ast.Subscript) else []
+                continue
+            pending.extend(ast.iter_child_nodes(node))
+
+    def _follow(self, name: str, key: object, line: int | None, earlier: Sequence[CellSource], depth: int,
+                scope: ast.AST | None) -> Iterable[str]:
+        """The varying calls in what ``name`` (or its part ``key``) was given last before ``line``."""
+        for region in ((scope, None) if scope is not None else (None,)):
+            found = self._bound(name, key, region, line if region is scope else None)
+            if found is not None:
+                if not isinstance(found, _Unknown):
+                    yield from self._varying_calls(found, earlier, depth, region)
+                return
+        for at, owner in enumerate(earlier):
+            found = owner._bound(name, key, None, None)
+            if found is not None:
+                if not isinstance(found, _Unknown):
+                    yield from owner._varying_calls(found, earlier[at + 1:], depth)
+                return
+
+    def _bound(self, name: str, key: object, scope: ast.AST | None, before: int | None) -> ast.AST | _Unknown | None:
+        """What ``name`` (its part ``key``) was last given in ``scope`` (the cell's top level for None) before line
+        ``before``: the value, ``_Unknown`` where it cannot be told, None where nothing there binds it."""
+        roots = getattr(scope, "body", None) if scope is not None else (self.tree.body if self.tree else [])
+        bindings = [(node, target) for node in _region(roots or [])
+                    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For,
+                                         ast.AsyncFor, ast.withitem, ast.Import, ast.ImportFrom))
+                    and (before is None or getattr(node, "lineno", 0) < before)
+                    for target in _targets(node) if _binds_name(target, name)]
+        if not bindings:
+            arguments = getattr(scope, "args", None)
+            if arguments is None or name not in {arg.arg for arg in _parameters(arguments)}:
+                return None
+            default = dict(_defaults(arguments)).get(name)  # a parameter: its default, if the call gave nothing
+            return _UNKNOWN if default is None else _part(default, key)
+        node, target = max(bindings, key=lambda found: (getattr(found[0], "lineno", 0),
+                                                         getattr(found[0], "col_offset", 0)))
+        value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign,
+                                                                   ast.NamedExpr)) else None
+        if value is None:
+            return _UNKNOWN
+        if isinstance(target, (ast.Tuple, ast.List)):  # seed, t0 = 42, time.time()
+            index = next(i for i, element in enumerate(target.elts) if _binds_name(element, name))
+            if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != len(target.elts) \
+                    or not isinstance(target.elts[index], ast.Name):
+                return _UNKNOWN
+            value = value.elts[index]
+        return _part(value, key)
 
     def uses(self, module: str) -> bool:
         """Whether the cell refers to ``module`` (through any name it was imported as)."""
