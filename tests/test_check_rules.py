@@ -346,6 +346,12 @@ def test_rerun_that_moved_a_generator_reaches_a_cell_through_an_object_the_probe
     assert result.fix == "run cell 1 under `%%seeded N` (after `%load_ext seedmagic` at the top of the notebook)"
     other = check(sources[:2] + ["print(open('data.txt').read())"], a, b, rerun=True)
     assert other.cause == "output"  # the cell reads nothing cell 1 made
+    labels = ["import numpy as np\nnp.random.seed(0)", "classes = {'cat', 'dog', 'bird'}\nidx = np.random.permutation(9)",
+              "print(' '.join(classes))"]
+    literal = check(labels, a, b, rerun=True)  # a set literal holds no draws: the rerun is not why
+    assert literal.cause == "output" and "classes" not in literal.reason
+    assert needs_hash_order(result, Run(a, hash_seed="1"), Run(b, hash_seed="2"))  # kernels without reruns decide
+    assert check(sources, a, b, rerun=True, hash_order=True).cause == "hash-order"
 
 
 def test_rerun_traced_through_a_value_when_the_divergent_cell_only_prints_it():
@@ -573,6 +579,23 @@ def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     assert traced.fix.startswith("iterate in a fixed order in cell 0 (`sorted(...)`)")  # where the order is made
 
 
+def test_a_shown_varying_call_gives_way_to_hash_order_the_kernels_showed_and_to_a_generator_made_in_the_cell():
+    a, b = [cell(0, probe(), "Report 2026: a, b\n")], [cell(0, probe(), "Report 2026: b, a\n")]
+    year = ["import datetime\nprint(f'Report {datetime.date.today().year}:', ', '.join({'a', 'b'}))"]
+    first = check(year, a, b)
+    assert first.cause == "value" and needs_hash_order(first, Run(a, hash_seed="1"), Run(b, hash_seed="2"))
+    assert check(year, a, b, hash_order=True).cause == "hash-order"
+    assert check(year, a, b, hash_order=False).cause == "value"
+    timed = ["import time\nt0 = time.time()\nvocab = {'apple', 'fig'}\nprint(list(vocab))\nelapsed = time.time() - t0"]
+    unshown = check(timed, a, b)  # the clock is read, never shown: the kernels decide
+    assert needs_hash_order(unshown, Run(a, hash_seed="1"), Run(b, hash_seed="2"))
+    assert check(timed, a, b, hash_order=True).cause == "hash-order"
+    local = check(["import time\nimport numpy as np\nt0 = time.time()\n"
+                   "sample = np.random.default_rng().normal(size=3).round(3)\nprint(sample, f'({time.time() - t0:.0f} s)')"],
+                  a, b)
+    assert (local.cause, local.fix) == ("entropy", "give it a seed: `np.random.default_rng(N)`"), local
+
+
 def test_outputs_that_differ_only_in_what_is_normalised_are_not_the_evidence():
     timing_a, timing_b = "3.48 ms ± 513 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)\n", \
         "3.41 ms ± 490 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)\n"
@@ -590,9 +613,10 @@ def test_hash_of_a_str_is_named_as_such_and_a_pid_is_not_taken_for_hash_order():
     hashed = check(["users = ['alice', 'bob', 'erin']\nprint('test users:', [u for u in users if hash(u) % 3 == 0])"],
                    a, b, hash_order=True)
     assert hashed.cause == "hash-order"
-    assert hashed.reason.endswith("they follow `hash()` of a str")
-    assert hashed.fix == ("use a hash that does not depend on PYTHONHASHSEED (`zlib.crc32(text.encode())`, "
-                          "`hashlib`), or pin PYTHONHASHSEED in the kernelspec's env")
+    assert hashed.reason.endswith("they follow str hashes (`hash()` of a str, or the order of a set)")
+    assert hashed.fix == ("iterate in a fixed order (`sorted(...)`) and hash str with what does not depend on "
+                          "PYTHONHASHSEED (`zlib.crc32(text.encode())`, `hashlib`), or pin PYTHONHASHSEED in the "
+                          "kernelspec's env")
     a, b = [cell(0, probe(), "even worker\n")], [cell(0, probe(), "odd worker\n")]
     pid = ["import os\nprint('even worker' if os.getpid() % 2 == 0 else 'odd worker')"]
     found = check(pid, a, b)  # the hash-order kernels, started in order, share the runs' pid parity

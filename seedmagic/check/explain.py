@@ -13,19 +13,20 @@ The rules, in the order they are tried (the first that applies explains):
    seeded by it from a value that varies (``g.manual_seed(os.getpid())``), created without a seed (a
    ``torch.Generator()`` starts from a fixed one), or in another state in each run, or moved by a rerun,
    or drawn from a varying number of times;
-5. only the outputs differ. A varying call whose result the cell shows (``print(id(z))``) is named first.
-   Else the value the cell reads that differed first is traced back through the cells (``cell 4 prints
-   `y`, computed in cell 2 from `t`, which first differed after cell 1``); a trace that ends in a cell whose
-   rerun moved a generator blames that generator, one whose rerun changed the value again blames that cell
-   (not safe to run twice), one that ends in a line making a generator without a seed blames it; draws the
-   cell undid (``fork_rng``, ``get_state``/``set_state``) from a generator that was never seeded blame that
-   generator; a name the cell reads that an earlier cell made whose rerun moved a generator (an object the
-   probe does not fingerprint, such as a model) blames that rerun; a call in the cell whose result varies by
-   nature (not ``hash``), where no value is traced, blames it; two more kernels, each with one run's
-   PYTHONHASHSEED, that reproduce that run's outputs show str hash order (or ``hash()`` of a str); a trace
-   alone blames the value; a ``hash()`` call in the cell blames it; a generator made without a seed, in the
-   cell or in what an earlier cell defines under a name the cell uses (a function, a class, an object),
-   blames its line; and last, nothing found (under ``--rerun``, naming a cell whose rerun changed a value).
+5. only the outputs differ. A reseed from OS entropy in the cell, a generator it makes without a seed, and
+   a varying call whose result it shows (``print(id(z))``; unless the hash-order kernels below show hash
+   order) are named first. Else the value the cell reads that differed first is traced back through the
+   cells (``cell 4 prints `y`, computed in cell 2 from `t`, which first differed after cell 1``); a trace
+   that ends in a cell whose rerun moved a generator blames that generator, one whose rerun changed the value
+   again blames that cell (not safe to run twice), one that ends in a line making a generator without a seed
+   blames it; draws the cell undid (``fork_rng``, ``get_state``/``set_state``) from a generator that was
+   never seeded blame that generator; two more kernels, each with one run's PYTHONHASHSEED, that reproduce
+   that run's outputs show str hash order (or ``hash()`` of a str); else a name the cell reads that an
+   earlier cell made by a call whose rerun moved a generator (an object the probe does not fingerprint, such
+   as a model) blames that rerun; a trace alone blames the value; a call in the cell whose result varies by
+   nature blames it; a generator made without a seed in what an earlier cell defines under a name the cell
+   uses (a function, a class, an object) blames its line; and last, nothing found (under ``--rerun``, naming
+   a cell whose rerun changed a value).
 """
 
 from __future__ import annotations
@@ -294,11 +295,25 @@ class Explainer:
         label = self.label(position)
         pair = self.runs.pairs[position]
         verb = "prints" if any(output.get("output_type") == "stream" for output in pair[0].outputs) else "shows"
-        shown = self.source(position).shown_varying_call()
-        if shown is not None:  # whatever else differs, this alone makes the outputs differ
+        source = self.source(position)
+        for name, line in source.entropy_reseeds().items():  # then put back, or seeded again
+            kept = "" if self.runs.differs_after(position, ("global", name)) else \
+                f", though the cell leaves {name} in the same state in both"
+            return self.reseeded_from_entropy(position, name, line, ": its draws in the cell differ between runs"
+                                              + kept)
+        made = source.unseeded_construction()
+        if made is not None:  # a generator that does not outlive the cell (made inside a function, say)
+            return Explanation(None, "entropy", f"{label} makes a generator without a seed (`{made[0]}`): it is "
+                               "seeded from OS entropy in each run, so what it draws differs",
+                               f"give it a seed: `{made[1]}(N)`")
+        shown = source.shown_varying_call()
+        # Shown, it makes the outputs differ, unless what is shown is coarse (the year) and the hash-order kernels
+        # showed str hash order instead; they cannot tell a pid apart (started in order, they share its parity).
+        if shown is not None and (self.hash_order is not True or shown[0] == "os.getpid"):
             return Explanation(None, "value", f"{label} {verb} the result of `{shown[0]}()`, which comes from "
                                f"{shown[1]} and differs between runs", f"do not show `{shown[0]}()`'s result, or tag "
-                               "the cell nbval-ignore-output if its output may vary")
+                               "the cell nbval-ignore-output if its output may vary",
+                               self.hash_order is None and shown[0] != "os.getpid")
         traced = self.trace(position)
         story = ""
         if traced is not None:
@@ -306,8 +321,8 @@ class Explainer:
             story = f"{label} {verb} `{chain[0][1]}`"
             for (cell_at, _), (_, variable) in zip(chain, chain[1:], strict=False):
                 story += f", computed in {self.cell(cell_at)} from `{variable}`"
-            line = self.source(root).assignment(chain[-1][1])
-            story += f", which first differed after {self.cell(root)}" + (f" (`{line}`)" if line else "")
+            bound = self.source(root).assignment(chain[-1][1])
+            story += f", which first differed after {self.cell(root)}" + (f" (`{bound}`)" if bound else "")
             for key in self.runs.shifts(root)[:1]:
                 return Explanation(key[1], key[1], f"{story}: rerunning {self.cell(root)} draws new numbers from "
                                    f"{key[1]} (its first run moved {key[1]})", self.rerun_fix(root, key))
@@ -322,35 +337,30 @@ class Explainer:
                 return Explanation(None, "entropy", f"{story}: `{made[1]}()` there makes a generator without a seed, "
                                    "seeded from OS entropy in each run", f"give it a seed in {self.cell(root)}: "
                                    f"`{made[1]}(N)`")
-        for name, line in self.source(position).entropy_reseeds().items():  # then put back, or seeded again
-            kept = "" if self.runs.differs_after(position, ("global", name)) else \
-                f", though the cell leaves {name} in the same state in both"
-            return self.reseeded_from_entropy(position, name, line, ": its draws in the cell differ between runs"
-                                              + kept)
         undone = self.undone_draws(position)
         if undone is not None:
             return undone
-        unseen = self.rerun_unseen(position) if traced is None else None
-        if unseen is not None:
-            at, key, name = unseen
-            return Explanation(key[1], key[1], f"{label} {verb} what `{name}` holds (not a value the check can read), "
-                               f"made in {self.cell(at)}: rerunning {self.cell(at)} draws new numbers from {key[1]} "
-                               f"(its first run moved {key[1]})", self.rerun_fix(at, key))
-        varying = self.source(position).varying_call()
-        if varying is not None and traced is None and varying[0] != "hash":  # not hash order, whatever kernels show
-            return self.varying_call(position, varying, provisional=False)
         if self.hash_order:
             at = traced[1] if traced else position
             hashing = any(name == "hash" for name, _ in self.source(at).calls())
-            what, fix = (("`hash()` of a str", "use a hash that does not depend on PYTHONHASHSEED "
+            where = f" in {self.cell(at)}" if traced else ""
+            what, fix = (("str hashes (`hash()` of a str, or the order of a set)", f"iterate in a fixed order{where} "
+                          "(`sorted(...)`) and hash str with what does not depend on PYTHONHASHSEED "
                           "(`zlib.crc32(text.encode())`, `hashlib`)") if hashing else
                          ("the order of str hashes (a set, or a dict built from one)",
-                          f"iterate in a fixed order{f' in {self.cell(at)}' if traced else ''} (`sorted(...)`)"))
+                          f"iterate in a fixed order{where} (`sorted(...)`)"))
             return Explanation(None, "hash-order", (story + "; " if story else f"{label}: ")
                                + "the outputs differ between kernels with different PYTHONHASHSEED and agree when it "
                                f"is the same: they follow {what}", f"{fix}, or pin PYTHONHASHSEED in the kernelspec's "
                                "env")
         provisional = self.hash_order is None
+        unseen = self.rerun_unseen(position) if traced is None else None
+        if unseen is not None:  # the hash-order kernels do not rerun: they told apart what the rerun did
+            at, key, name = unseen
+            return Explanation(key[1], key[1], f"{label} {verb} what `{name}` holds (not a value the check can read), "
+                               f"made in {self.cell(at)}: rerunning {self.cell(at)} draws new numbers from {key[1]} "
+                               f"(its first run moved {key[1]})", self.rerun_fix(at, key), provisional)
+        varying = source.varying_call()
         if traced is not None:
             return Explanation(None, "value", story,
                                f"make `{traced[0][-1][1]}` the same on every run (it comes from the clock, a file, "
@@ -359,17 +369,12 @@ class Explainer:
         if varying is not None:
             return self.varying_call(position, varying, provisional)
         maker = self.unseeded_maker(position)
-        if maker is not None and maker[0] != position:  # made in a function or an object the cell uses
+        if maker is not None:  # made in a function or an object the cell uses
             at, made = maker
             return Explanation(None, "entropy", f"{label}: outputs differ, and it uses what {self.cell(at)} defines, "
                                f"which makes a generator without a seed (`{made[0]}`): it is seeded from OS entropy in "
                                "each run, so what it draws differs", f"give it a seed in {self.cell(at)}: "
                                f"`{made[1]}(N)`", provisional)
-        if maker is not None:  # a generator that does not outlive the cell (made inside a function, say)
-            made = maker[1]
-            return Explanation(None, "entropy", f"{label} makes a generator without a seed (`{made[0]}`): it is "
-                               "seeded from OS entropy in each run, so what it draws differs",
-                               f"give it a seed: `{made[1]}(N)`", provisional)
         same = self.runs.after(position, "a") == self.runs.after(position, "b")
         where = "every generator's state is identical after the cell" if same else \
             "every generator the cell drew from is in the same state in both runs"
@@ -389,11 +394,12 @@ class Explainer:
         return Explanation(None, "output", reason, fix, provisional)
 
     def rerun_unseen(self, position: int) -> tuple[int, Key, str] | None:
-        """A name the cell reads whose latest binding is in an earlier cell whose rerun moved a generator (a model, a
-        DataFrame: what the probe does not fingerprint); the cell, the generator and the name."""
+        """A name the cell reads whose latest binding is in an earlier cell whose rerun moved a generator and calls
+        something (a model, a DataFrame: what the probe does not fingerprint; a literal holds no draws); the cell,
+        the generator and the name."""
         for name in self.source(position).reads:
             at = next((at for at in range(position - 1, -1, -1) if self.source(at).binds(name)), None)
-            if at is not None and self.runs.shifts(at):
+            if at is not None and self.runs.shifts(at) and self.source(at).computes(name):
                 return at, self.runs.shifts(at)[0], name
         return None
 
@@ -404,12 +410,9 @@ class Explainer:
                            "or tag the cell nbval-ignore-output if its output may vary", provisional)
 
     def unseeded_maker(self, position: int) -> tuple[int, tuple[str, str]] | None:
-        """The cell that makes a generator with no seed which the cell at ``position`` uses, and the construction:
-        the cell itself, or in what an earlier cell binds under a name it reads (a function that makes one, an
-        object that holds one), followed through the names read there in turn."""
-        made = self.source(position).unseeded_construction()
-        if made is not None:
-            return position, made
+        """The earlier cell that makes a generator with no seed which the cell at ``position`` uses, and the
+        construction: in what it binds under a name the cell reads (a function that makes one, an object that
+        holds one), followed through the names read there in turn."""
         wanted = set(self.source(position).reads)
         for at in range(position - 1, -1, -1):
             source = self.source(at)

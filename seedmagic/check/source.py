@@ -521,6 +521,11 @@ class CellSource:
         """Whether the cell binds ``name``: assigns it, or defines a function or class of that name."""
         return bool(self._definitions({name}))
 
+    def computes(self, name: str) -> bool:
+        """Whether what binds ``name`` in the cell calls something (a constructor, a function), unlike a literal."""
+        return any(isinstance(node, ast.Call) for definition in self._definitions({name})
+                   for node in ast.walk(definition))
+
     def reads_within(self, names: set[str]) -> set[str]:
         """The names read by what binds ``names`` in the cell (the body of a function it defines, say)."""
         return {inner.id for node in self._definitions(names) for inner in ast.walk(node)
