@@ -75,6 +75,10 @@ def test_tqdm_times_and_rates_are_normalised_and_its_postfix_is_data():
         assert bar(1.2, total, postfix=metrics) == bar(31.7, total, postfix=metrics)
         assert bar(1.2, total, postfix="loss=0.290") != bar(1.2, total, postfix="loss=0.804")
     assert bar(0, 10) == bar(5, 10)  # "?it/s" at the start
+    assert bar(1.2, 10, unit=" samples") == bar(0.01, 10, unit=" samples")  # a unit with a space
+    assert bar(1.2, 10, unit=" long unit name of many words") == bar(0.5, 10, unit=" long unit name of many words")
+    assert bar(0.0306, 60, ncols=80) == bar(0.0296, 60, ncols=80)  # 98.04it/s, 101.35it/s: the bar narrows by one
+    assert bar(0.0306, 60, ncols=80, ascii=True) == bar(0.0296, 60, ncols=80, ascii=True)
     assert bar(1.2, 10) != bar(1.2, 20)
 
 

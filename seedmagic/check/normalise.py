@@ -29,9 +29,9 @@ from .model import BadInput
 from .notebooks import one_line, refuse_special
 
 #: tqdm's elapsed and remaining times (``01:02``, ``1:00:02``) and its rates (``2.50it/s``, ``?it/s``, ``3.1MB/s``,
-#: ``5.00s/it``), as ``tqdm.format_meter`` writes them.
+#: ``5.00s/it``, ``97.2 samples/s``), as ``tqdm.format_meter`` writes them.
 _TQDM_TIME = r"(?:\d{1,6}:)?\d{1,2}:\d\d"
-_TQDM_RATE = r"(?:\?|[\d.]{1,20})[^\s,\]/]{0,20}/s|[\d.]{1,20}s/[^\s,\]]{1,20}"
+_TQDM_RATE = r"(?:\?|[\d.]{1,20})[^,\]/\n]{0,40}/s|[\d.]{1,20}s/[^,\]\n]{1,40}"
 #: (trigger, pattern, replacement): a pattern runs only on lines that contain its trigger.
 _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # Object addresses closing a repr: <Foo object at 0x7f3a...>; other hexadecimal text is data.
@@ -46,6 +46,8 @@ _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # postfix (set_postfix(loss=...)), is the notebook's data.
     ("<", re.compile(rf"\[{_TQDM_TIME}<(?:{_TQDM_TIME}|\?)(?:, *(?:{_TQDM_RATE}))?(?=[,\]])"), "[<time>"),
     ("/", re.compile(rf"\[{_TQDM_TIME}, *(?:{_TQDM_RATE})(?=[,\]])"), "[<time>"),
+    # tqdm's bar: with ``ncols`` its width is what the meter, rate included, leaves (the percentage stays).
+    ("%|", re.compile(r"(?<=\d%\|)[^|\n]{0,2000}(?=\| )"), "<bar>"),
 )
 #: (trigger, pattern): lines left out. ``%timeit`` warns that its slowest run took much longer in some runs only.
 _DROPPED_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
