@@ -974,6 +974,29 @@ def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_f
                   "def seed_all(seed=SEED):\n    np.random.seed(seed)", "seed_all()"],
                  [clock + "SEED = int(time.time())\nSEED = 42\nnp.random.seed(SEED)", "print(1)"],
                  [clock + "for seed in [1, 2]:\n    pass", "np.random.seed(seed)"],  # a loop's: not known
+                 # a branch whose condition the source cannot tell is not followed
+                 [clock + "SEED = 42\nif SEED is None:\n    SEED = int(time.time())\nnp.random.seed(SEED)", "print(1)"],
+                 [clock + "SEED = 42\nseed = SEED if SEED is not None else int(time.time())",
+                  "rng = np.random.default_rng(seed)"],
+                 [clock + "SEED = 42\nseed = SEED or int(time.time())", "np.random.seed(seed)"],
+                 # changed in place since it was bound
+                 [clock + "config = {'seed': int(time.time()), 'lr': 0.1}\nconfig['seed'] = 0",
+                  "np.random.seed(config['seed'])"],
+                 [clock + "config = dict(seed=int(time.time()))\nconfig.update(seed=0)", "np.random.seed(config['seed'])"],
+                 # a comprehension's or a lambda's own name
+                 [clock + "seed = int(time.time())", "rngs = [np.random.default_rng(seed) for seed in range(4)]"],
+                 [clock + "seed = int(time.time())\nf = lambda seed: seed", "np.random.seed(f(1))"],
+                 # the helper the call reaches is the last one bound before it
+                 [clock + "def seed_all():\n    np.random.seed(int(time.time()))", "seed_all = lambda: np.random.seed(0)",
+                  "seed_all()"],
+                 [clock + "def seed_all():\n    np.random.seed(int(time.time()))\ndef seed_all():\n"
+                  "    np.random.seed(0)", "seed_all()"],
+                 [clock + "class T:\n    def setup(self):\n        np.random.seed(int(time.time()))\n"
+                  "def setup():\n    np.random.seed(0)", "setup()"],
+                 # a magic's line in a string is not run; its {name} is read where the magic is
+                 [clock + "USAGE = '''put this at the top:\n%seed {int(time.time())}\n'''\nnp.random.seed(0)", "print(1)"],
+                 ["%load_ext seedmagic\nimport time\nSEED = 42\n%seed {SEED}\nSEED = int(time.time())", "print(1)"],
+                 ["x = " + "(" * 400 + "1" + ")" * 400, "print(1)"],  # nested too deep to parse: read as nothing
                  [branch + "setup()", "print(1)"],  # the clock only in a branch a call with no arguments skips
                  [helper.replace("seed=None", "seed=42"), "seed_everything()"],  # 42 or the clock: 42
                  ["import time\nimport numpy as np\nuse_clock = False\nif use_clock:\n"

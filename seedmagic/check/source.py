@@ -132,7 +132,7 @@ def _part(value: ast.AST, key: object) -> ast.AST | _Unknown:
     return _UNKNOWN
 
 
-def _targets(node: ast.AST) -> list[ast.AST]:
+def _targets(node: ast.AST) -> list[ast.AST | None]:
     """What a binding statement binds."""
     if isinstance(node, ast.Assign):
         return list(node.targets)
@@ -142,7 +142,57 @@ def _targets(node: ast.AST) -> list[ast.AST]:
         return [node.optional_vars] if node.optional_vars is not None else []
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return [ast.Name(alias.asname or alias.name.split(".")[0]) for alias in node.names]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [None]  # binds its own name
     return []
+
+
+def _own_names(node: ast.AST) -> set[str]:
+    """The names a comprehension or a lambda binds for itself (its loop variables, its parameters)."""
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return {name.id for generator in node.generators for name in ast.walk(generator.target)
+                if isinstance(name, ast.Name)}
+    if isinstance(node, ast.Lambda):
+        return {arg.arg for arg in _parameters(node.args)}
+    return set()
+
+
+def _truth(node: ast.AST, known: dict[str, object]) -> bool | None:
+    """Whether ``node`` is true, where constants and ``known`` names tell (``seed is None``, ``not seed``, ``a or
+    b``); None where they do not."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _truth(node.operand, known)
+        return None if inner is None else not inner
+    if isinstance(node, ast.BoolOp):
+        truths = [_truth(value, known) for value in node.values]
+        if isinstance(node.op, ast.Or):
+            return True if True in truths else (None if None in truths else False)
+        return False if False in truths else (None if None in truths else True)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        (found_a, a), (found_b, b) = _constant(node.left, known), _constant(node.comparators[0], known)
+        if not (found_a and found_b):
+            return None
+        comparisons = {ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b, ast.Eq: lambda: a == b,
+                       ast.NotEq: lambda: a != b}
+        compare = comparisons.get(type(node.ops[0]))
+        return None if compare is None else bool(compare())
+    found, value = _constant(node, known)
+    return bool(value) if found else None
+
+
+def _constant(node: ast.AST, known: dict[str, object]) -> tuple[bool, object]:
+    if isinstance(node, ast.Constant):
+        return True, node.value
+    if isinstance(node, ast.Name) and node.id in known:
+        return True, known[node.id]
+    return False, None
+
+
+def _bindings(nodes: Iterable[ast.AST], name: str) -> list[tuple[ast.AST, ast.AST | None]]:
+    """The statements among ``nodes`` that bind ``name``, each with its target (None for a ``def``, a ``class``)."""
+    return [(node, target) for node in nodes for target in _targets(node)
+            if (target is None and getattr(node, "name", None) == name)
+            or (target is not None and _binds_name(target, name))]
 
 
 def _binds_name(target: ast.AST, name: str) -> bool:
@@ -224,11 +274,19 @@ class CellSource:
     def tree(self) -> ast.Module | None:
         try:
             return ast.parse(self.code)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deep to parse: read as nothing
             return None
 
     def _nodes(self) -> list[ast.AST]:
+        return self._all_nodes
+
+    @cached_property
+    def _all_nodes(self) -> list[ast.AST]:
         return list(ast.walk(self.tree)) if self.tree is not None else []
+
+    @cached_property
+    def _parents(self) -> dict[int, ast.AST]:
+        return {id(child): node for node in self._nodes() for child in ast.iter_child_nodes(node)}
 
     @cached_property
     def reads(self) -> list[str]:
@@ -339,7 +397,7 @@ class CellSource:
                                 and getattr(node.func, "id", None) in ("print", "display")]
         last = self.tree.body[-1] if self.tree.body else None
         shown += [last.value] if isinstance(last, ast.Expr) else []
-        call = next((found for node in shown for found in self._varying_calls(node)), None)
+        call = next((found for node in shown for found in self._varying_calls(node, every_branch=True)), None)
         return None if call is None else (call, VARYING[call])
 
     def varying_seeding(self, of: str | None = None,
@@ -359,7 +417,7 @@ class CellSource:
                 continue
             found = self._seeding_from_varying(name, call, earlier)
             if found is None and of is None and isinstance(call.func, ast.Name) and not _arguments(call):
-                found = self._called_function_seeding(call.func.id, earlier)
+                found = self._called_function_seeding(call.func.id, call.lineno, earlier)
             if found is not None:
                 return found
         return None
@@ -372,26 +430,35 @@ class CellSource:
         method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed")
         if name not in known and not self._constructs(call, seeded=True) and not method:
             return None
+        around: set[str] = set()  # names a comprehension or lambda the call is in binds
+        parent = self._parents.get(id(call))
+        while parent is not None:
+            around |= _own_names(parent)
+            parent = self._parents.get(id(parent))
         varying = next((found for argument in _arguments(call)
-                        for found in self._varying_calls(argument, earlier, scope=scope)), None)
+                        for found in self._varying_calls(argument, earlier, scope=scope, own=frozenset(around))), None)
         return None if varying is None else (known.get(name, (None, False))[0], self.line(call.lineno), varying)
 
-    def _called_function_seeding(self, function: str,
+    def _called_function_seeding(self, function: str, line: int,
                                  earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
         """A seeding from a varying value inside ``function``, defined in this cell or an earlier one (one level),
         that runs whenever it is called with no arguments (``_always_run``), and reads no parameter whose default
         is a fixed value (``seed=42``: ``seed or int(time.time())`` is 42; ``seed=int(time.time())`` varies)."""
         for at, owner in enumerate((self, *earlier)):
-            definition = next((node for node in owner._nodes() if isinstance(node, (ast.FunctionDef,
-                                                                                   ast.AsyncFunctionDef))
-                               and node.name == function), None)
-            if definition is not None:
+            found = owner._last_binding(function, None, line if owner is self else None)
+            if found is None:
+                continue
+            if isinstance(found, _Unknown):
+                return None
+            definition = found[0]
+            if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):  # not a lambda, an import, a class
                 fixed = {name for name, default in _defaults(definition.args)
                          if not _no_seed(default) and next(iter(owner._varying_calls(default)), None) is None}
                 return next((found for name, call in owner._calls_in(_always_run(definition.body))
                              if not any(owner._reads(argument, fixed) for argument in _arguments(call))
                              for found in [owner._seeding_from_varying(name, call, earlier[at:], definition)]
                              if found is not None), None)
+            return None
         return None
 
     def _reads(self, value: ast.AST, names: set[str], depth: int = 3) -> bool:
@@ -402,81 +469,107 @@ class CellSource:
             for bound in [getattr(self._binding(name), "value", None)] if bound is not None)
 
     def _magic_seeding(self, earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
-        """``%seed {int(time.time())}`` or ``%%seeded $SEED``: IPython expands the line before the magic sees it."""
-        lines = [line.strip() for line in _body(self.source).splitlines() if line.strip().startswith("%seed ")]
+        """``%seed {int(time.time())}`` or ``%%seeded $SEED``: IPython expands the line before the magic sees it.
+        A ``%seed`` counts where the cell surely runs it (IPython turns it into a call), not in a string."""
+        magics = [(f"%seed {given[1]}", node.lineno) for node in _always_run(self.tree.body if self.tree else [])
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "run_line_magic"
+                  for given in [[arg.value for arg in node.args if isinstance(arg, ast.Constant)]]
+                  if len(given) >= 2 and given[0] == "seed" and isinstance(given[1], str)]
         cell = _CELL_MAGIC.match(self.source)
-        lines += [cell.group(0).strip()] if cell is not None and cell.group(1) == "seeded" else []
-        for line in lines:
+        magics += [(cell.group(0).strip(), 0)] if cell is not None and cell.group(1) == "seeded" else []
+        for line, at in magics:
             for name, expression in _EXPANDED.findall(line):
                 try:
                     tree = ast.parse(name or expression, mode="eval")
-                except SyntaxError:
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
                     continue
-                varying = next(iter(self._varying_calls(tree, earlier, placed=False)), None)
+                varying = next(iter(self._varying_calls(tree, earlier, read_at=at)), None)
                 if varying is not None:
                     return None, line, varying
         return None
 
     def _varying_calls(self, value: ast.AST, earlier: Sequence[CellSource] = (), depth: int = 3,
-                       scope: ast.AST | None = None, placed: bool = True) -> Iterable[str]:
+                       scope: ast.AST | None = None, read_at: int | None = None,
+                       every_branch: bool = False, own: frozenset[str] = frozenset()) -> Iterable[str]:
         """Calls in ``value`` whose result varies by nature. A name is followed (a few levels) to the value it was
         last given before it is read: in ``scope`` (a function's body, then its parameter's default), else at the
         cell's top level, else in the latest of ``earlier`` that binds it; ``config['seed']``, ``args.seed`` and
-        ``seed, t0 = 42, time.time()`` to that part of the value only. A binding it cannot take apart (a loop's,
-        a call's result) ends the trail: nothing is said of what is not known. ``placed``: ``value`` is written
-        in the cell (not a magic's expression), so its line orders the bindings."""
-        pending = [value]
+        ``seed, t0 = 42, time.time()`` to that part of the value only. Only what surely runs is followed: a
+        branch (``if``, ``x if c else y``, ``a or b``) only where its condition can be told from constants (a
+        parameter's default in a function called with no arguments), else the trail ends; so does a binding
+        the source cannot take apart (a loop's, a call's result, one changed in place since). Names a
+        comprehension or a lambda binds are theirs. ``read_at``: the line the value is read at, for a magic's
+        expression (parsed on its own). ``every_branch``: any branch may be what is shown, so none is pruned.
+        ``own``: names bound around ``value`` (by a comprehension it is in), not followed."""
+        pending: list[tuple[ast.AST, frozenset[str]]] = [(value, own)]
         while pending:
-            node = pending.pop()
+            node, own = pending.pop()
             called = self.dotted(node.func) if isinstance(node, ast.Call) else None
             if called in VARYING and called != "hash":
                 yield called
                 continue
-            name, key = _part_read(node)
-            if name is not None:
-                if depth:
-                    line = getattr(node, "lineno", None) if placed else None
-                    yield from self._follow(name, key, line, earlier, depth - 1, scope)
-                pending += [node.slice] if isinstance(node, ast.Subscript) else []
+            line = read_at if read_at is not None else getattr(node, "lineno", None)
+            if isinstance(node, (ast.IfExp, ast.BoolOp)) and not every_branch:
+                pending += [(taken, own) for taken in self._taken(node, self._known(scope, line))]
                 continue
-            pending.extend(ast.iter_child_nodes(node))
+            own = own | _own_names(node)
+            name, key = _part_read(node)
+            if name is not None and name not in own:
+                if depth:
+                    yield from self._follow(name, key, line, earlier, depth - 1, scope, every_branch)
+                pending += [(node.slice, own)] if isinstance(node, ast.Subscript) else []
+                continue
+            pending += [(child, own) for child in ast.iter_child_nodes(node)]
 
     def _follow(self, name: str, key: object, line: int | None, earlier: Sequence[CellSource], depth: int,
-                scope: ast.AST | None) -> Iterable[str]:
+                scope: ast.AST | None, every_branch: bool) -> Iterable[str]:
         """The varying calls in what ``name`` (or its part ``key``) was given last before ``line``."""
         for region in ((scope, None) if scope is not None else (None,)):
             found = self._bound(name, key, region, line if region is scope else None)
             if found is not None:
                 if not isinstance(found, _Unknown):
-                    yield from self._varying_calls(found, earlier, depth, region)
+                    yield from self._varying_calls(found, earlier, depth, region, every_branch=every_branch)
                 return
         for at, owner in enumerate(earlier):
             found = owner._bound(name, key, None, None)
             if found is not None:
                 if not isinstance(found, _Unknown):
-                    yield from owner._varying_calls(found, earlier[at + 1:], depth)
+                    yield from owner._varying_calls(found, earlier[at + 1:], depth, every_branch=every_branch)
                 return
+
+    def _last_binding(self, name: str, scope: ast.AST | None,
+                      before: int | None) -> tuple[ast.AST, ast.AST | None] | _Unknown | None:
+        """The statement that last bound ``name`` in ``scope`` (the cell's top level for None) before line ``before``
+        and the target that binds it (None for a ``def`` or ``class``); ``_UNKNOWN`` where whether it ran cannot
+        be told (under a loop, a ``try``, an ``if`` whose condition is not known); None where nothing binds it."""
+        candidates = self._top_bindings.get(name, []) if scope is None else _bindings(self._region_of(scope), name)
+        bindings = [(node, target) for node, target in candidates
+                    if before is None or getattr(node, "lineno", 0) < before]
+        for node, target in sorted(bindings, key=lambda found: (getattr(found[0], "lineno", 0),
+                                                                 getattr(found[0], "col_offset", 0)), reverse=True):
+            runs = self._runs(node, scope)
+            if runs is None:
+                return _UNKNOWN
+            if runs:
+                return node, target
+        return None
 
     def _bound(self, name: str, key: object, scope: ast.AST | None, before: int | None) -> ast.AST | _Unknown | None:
         """What ``name`` (its part ``key``) was last given in ``scope`` (the cell's top level for None) before line
-        ``before``: the value, ``_Unknown`` where it cannot be told, None where nothing there binds it."""
-        roots = getattr(scope, "body", None) if scope is not None else (self.tree.body if self.tree else [])
-        bindings = [(node, target) for node in _region(roots or [])
-                    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For,
-                                         ast.AsyncFor, ast.withitem, ast.Import, ast.ImportFrom))
-                    and (before is None or getattr(node, "lineno", 0) < before)
-                    for target in _targets(node) if _binds_name(target, name)]
-        if not bindings:
+        ``before``: the value, ``_UNKNOWN`` where it cannot be told, None where nothing there binds it."""
+        found = self._last_binding(name, scope, before)
+        if found is None:
             arguments = getattr(scope, "args", None)
             if arguments is None or name not in {arg.arg for arg in _parameters(arguments)}:
                 return None
             default = dict(_defaults(arguments)).get(name)  # a parameter: its default, if the call gave nothing
             return _UNKNOWN if default is None else _part(default, key)
-        node, target = max(bindings, key=lambda found: (getattr(found[0], "lineno", 0),
-                                                         getattr(found[0], "col_offset", 0)))
-        value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign,
-                                                                   ast.NamedExpr)) else None
-        if value is None:
+        if isinstance(found, _Unknown):
+            return found
+        node, target = found
+        value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) else None
+        if value is None or self._changed(name, node, scope, before):
             return _UNKNOWN
         if isinstance(target, (ast.Tuple, ast.List)):  # seed, t0 = 42, time.time()
             index = next(i for i, element in enumerate(target.elts) if _binds_name(element, name))
@@ -485,6 +578,87 @@ class CellSource:
                 return _UNKNOWN
             value = value.elts[index]
         return _part(value, key)
+
+    def _region_of(self, scope: ast.AST | None) -> list[ast.AST]:
+        """The nodes in ``scope``'s own body (a function's), or at the cell's top level for None."""
+        if scope is None:
+            return self._top_level
+        return _region(getattr(scope, "body", []))
+
+    @cached_property
+    def _top_level(self) -> list[ast.AST]:
+        return _region(self.tree.body if self.tree is not None else [])
+
+    @cached_property
+    def _top_bindings(self) -> dict[str, list[tuple[ast.AST, ast.AST | None]]]:
+        """The bindings at the cell's top level, by name: each notebook cell is asked of many names."""
+        found: dict[str, list[tuple[ast.AST, ast.AST | None]]] = {}
+        for node in self._top_level:
+            for target in _targets(node):
+                names = [getattr(node, "name", "")] if target is None else [
+                    inner.id for inner in ast.walk(target) if isinstance(inner, ast.Name)
+                    and _binds_name(target, inner.id)]
+                for name in names:
+                    found.setdefault(name, []).append((node, target))
+        return found
+
+    def _changed(self, name: str, binding: ast.AST, scope: ast.AST | None, before: int | None) -> bool:
+        """Whether ``name`` is changed in place after ``binding`` and before line ``before`` (``config['seed'] = 0``,
+        ``args.seed = 0``, ``config.update(...)``): then what it holds cannot be told from its binding."""
+        start: int = getattr(binding, "end_lineno", 0) or getattr(binding, "lineno", 0)
+        for node in self._region_of(scope):
+            line = getattr(node, "lineno", 0)
+            if line <= start or (before is not None and line >= before):
+                continue
+            if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)) \
+                    and _part_read(node)[0] == name:
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == name:
+                return True  # a method of the object (update, setdefault, pop): it may change it
+        return False
+
+    def _runs(self, node: ast.AST, scope: ast.AST | None) -> bool | None:
+        """Whether ``node`` runs whenever ``scope`` (or the cell) does: True, False, or None where it cannot be told
+        (under a loop, a ``try``, a ``match``, or an ``if`` whose condition is not known)."""
+        child, parent = node, self._parents.get(id(node))
+        while parent is not None and parent is not scope and not isinstance(parent, ast.Module):
+            if isinstance(parent, (ast.For, ast.AsyncFor, ast.While, ast.Try, ast.Match)):
+                return None
+            if isinstance(parent, ast.If) and child is not parent.test:
+                truth = _truth(parent.test, self._known(scope, parent.test.lineno))
+                if truth is None:
+                    return None
+                if truth != any(child is statement for statement in parent.body):
+                    return False
+            child, parent = parent, self._parents.get(id(parent))
+        return True
+
+    def _known(self, scope: ast.AST | None, line: int | None) -> dict[str, object]:
+        """Names whose value is a known constant at ``line``: in a function called with no arguments, each parameter
+        whose default is a constant and which nothing in the body bound before that line."""
+        arguments = getattr(scope, "args", None)
+        if arguments is None:
+            return {}
+        assigned = {target.id for node in _region(getattr(scope, "body", []))
+                    if line is None or getattr(node, "lineno", 0) < line
+                    for target in _targets(node) if isinstance(target, ast.Name)}
+        return {name: default.value for name, default in _defaults(arguments)
+                if isinstance(default, ast.Constant) and name not in assigned}
+
+    def _taken(self, node: ast.IfExp | ast.BoolOp, known: dict[str, object]) -> list[ast.AST]:
+        """The operand a conditional expression or ``a or b`` / ``a and b`` evaluates to, where ``known`` tells."""
+        if isinstance(node, ast.IfExp):
+            truth = _truth(node.test, known)
+            return [] if truth is None else [node.body if truth else node.orelse]
+        for index, operand in enumerate(node.values):
+            truth = _truth(operand, known)
+            last = index == len(node.values) - 1
+            if last or truth == isinstance(node.op, ast.Or):  # or: the first true; and: the first false
+                return [operand]
+            if truth is None:
+                return []
+        return []
 
     def uses(self, module: str) -> bool:
         """Whether the cell refers to ``module`` (through any name it was imported as)."""
