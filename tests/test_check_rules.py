@@ -923,21 +923,25 @@ def test_seeding_from_the_clock_is_not_reproducible_even_when_both_runs_read_the
         assert check([fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
 
 
-def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_found():
+def test_seeding_from_the_clock_through_a_name_a_helper_or_a_magic_is_found():
     same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n")]
-    earlier = ["import time\nimport numpy as np\nSEED = int(time.time())", "np.random.seed(SEED)\nprint(np.random.rand())"]
-    agreed = check(earlier, same, same)
-    assert (agreed.status, agreed.cell, agreed.cause) == (NOT_REPRODUCIBLE, 1, "numpy")
-    assert agreed.reason == ("cell 1 (In [2]) seeds numpy from `time.time()`, which comes from the clock and differs "
+    named = ["import time\nimport numpy as np\nSEED = int(time.time())\nnp.random.seed(SEED)", "print(np.random.rand())"]
+    agreed = check(named, same, same)
+    assert (agreed.status, agreed.cell, agreed.cause) == (NOT_REPRODUCIBLE, 0, "numpy")
+    assert agreed.reason == ("cell 0 (In [1]) seeds numpy from `time.time()`, which comes from the clock and differs "
                              "between runs (`np.random.seed(SEED)`): these two runs read the same value, another run "
                              "will not")
     a = [cell(0, probe({"numpy": "a0"}, imported=("numpy",))), cell(1, probe({"numpy": "a1"}, advanced=("numpy",)),
                                                                      "0.5\n")]
     b = [cell(0, probe({"numpy": "b0"}, imported=("numpy",))), cell(1, probe({"numpy": "b1"}, advanced=("numpy",)),
                                                                      "0.7\n")]
-    parted = check(earlier, a, b)  # numpy differed since its import, but the cell seeds it itself
-    assert (parted.cell, parted.cause) == (1, "numpy")
+    parted = check(["import time\nimport numpy as np", "SEED = int(time.time())\nnp.random.seed(SEED)"], a, b)
+    assert (parted.cell, parted.cause) == (1, "numpy")  # numpy differed since its import, but the cell seeds it
     assert parted.reason.startswith("cell 1 (In [2]) seeds numpy from `time.time()`")
+    # Not followed across cells: a cell between may change the value in ways the source hides (a miss, by design)
+    for across in (["import time\nimport numpy as np\nSEED = int(time.time())", "np.random.seed(SEED)"],
+                   ["import time\nnow = time.time_ns()", "%%seeded $now\nprint(1)"]):
+        assert check(across, same, same).status == REPRODUCIBLE
     helper = ("import time, random\nimport numpy as np\ndef seed_everything(seed=None):\n"
               "    seed = seed if seed is not None else int(time.time())\n    random.seed(seed)\n"
               "    np.random.seed(seed)\n")
@@ -945,7 +949,6 @@ def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_f
                           ([helper, "seed_everything()\nprint(np.random.rand())"], "random.seed(seed)"),
                           (["%load_ext seedmagic\nimport time\n%seed {int(time.time())}", "print(1)"],
                            "%seed {int(time.time())}"),
-                          (["import time\nnow = time.time_ns()", "%%seeded $now\nprint(1)"], "%%seeded $now"),
                           (["import random, time\nrandom.seed(int(time.strftime('%Y%m%d%H%M')))", "print(1)"],
                            "random.seed(int(time.strftime('%Y%m%d%H%M')))"),
                           (["import random, time\ndef setup(*, seed=None):\n    if seed is None:\n"
@@ -953,8 +956,10 @@ def test_seeding_from_the_clock_through_an_earlier_cell_a_helper_or_a_magic_is_f
                            "random.seed(seed)"),
                           (["import time, random\ndef seed_all(seed=int(time.time())):\n    random.seed(seed)",
                             "seed_all()"], "random.seed(seed)"),  # the default is read once, at the definition
-                          (["import time, numpy as np\nrun = {'seed': time.time_ns(), 'lr': 0.1}",
-                            "np.random.seed(run['seed'])"], "np.random.seed(run['seed'])")):
+                          (["import time, numpy as np\nrun = {'seed': time.time_ns(), 'lr': 0.1}\n"
+                            "np.random.seed(run['seed'])", "print(1)"], "np.random.seed(run['seed'])"),
+                          (["import torch, os\ng = torch.Generator()\ng.manual_seed(os.getpid())", "print(1)"],
+                           "g.manual_seed(os.getpid())")):
         found = check(sources, same, same)
         assert found.status == NOT_REPRODUCIBLE and f"(`{line}`)" in found.reason, (sources, found)
     branch = ("import time\nimport numpy as np\ndef setup(deterministic=True):\n    if deterministic:\n"

@@ -39,6 +39,8 @@ _LIBRARY_OF: dict[str, frozenset[str]] = {
 #: seed it or read, put back or swap its state.
 _NOT_DRAWING = CONSTRUCTORS | RESTORES | {"seed", "manual_seed", "initial_seed", "SeedSequence", "get_bit_generator",
                                          "set_bit_generator"}
+#: What a ``.seed(...)`` method is a seeding of: objects these make (NumPy's, ``random``'s and torch's generators).
+_GENERATOR_TYPES = frozenset({*CONSTRUCTORS, "Generator", "Random", "RandomState"})
 #: What may not run where it is written: a branch, a loop, a ``try``, a function or lambda only defined.
 _MAY_NOT_RUN = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.Match, ast.FunctionDef, ast.AsyncFunctionDef,
                 ast.Lambda)
@@ -125,7 +127,9 @@ def _part(value: ast.AST, key: object) -> ast.AST | _Unknown:
     if key is None:
         return value
     if isinstance(value, ast.Dict):
-        return next((entry for written, entry in zip(value.keys, value.values, strict=True)
+        if any(written is None for written in value.keys):  # {**overrides}: any key may come from it
+            return _UNKNOWN
+        return next((entry for written, entry in reversed(list(zip(value.keys, value.values, strict=True)))
                      if isinstance(written, ast.Constant) and written.value == key), _UNKNOWN)
     if isinstance(value, ast.Call):
         return next((keyword.value for keyword in value.keywords if keyword.arg == key), _UNKNOWN)
@@ -427,7 +431,8 @@ class CellSource:
         """``call`` if it seeds (a global generator, a seeded constructor, a ``.seed``/``.manual_seed`` method)
         from a varying value (``scope``: the function it is in)."""
         known = seedings()
-        method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed")
+        method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed") \
+            and self._holds_generator(call.func.value, earlier, call.lineno)
         if name not in known and not self._constructs(call, seeded=True) and not method:
             return None
         around: set[str] = set()  # names a comprehension or lambda the call is in binds
@@ -438,6 +443,20 @@ class CellSource:
         varying = next((found for argument in _arguments(call)
                         for found in self._varying_calls(argument, earlier, scope=scope, own=frozenset(around))), None)
         return None if varying is None else (known.get(name, (None, False))[0], self.line(call.lineno), varying)
+
+    def _holds_generator(self, receiver: ast.AST, earlier: Sequence[CellSource], line: int) -> bool:
+        """Whether ``receiver`` of a ``.seed(...)`` is a random generator (``db.seed(...)`` may fill a database): a
+        name last bound, in this cell or the latest earlier one that binds it, to a generator's constructor."""
+        if not isinstance(receiver, ast.Name):
+            return False
+        for at, owner in enumerate((self, *earlier)):
+            found = owner._last_binding(receiver.id, None, line if at == 0 else None)
+            if found is None:
+                continue
+            value = None if isinstance(found, _Unknown) else getattr(found[0], "value", None)
+            made = (owner.dotted(value.func) or "").rsplit(".", 1)[-1] if isinstance(value, ast.Call) else ""
+            return made in _GENERATOR_TYPES
+        return False
 
     def _called_function_seeding(self, function: str, line: int,
                                  earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
@@ -451,13 +470,16 @@ class CellSource:
             if isinstance(found, _Unknown):
                 return None
             definition = found[0]
-            if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):  # not a lambda, an import, a class
+            # a plain function: not a lambda, an import, a class; not a generator (its body waits for next()), nor
+            # decorated (the decorator decides what a call runs)
+            if isinstance(definition, ast.FunctionDef) and not definition.decorator_list and not any(
+                    isinstance(node, (ast.Yield, ast.YieldFrom)) for node in _region(definition.body)):
                 fixed = {name for name, default in _defaults(definition.args)
                          if not _no_seed(default) and next(iter(owner._varying_calls(default)), None) is None}
                 return next((found for name, call in owner._calls_in(_always_run(definition.body))
-                             if not any(owner._reads(argument, fixed) for argument in _arguments(call))
                              for found in [owner._seeding_from_varying(name, call, earlier[at:], definition)]
-                             if found is not None), None)
+                             if found is not None
+                             and not any(owner._reads(argument, fixed) for argument in _arguments(call))), None)
             return None
         return None
 
@@ -493,8 +515,8 @@ class CellSource:
                        scope: ast.AST | None = None, read_at: int | None = None,
                        every_branch: bool = False, own: frozenset[str] = frozenset()) -> Iterable[str]:
         """Calls in ``value`` whose result varies by nature. A name is followed (a few levels) to the value it was
-        last given before it is read: in ``scope`` (a function's body, then its parameter's default), else at the
-        cell's top level, else in the latest of ``earlier`` that binds it; ``config['seed']``, ``args.seed`` and
+        last given before it is read in the same cell (in ``scope``: a function's locals, then its parameter's
+        default; see ``_follow``); ``config['seed']``, ``args.seed`` and
         ``seed, t0 = 42, time.time()`` to that part of the value only. Only what surely runs is followed: a
         branch (``if``, ``x if c else y``, ``a or b``) only where its condition can be told from constants (a
         parameter's default in a function called with no arguments), else the trail ends; so does a binding
@@ -520,23 +542,21 @@ class CellSource:
                     yield from self._follow(name, key, line, earlier, depth - 1, scope, every_branch)
                 pending += [(node.slice, own)] if isinstance(node, ast.Subscript) else []
                 continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("get", "pop", "setdefault"):  # a default given is not what is read
+                pending += [(node.func, own), *((argument, own) for argument in node.args[:1])]
+                continue
             pending += [(child, own) for child in ast.iter_child_nodes(node)]
 
     def _follow(self, name: str, key: object, line: int | None, earlier: Sequence[CellSource], depth: int,
                 scope: ast.AST | None, every_branch: bool) -> Iterable[str]:
-        """The varying calls in what ``name`` (or its part ``key``) was given last before ``line``."""
-        for region in ((scope, None) if scope is not None else (None,)):
-            found = self._bound(name, key, region, line if region is scope else None)
-            if found is not None:
-                if not isinstance(found, _Unknown):
-                    yield from self._varying_calls(found, earlier, depth, region, every_branch=every_branch)
-                return
-        for at, owner in enumerate(earlier):
-            found = owner._bound(name, key, None, None)
-            if found is not None:
-                if not isinstance(found, _Unknown):
-                    yield from owner._varying_calls(found, earlier[at + 1:], depth, every_branch=every_branch)
-                return
+        """The varying calls in what ``name`` (or its part ``key``) was given last before ``line``, in ``scope`` (a
+        helper's locals and parameters) or the cell's top level. Not followed: an earlier cell's binding (a cell
+        between may change it in ways the source hides: ``config['seed'] = 42``, injected parameters, a
+        ``global`` in a function it calls), nor a global a helper reads (its value is the caller's)."""
+        found = self._bound(name, key, scope, line)
+        if found is not None and not isinstance(found, _Unknown):
+            yield from self._varying_calls(found, earlier, depth, scope, every_branch=every_branch)
 
     def _last_binding(self, name: str, scope: ast.AST | None,
                       before: int | None) -> tuple[ast.AST, ast.AST | None] | _Unknown | None:
@@ -640,9 +660,10 @@ class CellSource:
         arguments = getattr(scope, "args", None)
         if arguments is None:
             return {}
-        assigned = {target.id for node in _region(getattr(scope, "body", []))
+        assigned = {inner.id for node in _region(getattr(scope, "body", []))
                     if line is None or getattr(node, "lineno", 0) < line
-                    for target in _targets(node) if isinstance(target, ast.Name)}
+                    for target in _targets(node) if target is not None
+                    for inner in ast.walk(target) if isinstance(inner, ast.Name)}
         return {name: default.value for name, default in _defaults(arguments)
                 if isinstance(default, ast.Constant) and name not in assigned}
 
