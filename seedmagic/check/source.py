@@ -39,8 +39,6 @@ _LIBRARY_OF: dict[str, frozenset[str]] = {
 #: seed it or read, put back or swap its state.
 _NOT_DRAWING = CONSTRUCTORS | RESTORES | {"seed", "manual_seed", "initial_seed", "SeedSequence", "get_bit_generator",
                                          "set_bit_generator"}
-#: What a ``.seed(...)`` method is a seeding of: objects these make (NumPy's, ``random``'s and torch's generators).
-_GENERATOR_TYPES = frozenset({*CONSTRUCTORS, "Generator", "Random", "RandomState"})
 #: What may not run where it is written: a branch, a loop, a ``try``, a function or lambda only defined.
 _MAY_NOT_RUN = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.Match, ast.FunctionDef, ast.AsyncFunctionDef,
                 ast.Lambda)
@@ -455,7 +453,7 @@ class CellSource:
                 continue
             value = None if isinstance(found, _Unknown) else getattr(found[0], "value", None)
             made = (owner.dotted(value.func) or "").rsplit(".", 1)[-1] if isinstance(value, ast.Call) else ""
-            return made in _GENERATOR_TYPES
+            return made in CONSTRUCTORS  # torch.Generator too: NumPy's Generator is one by name
         return False
 
     def _called_function_seeding(self, function: str, line: int,
