@@ -190,11 +190,17 @@ def _constant(node: ast.AST, known: dict[str, object]) -> tuple[bool, object]:
     return False, None
 
 
-def _bindings(nodes: Iterable[ast.AST], name: str) -> list[tuple[ast.AST, ast.AST | None]]:
-    """The statements among ``nodes`` that bind ``name``, each with its target (None for a ``def``, a ``class``)."""
-    return [(node, target) for node in nodes for target in _targets(node)
-            if (target is None and getattr(node, "name", None) == name)
-            or (target is not None and _binds_name(target, name))]
+def _bindings(nodes: Iterable[ast.AST]) -> dict[str, list[tuple[ast.AST, ast.AST | None]]]:
+    """The statements among ``nodes`` that bind a name, by name, each with its target (None for a ``def``, a
+    ``class``)."""
+    found: dict[str, list[tuple[ast.AST, ast.AST | None]]] = {}
+    for node in nodes:
+        for target in _targets(node):
+            names = [getattr(node, "name", "")] if target is None else [
+                inner.id for inner in ast.walk(target) if isinstance(inner, ast.Name) and _binds_name(target, inner.id)]
+            for name in names:
+                found.setdefault(name, []).append((node, target))
+    return found
 
 
 def _binds_name(target: ast.AST, name: str) -> bool:
@@ -217,26 +223,27 @@ def _defaults(arguments: ast.arguments) -> list[tuple[str, ast.expr]]:
     return [(arg.arg, default) for arg, default in given if default is not None]
 
 
-def _region(statements: Iterable[ast.AST]) -> list[ast.AST]:
-    """The nodes of ``statements`` in their own scope: not inside a function, lambda or class they define."""
+def _walk(statements: Iterable[ast.AST], stop: tuple[type, ...], keep_stops: bool) -> list[ast.AST]:
+    """The nodes of ``statements``, not entering those of the types ``stop`` (kept themselves with ``keep_stops``)."""
     found, pending = [], list(statements)
     while pending:
         node = pending.pop()
-        found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        stopped = isinstance(node, stop)
+        if keep_stops or not stopped:
+            found.append(node)
+        if not stopped:
             pending.extend(ast.iter_child_nodes(node))
     return found
+
+
+def _region(statements: Iterable[ast.AST]) -> list[ast.AST]:
+    """The nodes of ``statements`` in their own scope: not inside a function, lambda or class they define."""
+    return _walk(statements, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef), keep_stops=True)
 
 
 def _always_run(statements: Iterable[ast.AST]) -> list[ast.AST]:
     """The nodes of ``statements`` that run whenever the statements do (a seeding under ``if use_clock:`` may not)."""
-    found, pending = [], list(statements)
-    while pending:
-        node = pending.pop()
-        if not isinstance(node, _MAY_NOT_RUN):
-            found.append(node)
-            pending.extend(ast.iter_child_nodes(node))
-    return found
+    return _walk(statements, _MAY_NOT_RUN, keep_stops=False)
 
 
 def aliases(sources: Iterable[str]) -> dict[str, str]:
@@ -561,7 +568,7 @@ class CellSource:
         """The statement that last bound ``name`` in ``scope`` (the cell's top level for None) before line ``before``
         and the target that binds it (None for a ``def`` or ``class``); ``_UNKNOWN`` where whether it ran cannot
         be told (under a loop, a ``try``, an ``if`` whose condition is not known); None where nothing binds it."""
-        candidates = self._top_bindings.get(name, []) if scope is None else _bindings(self._region_of(scope), name)
+        candidates = (self._top_bindings if scope is None else _bindings(self._region_of(scope))).get(name, [])
         bindings = [(node, target) for node, target in candidates
                     if before is None or getattr(node, "lineno", 0) < before]
         for node, target in sorted(bindings, key=lambda found: (getattr(found[0], "lineno", 0),
@@ -610,15 +617,7 @@ class CellSource:
     @cached_property
     def _top_bindings(self) -> dict[str, list[tuple[ast.AST, ast.AST | None]]]:
         """The bindings at the cell's top level, by name: each notebook cell is asked of many names."""
-        found: dict[str, list[tuple[ast.AST, ast.AST | None]]] = {}
-        for node in self._top_level:
-            for target in _targets(node):
-                names = [getattr(node, "name", "")] if target is None else [
-                    inner.id for inner in ast.walk(target) if isinstance(inner, ast.Name)
-                    and _binds_name(target, inner.id)]
-                for name in names:
-                    found.setdefault(name, []).append((node, target))
-        return found
+        return _bindings(self._top_level)
 
     def _changed(self, name: str, binding: ast.AST, scope: ast.AST | None, before: int | None) -> bool:
         """Whether ``name`` is changed in place after ``binding`` and before line ``before`` (``config['seed'] = 0``,

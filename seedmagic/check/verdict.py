@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .compare import Divergence, Runs
@@ -16,9 +17,8 @@ from .report import evidence, output_text
 _MISSING_MAGIC = re.compile(r"(?:Line magic function|Cell magic) `%{1,2}(seed|seeded)` not found")
 
 
-def divergences(notebook: Any, runs: Runs, options: Options) -> list[Divergence]:
+def divergences(notebook: Any, runs: Runs, normalise: Callable[[Sequence[Any]], list[Any]]) -> list[Divergence]:
     """Every cell that diverges, in order."""
-    normalise = normaliser(options.images, options.sanitisers)
     found = []
     for position, (a, _) in enumerate(runs.pairs):
         ignore = bool(tags(notebook.cells[a.index]) & IGNORE_OUTPUT_TAGS)
@@ -58,7 +58,8 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
     varying value in both is unlikely), None where they were not run.
     """
     runs = Runs(a, b, options.rerun)
-    found = divergences(notebook, runs, options)
+    normalise = normaliser(options.images, options.sanitisers)
+    found = divergences(notebook, runs, normalise)
     failed = failed_alike(runs, found)
     if failed is not None:
         failed.notebook = path
@@ -80,7 +81,6 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
                                                  f"{len(a.cells)} code cells")
     first = found[0]
     explained = Explainer(notebook, runs, hash_order).explain(first)
-    normalise = normaliser(options.images, options.sanitisers)
     same = normalise(first.a.outputs) == normalise(first.b.outputs)  # what differs is the machinery's: %timeit's times
     shown, lines = evidence(output_text(first.a.outputs), output_text((first.a if same else first.b).outputs))
     if not lines:
