@@ -923,6 +923,35 @@ def test_seeding_from_the_clock_is_not_reproducible_even_when_both_runs_read_the
         assert check([fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
 
 
+def test_seeding_from_the_clock_through_dates_a_generator_made_on_the_spot_a_list_or_a_timed_line_is_found():
+    same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n")]
+    head = "import time\nimport numpy as np\nimport pandas as pd\nimport torch\n"
+    for line, call in (("np.random.seed(int(np.datetime64('now').astype(int)))", "numpy.datetime64"),
+                       ("np.random.seed(np.datetime64('today').astype(int) % 1000)", "numpy.datetime64"),
+                       ("np.random.seed(pd.Timestamp.now().microsecond)", "pandas.Timestamp.now"),
+                       ("np.random.seed(pd.Timestamp('now').second)", "pandas.Timestamp"),
+                       ("np.random.seed(pd.to_datetime('today').day)", "pandas.to_datetime"),
+                       ("g = torch.Generator().manual_seed(int(time.time()))", "time.time"),
+                       ("%time np.random.seed(int(time.time()))", "time.time"),
+                       ("%prun -q np.random.seed(int(time.time()))", None)):
+        found = check([head + line, "print(1)"], same, same)
+        if call is None:  # %prun's options come first: its line is not read as code (a miss, not a false alarm)
+            assert found.status == REPRODUCIBLE, line
+            continue
+        assert found.status == NOT_REPRODUCIBLE and f"(`{line}`)" in found.reason, (line, found)
+        assert f"from `{call}()`, which comes from the clock" in found.reason, found.reason
+    listed = check([head + "seeds = [int(time.time()), 1]\nnp.random.seed(seeds[0])", "print(1)"], same, same)
+    assert listed.status == NOT_REPRODUCIBLE and "(`np.random.seed(seeds[0])`)" in listed.reason
+    for fine in ("np.random.seed(int(np.datetime64('2024-01-01').astype(int)))",  # a date given: fixed
+                 "np.random.seed(pd.Timestamp('2024-01-01').day)", "np.random.seed(pd.to_datetime(0).day)",
+                 "seeds = [int(time.time()), 1]\nnp.random.seed(seeds[1])",  # only the element read counts
+                 "seeds = [int(time.time()), 1]\nseeds[0] = 5\nnp.random.seed(seeds[0])",  # changed in place
+                 "seeds = [*[1], int(time.time())]\nnp.random.seed(seeds[0])",  # a starred part: not told
+                 "g = torch.Generator().manual_seed(0)\nstamp = pd.Timestamp.now()",  # a time beside a fixed seed
+                 "%time np.random.seed(0)\nt = time.time()", "%time x = pd.Timestamp('now')"):
+        assert check([head + fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
+
+
 def test_seeding_from_the_clock_through_a_name_a_helper_or_a_magic_is_found():
     same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n")]
     named = ["import time\nimport numpy as np\nSEED = int(time.time())\nnp.random.seed(SEED)", "print(np.random.rand())"]

@@ -24,9 +24,14 @@ VARYING = {"id": "an object's address", "hash": "hash seeds", "os.getpid": "the 
                             "time.monotonic_ns", "time.process_time", "time.process_time_ns", "time.localtime",
                             "time.gmtime", "time.strftime", "time.ctime", "time.asctime", "datetime.datetime.now",
                             "datetime.datetime.utcnow", "datetime.datetime.today", "datetime.date.today",
-                            "uuid.uuid1"), "the clock"),
+                            "uuid.uuid1", "pandas.Timestamp.now", "pandas.Timestamp.utcnow", "pandas.Timestamp.today",
+                            "pandas.Period.now"), "the clock"),
            **dict.fromkeys(("os.urandom", "uuid.uuid4", "secrets.randbits", "secrets.randbelow", "secrets.token_bytes",
                             "secrets.token_hex", "random.SystemRandom"), "OS entropy")}
+#: Calls that read the clock only when given the text "now" or "today": ``np.datetime64('now')``,
+#: ``pd.Timestamp('today')``; given a date they do not vary.
+_CLOCK_TEXT = frozenset({"numpy.datetime64", "pandas.Timestamp", "pandas.to_datetime", "pandas.Period"})
+VARYING.update(dict.fromkeys(_CLOCK_TEXT, "the clock"))
 #: Calls that read or put back a generator's state: draws between them leave no trace in the state after.
 RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
 #: Constructors of the generators users hold, which seed from OS entropy when given no seed.
@@ -66,6 +71,25 @@ def draw_namespace(generator: str) -> str | None:
     known = check_facts().get(generator)
     parents = [call.rsplit(".", 1)[0] for call in known.seedings] if known is not None else []
     return min(parents, key=len) if parents else None
+
+
+def _varies(called: str, call: ast.Call) -> bool:
+    """Whether ``call`` (of the dotted name ``called``) gives a value that varies by nature from run to run."""
+    if called in _CLOCK_TEXT:
+        first = call.args[0] if call.args else None
+        return isinstance(first, ast.Constant) and isinstance(first.value, str) \
+            and first.value.strip().lower() in ("now", "today")
+    return called in VARYING
+
+
+def _timed_code(call: ast.Call) -> str | None:
+    """The Python a line magic runs in the kernel (``%time``, ``%prun``: IPython turns the line into
+    ``get_ipython().run_line_magic('time', '...')``), else None."""
+    given = [argument.value for argument in call.args if isinstance(argument, ast.Constant)]
+    magic = isinstance(call.func, ast.Attribute) and call.func.attr == "run_line_magic"
+    if magic and len(given) == len(call.args) == 2 and given[0] in PYTHON_BODIES and isinstance(given[1], str):
+        return given[1]
+    return None
 
 
 def _body(source: str) -> str:
@@ -121,7 +145,8 @@ def _part_read(node: ast.AST) -> tuple[str | None, object]:
 
 def _part(value: ast.AST, key: object) -> ast.AST | _Unknown:
     """The part ``key`` of ``value``: an entry of a dict written out, a keyword of a call (``SimpleNamespace(seed=0)``,
-    ``dict(seed=0)``); the whole for None; ``_UNKNOWN`` where the source does not tell."""
+    ``dict(seed=0)``), an element of a list or tuple written out; the whole for None; ``_UNKNOWN`` where the
+    source does not tell."""
     if key is None:
         return value
     if isinstance(value, ast.Dict):
@@ -131,6 +156,11 @@ def _part(value: ast.AST, key: object) -> ast.AST | _Unknown:
                      if isinstance(written, ast.Constant) and written.value == key), _UNKNOWN)
     if isinstance(value, ast.Call):
         return next((keyword.value for keyword in value.keywords if keyword.arg == key), _UNKNOWN)
+    if isinstance(value, (ast.List, ast.Tuple)) and type(key) is int:  # seeds = [int(time.time())]; seeds[0]
+        elements = value.elts
+        if any(isinstance(element, ast.Starred) for element in elements) or not -len(elements) <= key < len(elements):
+            return _UNKNOWN
+        return elements[key]
     return _UNKNOWN
 
 
@@ -317,10 +347,20 @@ class CellSource:
         """The cell's calls of a dotted name, in the order they are written."""
         return self._calls_in(self._nodes())
 
-    def _calls_in(self, nodes: Iterable[ast.AST]) -> list[tuple[str, ast.Call]]:
-        calls = [(name, node) for node in nodes if isinstance(node, ast.Call)
-                 for name in [self.dotted(node.func)] if name is not None]
+    def _calls_in(self, nodes: Iterable[ast.AST], named: bool = True) -> list[tuple[str, ast.Call]]:
+        """The calls among ``nodes``, in the order they are written, with the dotted name called; ``named=False``:
+        also the calls of something else (a method of a call's result: ``torch.Generator().manual_seed(...)``),
+        with the name ""."""
+        calls = [(name or "", node) for node in nodes if isinstance(node, ast.Call)
+                 for name in [self.dotted(node.func)] if name is not None or not named]
         return sorted(calls, key=lambda found: (found[1].lineno, found[1].col_offset))
+
+    def _binds_chained(self, name: str, call: ast.Call) -> bool:
+        """Whether ``call`` seeds a generator made on the spot and binds it to ``name``:
+        ``g = torch.Generator().manual_seed(...)``."""
+        parent = self._parents.get(id(call))
+        return isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) \
+            and isinstance(parent, ast.Assign) and any(_binds_name(target, name) for target in parent.targets)
 
     def entropy_reseeds(self) -> dict[str, str]:
         """Generators the cell reseeds from OS entropy, with the line that does it."""
@@ -392,8 +432,8 @@ class CellSource:
 
     def varying_call(self) -> tuple[str, str] | None:
         """The first call whose result varies by nature (``id(x)``, ``time.time()``), and where it comes from."""
-        for name, _ in self.calls():
-            if name in VARYING:
+        for name, call in self.calls():
+            if _varies(name, call):
                 return name, VARYING[name]
         return None
 
@@ -421,8 +461,14 @@ class CellSource:
         magic = None if of is not None else self._magic_seeding(earlier)
         if magic is not None:
             return magic
-        for name, call in self._calls_in(_always_run(self.tree.body if self.tree is not None else [])):
-            if of is not None and name not in (f"{of}.seed", f"{of}.manual_seed"):
+        for name, call in self._calls_in(_always_run(self.tree.body if self.tree is not None else []), named=False):
+            timed = _timed_code(call)
+            if timed is not None:  # %time np.random.seed(int(time.time())): the magic runs its line in the kernel
+                inner = CellSource(timed, self.imports).varying_seeding(of, (self, *earlier))
+                if inner is not None:
+                    return inner[0], self.line(call.lineno), inner[2]
+                continue
+            if of is not None and name not in (f"{of}.seed", f"{of}.manual_seed") and not self._binds_chained(of, call):
                 continue
             found = self._seeding_from_varying(name, call, earlier)
             if found is None and of is None and isinstance(call.func, ast.Name) and not _arguments(call):
@@ -452,6 +498,8 @@ class CellSource:
     def _holds_generator(self, receiver: ast.AST, earlier: Sequence[CellSource], line: int) -> bool:
         """Whether ``receiver`` of a ``.seed(...)`` is a random generator (``db.seed(...)`` may fill a database): a
         name last bound, in this cell or the latest earlier one that binds it, to a generator's constructor."""
+        if isinstance(receiver, ast.Call):  # made on the spot: torch.Generator().manual_seed(...)
+            return (self.dotted(receiver.func) or "").rsplit(".", 1)[-1] in CONSTRUCTORS
         if not isinstance(receiver, ast.Name):
             return False
         for at, owner in enumerate((self, *earlier)):
@@ -533,7 +581,7 @@ class CellSource:
         while pending:
             node, own = pending.pop()
             called = self.dotted(node.func) if isinstance(node, ast.Call) else None
-            if called in VARYING and called != "hash":
+            if called is not None and called != "hash" and _varies(called, cast(ast.Call, node)):
                 yield called
                 continue
             line = read_at if read_at is not None else getattr(node, "lineno", None)
