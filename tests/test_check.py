@@ -654,3 +654,24 @@ def test_each_run_has_its_own_copy_of_the_folder_so_neither_sees_the_others_file
     assert sorted(path.name for path in folder.iterdir()) == sorted([*(f"{name}.ipynb" for name in ISOLATED),
                                                                      "local.txt"])
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notebooks", "shared.txt"]
+
+
+@pytest.mark.notebook
+def test_a_kernel_that_dies_in_one_run_only_does_not_reproduce_and_one_that_dies_in_both_is_an_error(tmp_path):
+    """The run whose kernel lives goes on to the cell where the other died, to tell the two apart."""
+    claim = tmp_path / "claimed"  # outside the notebook's folder: both runs see it; the first to make it dies
+    once = ["print(1)", f"import os\ntry:\n    os.close(os.open({str(claim)!r}, os.O_CREAT | os.O_EXCL))\n"
+                        "except FileExistsError:\n    print('lived')\nelse:\n    os._exit(1)", "print(2)"]
+    twice = ["print(1)", "import os\nos._exit(1)", "print(2)"]
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name, sources in (("once", once), ("twice", twice)):
+        nbformat.write(new_notebook(cells=[new_code_cell(source) for source in sources], metadata=KERNELSPEC),
+                       folder / f"{name}.ipynb")
+    died_once, died_twice = checking.check([folder / "once.ipynb", folder / "twice.ipynb"])
+    assert (died_once.status, died_once.cell, died_once.cause, died_once.exit_code) == (
+        "not reproducible", 1, "error", 1), died_once
+    assert died_once.reason.startswith("the kernel died in cell 1 (In [2]) in one run only"), died_once.reason
+    assert died_once.reason.endswith("; in the other run the cell ran to its end"), died_once.reason
+    assert (died_twice.status, died_twice.cell, died_twice.exit_code) == ("error", None, 2), died_twice
+    assert died_twice.reason.startswith("the kernel died in cell 1 (In [2]) in both runs"), died_twice.reason

@@ -27,7 +27,8 @@ from functools import partial
 
 from .folders import WorkingCopy
 from .kernels import Kernel, choose_kernel, hash_seeds, interruptible, kernel_environment, kill_all
-from .model import ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, Options, Result, Run, Stopped
+from .model import (ERROR, NOT_REPRODUCIBLE, REPRODUCIBLE, BadInput, CellRun, DiedInOneRun, KernelDied, Options, Result,
+                    Run, Stopped)
 from .normalise import normalise, normaliser, read_sanitisers, sanitise
 from .notebooks import code_cells, notebook_paths, one_line, read_notebook
 from .record import RECORD_KEY, compare_record, make_record, write_record
@@ -44,20 +45,48 @@ __all__ = [
 async def _runs(kernels: list[Kernel], rerun: bool, progress: Progress, name: str,
                 last: int | None = None) -> list[Run]:
     """Run the kernels at once (the second one reruns each cell with ``rerun``); the first failure stops the
-    others, and its error is the one raised."""
+    others, and its error is the one raised. Where a kernel died, the others first run up to that cell: a
+    kernel that dies in one run only is a notebook that does not reproduce (``DiedInOneRun``)."""
     tasks = [asyncio.ensure_future(k.run(rerun=rerun and i == 1, last=last,
                                          progress=partial(progress.step, name, i))) for i, k in enumerate(kernels)]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        died = next((task.exception() for task in tasks if task.done() and isinstance(task.exception(), KernelDied)),
+                    None)
+        if isinstance(died, KernelDied) and not all(task.done() for task in tasks):
+            for k in kernels:
+                k.finish_at(died.index)
+            await asyncio.wait(tasks)
     finally:  # one run failed (or we are interrupted): stop the others at once, and let all clean up
         if not all(task.done() for task in tasks):
             for k in kernels:
                 await k.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
     errors = [task.exception() for task in tasks]
+    _died_where(name, errors, [None if error else task.result() for task, error in zip(tasks, errors, strict=True)])
     for error in sorted((error for error in errors if error is not None), key=lambda e: isinstance(e, Stopped)):
         raise error
     return [task.result() for task in tasks]
+
+
+def _died_where(name: str, errors: list[BaseException | None], runs: list[Run | None]) -> None:
+    """Where a kernel died in a cell: ``DiedInOneRun`` if another run ran that cell, ``BadInput`` saying
+    "in both runs" if every kernel died there; nothing where no kernel died."""
+    died = [error for error in errors if isinstance(error, KernelDied)]
+    if not died:
+        return
+    first = min(died, key=lambda error: error.index)
+    where = f"the kernel died in cell {first.index} (In [{first.count}])"
+    if len(died) == len(errors) and all(error.index == first.index for error in died):
+        raise BadInput(f"{name}: {where} in both runs{first.last_words}")
+    ran = [run for run in runs if run is not None and any(cell.index == first.index for cell in run.cells)]
+    if ran:
+        other = next(cell for cell in ran[0].cells if cell.index == first.index)
+        survived = f"raised {other.error}" if other.error else "ran to its end"
+        raise DiedInOneRun(Result(name, NOT_REPRODUCIBLE, first.index, None, "error",
+                                  f"{where} in one run only{first.last_words}; in the other run the cell {survived}",
+                                  "find what the crash depends on: memory, threads, a native library, or a value "
+                                  "that differs between runs"))
 
 
 async def check_notebook(path: pathlib.Path, options: Options, progress: Progress | None = None) -> Result:
@@ -95,6 +124,8 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
         result = _with_record(path, notebook, result, a, options)
         if shared:
             result.note = "; ".join(filter(None, (result.note, SHARED)))
+    except DiedInOneRun as found:
+        result = found.result
     except BadInput as error:
         result = Result(name, ERROR, reason=str(error).removeprefix(f"{name}: "))
     except Exception as error:  # a kernel that will not start, a broken connection: one line, exit 2

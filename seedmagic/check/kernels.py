@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .folders import WorkingCopy
-from .model import BadInput, CellRun, Options, Run, Stopped
+from .model import BadInput, CellRun, KernelDied, Options, Run, Stopped
 from .notebooks import RAISES_TAGS, executes, one_line, tags
 
 T = TypeVar("T")
@@ -187,9 +187,15 @@ class Kernel:
         #: The kernel process's own stdout and stderr (not the cells'), kept out of the report.
         self.log = tempfile.TemporaryFile()
         self.stopped = False
+        #: The last cell to run (None: every one).
+        self.last: int | None = None
 
     def _replied(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self.reply = execute_reply.get("content", {})
+
+    def finish_at(self, index: int) -> None:
+        """Run no cell after cell ``index``."""
+        self.last = index if self.last is None else min(self.last, index)
 
     async def stop(self) -> None:
         """End the run early: no further cell starts, and the running one is interrupted."""
@@ -254,6 +260,8 @@ class Kernel:
         """Run the cells in order (up to cell ``last``), the probe after each; with ``rerun`` each cell twice."""
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+        if last is not None:
+            self.finish_at(last)
         run = Run(hash_seed=self.hash_seed)
         client = self.client
         env = kernel_environment(self.hash_seed)
@@ -270,7 +278,7 @@ class Kernel:
                 await self.silent(_SETUP.format(self.folder.moved), {}, "start seedmagic's probe")
                 cells = [(index, cell) for index, cell in enumerate(client.nb.cells) if executes(cell)]
                 for count, (index, cell) in enumerate(cells, 1):
-                    if last is not None and index > last:
+                    if self.last is not None and index > self.last:
                         break
                     if self.stopped:
                         raise Stopped(f"{self.path}: stopped because the other run failed")
@@ -283,8 +291,9 @@ class Kernel:
                             raise BadInput(f"{self.path}: cell {index} (In [{count}]) did not finish within "
                                            f"{_seconds(self.options.timeout)} (--timeout)") from None
                         except DeadKernelError:
-                            raise BadInput(f"{self.path}: the kernel died in cell {index} (In [{count}])"
-                                           f"{self.last_words()}") from None
+                            words = self.last_words()
+                            raise KernelDied(f"{self.path}: the kernel died in cell {index} (In [{count}]){words}",
+                                             index, count, words) from None
                         if outputs is None:  # a rerun's own outputs (say, "already loaded") are not compared
                             outputs = self.folder.relocate(list(cell.outputs))
                         error = None if tags(cell) & RAISES_TAGS else error_of(self.reply, cell.outputs)

@@ -17,6 +17,25 @@ class Stopped(BadInput):
     """A run stopped because the other one failed (the other's error is the one reported)."""
 
 
+class KernelDied(BadInput):
+    """The kernel died while it ran a cell: the other run goes on to that cell, to tell whether it dies there too."""
+
+    def __init__(self, message: str, index: int, count: int, last_words: str = "") -> None:
+        super().__init__(message)
+        self.index = index
+        self.count = count
+        #: The kernel's last line on stderr, as ": ..." (or "").
+        self.last_words = last_words
+
+
+class DiedInOneRun(Exception):
+    """The kernel died in a cell in one run only: the notebook does not reproduce (``result`` says where)."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
 @dataclass(frozen=True)
 class Options:
     """What ``seedmagic check`` was asked to do (the command line's flags)."""
