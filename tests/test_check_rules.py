@@ -552,6 +552,20 @@ def test_a_value_from_the_clock_is_traced_to_the_cell_and_line_it_came_from_and_
     assert "start" not in result.reason
 
 
+def test_a_trace_quotes_the_binding_the_value_came_from_not_a_first_one_a_branch_replaced():
+    a = [cell(0, probe(), values={"stamp": "s1"}), cell(1, probe(), "1.5\n", values={"stamp": "s1"})]
+    b = [cell(0, probe(), values={"stamp": "s2"}), cell(1, probe(), "2.5\n", values={"stamp": "s2"})]
+    for first, quoted in (("import time\nstamp = 0.0\nif time.time() > 0:\n    stamp = time.time() % 10",
+                           "stamp = time.time() % 10"),
+                          ("import time\nstamp = 0.0\nfor _ in range(2):\n    stamp += time.time() % 10\n"
+                           "def later():\n    stamp = 1", "stamp += time.time() % 10"),  # not a helper's own local
+                          ("import time\nwith open(__file__) if False else open('/dev/null') as stamp:\n    pass",
+                           "with open(__file__) if False else open('/dev/null') as stamp:")):
+        result = check([first, "print(stamp)"], a, b)
+        assert result.reason == (f"cell 1 (In [2]) prints `stamp`, which first differed after cell 0 (`{quoted}`)"), \
+            result.reason
+
+
 def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     a = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['b', 'a']\n", values={"words": "w"})]
     b = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['a', 'b']\n", values={"words": "w"})]

@@ -253,6 +253,12 @@ def _defaults(arguments: ast.arguments) -> list[tuple[str, ast.expr]]:
     return [(arg.arg, default) for arg, default in given if default is not None]
 
 
+def _position(node: ast.AST) -> tuple[int, int]:
+    """Where ``node`` is written, as (line, column); a ``with`` item's is its expression's (it has none itself)."""
+    anchor = node.context_expr if isinstance(node, ast.withitem) else node
+    return getattr(anchor, "lineno", 0), getattr(anchor, "col_offset", 0)
+
+
 def _walk(statements: Iterable[ast.AST], stop: tuple[type, ...], keep_stops: bool) -> list[ast.AST]:
     """The nodes of ``statements``, not entering those of the types ``stop`` (kept themselves with ``keep_stops``)."""
     found, pending = [], list(statements)
@@ -425,7 +431,7 @@ class CellSource:
         ``within``: only in what binds these names (a helper the cell defines and nothing uses is not counted)."""
         nodes = self._nodes() if within is None else [inner for node in self._definitions(within)
                                                          for inner in ast.walk(node)]
-        for node in sorted(nodes, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+        for node in sorted(nodes, key=_position):
             if isinstance(node, ast.Call) and self._constructs(node, seeded=False):
                 return self.line(node.lineno), ast.unparse(node.func)
         return None
@@ -618,9 +624,8 @@ class CellSource:
         be told (under a loop, a ``try``, an ``if`` whose condition is not known); None where nothing binds it."""
         candidates = (self._top_bindings if scope is None else _bindings(self._region_of(scope))).get(name, [])
         bindings = [(node, target) for node, target in candidates
-                    if before is None or getattr(node, "lineno", 0) < before]
-        for node, target in sorted(bindings, key=lambda found: (getattr(found[0], "lineno", 0),
-                                                                 getattr(found[0], "col_offset", 0)), reverse=True):
+                    if before is None or _position(node)[0] < before]
+        for node, target in sorted(bindings, key=lambda found: _position(found[0]), reverse=True):
             runs = self._runs(node, scope)
             if runs is None:
                 return _UNKNOWN
@@ -780,11 +785,18 @@ class CellSource:
     def assignment(self, name: str) -> str | None:
         """The line that binds ``name`` (``rngs[0]`` is bound by ``rngs = ...``), else None."""
         node = self._binding(name)
-        return None if node is None else self.line(getattr(node, "lineno", 1))
+        return None if node is None else self.line(_position(node)[0] or 1)
 
     def _binding(self, name: str) -> ast.AST | None:
+        """The statement that binds ``name`` (``rngs[0]``: ``rngs``): the last assignment to it at the cell's top
+        level (what it holds after the cell, where every one ran: not a first value a branch replaced); else the
+        first in the cell that assigns to it or to a part of it (``rngs[0] = ...``; a ``global`` in a function)."""
         base = name.split("[", 1)[0]
-        for node in sorted(self._nodes(), key=lambda n: getattr(n, "lineno", 0)):
+        assigned = [node for node, target in self._top_bindings.get(base, [])
+                    if target is not None and not isinstance(node, (ast.Import, ast.ImportFrom))]
+        if assigned:
+            return max(assigned, key=_position)
+        for node in sorted(self._nodes(), key=_position):
             targets: list[ast.AST | None] = []
             if isinstance(node, ast.Assign):
                 targets = list(node.targets)
