@@ -19,7 +19,7 @@ from . import determinism, importhook, interrupts
 from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry, swappable
 from .ranks import current_rank, rank_seed, validate_rank
 from .scopes import Scope
-from .session import OpenScope, SeedError, book, describe, lock, publish, record
+from .session import OpenScope, SeedError, book, describe, lock, publish, record, short
 from .snapshots import Snapshot, capture
 
 #: Seeds are NumPy's legacy range, which ``random``, NumPy and torch all accept.
@@ -40,29 +40,31 @@ def validate_seed(value: object) -> int:
 def _integer_up_to(value: object, most: int, rule: str, least: int = 0) -> int:
     """``value`` as an int from ``least`` to ``most`` (bools are not numbers here), or ``SeedError`` stating
     ``rule``."""
-    if isinstance(value, bool):
-        raise SeedError(f"{rule}, got {value!r}")
+    if type(value) is not int:
+        if isinstance(value, bool) or _bool_or_array(value):
+            raise SeedError(f"{rule}, got {short(value)}")
     try:
         number = operator.index(value)  # type: ignore[arg-type]
     except Exception:  # not an integer, or an __index__ that raises
-        raise SeedError(f"{rule}, got {_short(value)}") from None
+        raise SeedError(f"{rule}, got {short(value)}") from None
     if not least <= number <= most:
-        raise SeedError(f"{rule}, got {_short(number)}")
+        raise SeedError(f"{rule}, got {short(number)}")
     return number
+
+
+def _bool_or_array(value: object) -> bool:
+    """A truth value or an array of numbers that ``__index__`` would pass as an integer: ``torch.tensor(True)``,
+    ``torch.tensor([7])`` (NumPy refuses both itself). Either is a mistake, not a seed."""
+    try:
+        dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+        return "bool" in str(dtype) or (shape is not None and len(shape) > 0)
+    except Exception:  # a strange object: operator.index decides
+        return False
 
 
 def validate_setting(value: object, name: str, least: int, most: int) -> int:
     """A display setting (the panel's ``k`` and ``precision``): an integer from ``least`` to ``most``."""
     return _integer_up_to(value, most, f"{name} must be an integer from {least} to {most}", least)
-
-
-def _short(value: object) -> str:
-    """``repr`` cut to one short line (a 5000-digit number or a huge string stays readable)."""
-    try:
-        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a number far too large"
-    except Exception:
-        text = f"a {type(value).__name__}"
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_seed(text: str) -> int:
@@ -88,7 +90,7 @@ def validate_label(label: object) -> str:
     A ``str`` subclass becomes a plain ``str`` first, so that none of its own methods runs.
     """
     if not isinstance(label, str):
-        raise SeedError(f"name must be a string, got {_short(label)}")
+        raise SeedError(f"name must be a string, got {short(label)}")
     text = str.__str__(label)
     try:
         text.encode("utf-8")
@@ -100,7 +102,7 @@ def validate_label(label: object) -> str:
 def validate_flag(value: object, name: str) -> bool:
     """An option that is on or off: only ``True`` or ``False`` (``"no"`` is truthy, and would mean yes)."""
     if type(value) is not bool:
-        raise SeedError(f"{name} must be True or False, got {_short(value)}")
+        raise SeedError(f"{name} must be True or False, got {short(value)}")
     return value
 
 
@@ -111,10 +113,10 @@ def _split_names(names: Names) -> list[str]:
     if isinstance(names, str):
         return [name.strip() for name in str.__str__(names).split(",") if name.strip()]
     if isinstance(names, (bytes, bytearray)) or not isinstance(names, Iterable):
-        raise SeedError(f"generator names must be a string or a list of strings, got {_short(names)}")
+        raise SeedError(f"generator names must be a string or a list of strings, got {short(names)}")
     listed = list(names)
     if not all(isinstance(name, str) for name in listed):
-        raise SeedError(f"generator names must be strings, got {_short(listed)}")
+        raise SeedError(f"generator names must be strings, got {short(listed)}")
     return [str.__str__(name).strip() for name in listed]
 
 
@@ -194,7 +196,6 @@ def _apply(n: int, adapters: list[Adapter], undone: bool = False) -> None:
         importhook.install()
 
 
-@interrupts.atomic
 def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bool = False,
          per_rank: bool = False, rank: object = None) -> int:
     """Seed every global generator with ``n`` and make ``n`` the session seed; return the seed used.
@@ -213,6 +214,16 @@ def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bo
     used = rank_seed(number, chosen) if per_rank and chosen is not None else number
     adapters = select(only, skip)
     torch = determinism.torch_for_determinism() if deterministic else None
+    _seed_all(number, used, adapters, torch, chosen if per_rank else None)
+    return used
+
+
+@interrupts.atomic
+def _seed_all(number: int, used: int, adapters: list[Adapter], torch: Any, rank: int | None) -> None:
+    """Seed ``adapters`` with ``used`` (``number``, or the seed derived for ``rank``), ``number`` the session seed.
+
+    Atomic from here only: checking the input runs the caller's code (an ``__index__``), which Ctrl-C must stop.
+    """
     with lock:
         _apply(used, adapters)
         book.session_seed = number
@@ -220,8 +231,7 @@ def seed(n: object, *, only: Names = None, skip: Names = None, deterministic: bo
             determinism.set(torch, determinism.DETERMINISTIC)
         publish()
         record("seed()", used, tuple(_known(adapters)), "global",
-               f"rank {chosen}" if per_rank else None, number if per_rank else None)
-    return used
+               None if rank is None else f"rank {rank}", None if rank is None else number)
 
 
 def snapshot(only: Names = None) -> Snapshot:

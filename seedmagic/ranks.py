@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .adapters import loaded_module
-from .session import SeedError
+from .session import SeedError, short
 
 #: Where ``seed_process`` publishes the rank it seeded for, so that the processes a rank starts
 #: (DataLoader workers started with spawn, which do not inherit ``torch.distributed``) know it.
@@ -15,15 +15,21 @@ RANK_VARIABLE = "SEEDMAGIC_RANK"
 RANK_VARIABLES = ("RANK", "LOCAL_RANK", RANK_VARIABLE)
 
 
+#: The largest rank: nine digits, far beyond any job, and short enough to show and to hash.
+MAX_RANK = 10**9 - 1
+
+
 def validate_rank(value: object, where: str = "rank") -> int:
-    """A rank is a non-negative integer; anything else is ``SeedError`` naming where it came from."""
+    """A rank is an integer from 0 to ``MAX_RANK`` (or its digits); anything else is ``SeedError`` naming where it
+    came from."""
+    rule = f"{where} must be an integer from 0 to {MAX_RANK}"
     if type(value) is str:
         text = value.strip()
         if text.isascii() and text.isdigit() and len(text) <= 9:
             return int(text)
-        raise SeedError(f"{where} must be a non-negative integer, got {value!r}")
-    if type(value) is not int or value < 0:
-        raise SeedError(f"{where} must be a non-negative integer, got {value!r}")
+        raise SeedError(f"{rule}, got {short(value)}")
+    if type(value) is not int or not 0 <= value <= MAX_RANK:
+        raise SeedError(f"{rule}, got {short(value)}")
     return value
 
 

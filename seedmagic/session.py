@@ -38,6 +38,16 @@ def describe(error: BaseException) -> str:
     return f"{name}: {message}" if message else name
 
 
+def short(value: object) -> str:
+    """``repr`` cut to one short line (a 5000-digit number, whose ``repr`` Python refuses, or a huge string stays
+    readable)."""
+    try:
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a number far too large"
+    except Exception:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 #: Held while generators are seeded, captured or restored, so threads see whole operations.
 #: Never held while importing or waiting for an import (see ``adapters.is_loaded``).
 lock = threading.RLock()

@@ -123,13 +123,25 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
             if len(value) > MAX_CONTAINER:
                 continue
             items = (list(enumerate(value)) if kind is not dict else
-                     [(key, item) for key, item in list(value.items()) if type(key) is str or type(key) is int])
+                     [(key, item) for key, item in list(value.items()) if _nameable(key)])
             for key, item in items:
                 if id(type(item)) not in _PLAIN and user_kind(item) is not None:
                     found[f"{name}[{key!r}]"] = item
         elif user_kind(value) is not None:
             found[name] = value
     return found
+
+
+def _nameable(key: object) -> bool:
+    """A dict key the generator's name can show (``gens['a']``, ``gens[3]``): a short str, or an int whose ``repr``
+    is short (Python refuses to write one of more than 4300 digits)."""
+    if type(key) is str:
+        return len(key) <= MAX_KEY
+    return type(key) is int and key.bit_length() <= 64
+
+
+#: The longest str key a generator in a dict is shown under.
+MAX_KEY = 100
 
 
 def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+import traceback
+
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
 
 import seedmagic
 from seedmagic import widget
-from conftest import refused, state_bytes
+from conftest import refused, requires_torch, state_bytes, torch
 
 LINE_CASES = [
     ("abc", "seed must be an integer from 0 to 4294967295"),
@@ -297,15 +302,54 @@ class RaisingEncode(str):
     (lambda: seedmagic.panel(precision=True), "precision must be an integer from 1 to 17, got True"),
     (lambda: seedmagic.panel(precision=0), "precision must be an integer from 1 to 17, got 0"),
     (lambda: seedmagic.panel(precision=18), "precision must be an integer from 1 to 17, got 18"),
+    (lambda: seedmagic.seed(5, per_rank=True, rank=10**5000), "rank must be an integer from 0 to 999999999, got a "
+                                                               "number far too large"),
+    (lambda: seedmagic.seed(5, per_rank=True, rank=-10**5000), "rank must be an integer from 0 to 999999999"),
+    (lambda: seedmagic.seeded(5, per_rank=True, rank=10**9), "rank must be an integer from 0 to 999999999, got "
+                                                             "1000000000"),
+    (lambda: seedmagic.seeded(np.array([7])), "seed must be an integer from 0 to 4294967295"),
+    (lambda: seedmagic.seed(np.bool_(True)), "seed must be an integer from 0 to 4294967295"),
 ], ids=["only int", "only bytes", "skip with a number", "snapshot only int", "__index__ raises", "deterministic str",
         "per_rank int", "keep str", "seeded per_rank str", "deterministic None", "panel k 0", "panel k 21",
-        "panel k float", "panel precision bool", "panel precision 0", "panel precision 18"])
+        "panel k float", "panel precision bool", "panel precision 0", "panel precision 18", "rank of 5000 digits",
+        "rank of -5000 digits", "rank of 10 digits", "an array of one",
+        "a NumPy bool"])
 def test_odd_arguments_to_the_api_are_one_line_and_change_nothing(call, message):
     seedmagic.seed(3)
     before = state_bytes()
+    published, events = os.environ.get("SEEDMAGIC_SEED"), len(seedmagic.history())
     with pytest.raises(seedmagic.SeedError) as caught:
         call()
     assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert state_bytes() == before and seedmagic.active_seed() == 3
+    assert (os.environ.get("SEEDMAGIC_SEED"), len(seedmagic.history())) == (published, events)
+
+
+@requires_torch
+@pytest.mark.parametrize("value", ["True", "[7]", "[[7]]"])
+def test_a_tensor_that_is_a_truth_value_or_holds_numbers_is_not_a_seed(value):
+    """``__index__`` would pass them as 1 and 7; NumPy's own refuse, and so do these."""
+    tensor = eval(f"torch.tensor({value})")
+    refused(lambda: seedmagic.seed(tensor), f"seed must be an integer from 0 to 4294967295, got tensor({value})",
+            seedmagic.SeedError)
+    refused(lambda: seedmagic.seeded(tensor), "seed must be an integer from 0 to 4294967295", seedmagic.SeedError)
+    assert seedmagic.seed(torch.tensor(7)) == 7  # one number, as np.int64(7) is
+
+
+def test_ctrl_c_stops_a_slow_seed_check_and_nothing_is_seeded():
+    """Checking the input runs the caller's code (``__index__``): Ctrl-C reaches it at once, not after the seeding."""
+
+    class Slow:
+        def __index__(self) -> int:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C while the caller's code runs
+            time.sleep(0.01)  # the handler runs at the next instruction: here, not after the seeding
+            return 5
+
+    seedmagic.seed(3)
+    before = state_bytes()
+    with pytest.raises(KeyboardInterrupt) as caught:
+        seedmagic.seed(Slow())  # type: ignore[arg-type]
+    assert any(frame.name == "__index__" for frame in traceback.extract_tb(caught.value.__traceback__))
     assert state_bytes() == before and seedmagic.active_seed() == 3
 
 

@@ -113,11 +113,11 @@ def test_a_bad_published_seed_is_refused_naming_the_variable(monkeypatch, value)
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"rank": -1}, "rank must be a non-negative integer"),
-    ({"rank": 1.5}, "rank must be a non-negative integer"),
-    ({"rank": "one"}, "rank must be a non-negative integer"),
-    ({"rank": True}, "rank must be a non-negative integer"),
-    ({"rank": -2, "per_rank": True}, "rank must be a non-negative integer"),
+    ({"rank": -1}, "rank must be an integer from 0 to 999999999"),
+    ({"rank": 1.5}, "rank must be an integer from 0 to 999999999"),
+    ({"rank": "one"}, "rank must be an integer from 0 to 999999999"),
+    ({"rank": True}, "rank must be an integer from 0 to 999999999"),
+    ({"rank": -2, "per_rank": True}, "rank must be an integer from 0 to 999999999"),
     ({"per_rank": "yes"}, "per_rank must be True or False"),
     ({"sync": 1}, "sync must be True or False"),
     ({"sync": True}, "sync=True needs torch.distributed's process group"),
@@ -139,7 +139,7 @@ def test_a_bad_rank_variable_is_refused_naming_it(monkeypatch, variable, value):
     monkeypatch.setenv("SEEDMAGIC_SEED", "10")
     monkeypatch.setenv(variable, value)
     before = state_bytes()
-    with pytest.raises(seedmagic.SeedError, match=f"the environment variable {variable} must be a non-negative"):
+    with pytest.raises(seedmagic.SeedError, match=f"the environment variable {variable} must be an integer from 0"):
         seedmagic.seed_process(per_rank=True)
     assert state_bytes() == before
 

@@ -191,6 +191,21 @@ def test_the_text_table_survives_a_hostile_namespace(shell, capsys):
     assert "session seed" in capsys.readouterr().out
 
 
+def test_a_dict_keyed_by_a_number_python_will_not_write_breaks_neither_the_watch_nor_the_table(shell, capsys):
+    """``repr(10**5000)`` raises: such a key (or one too long to show) is passed over; the others are still found."""
+    from seedmagic.status import MAX_KEY
+
+    assert shell.run_cell("gens = {10**5000: np.random.default_rng(1), 'x' * 1000: np.random.default_rng(2), "
+                          "2**64: np.random.default_rng(3), 'ok': np.random.default_rng(4), 7: np.random.default_rng(5)}"
+                          ).success
+    assert shell.run_cell("gens['ok'].random()").success
+    shell.run_line_magic("seed", "")
+    out, err = capsys.readouterr()
+    assert "stopped" not in err and "Error" not in err, err
+    assert "gens['ok']" in out and "gens[7]" in out and "gens[18446744073709551616]" not in out
+    assert "x" * (MAX_KEY + 1) not in out
+
+
 def test_the_cell_watch_and_the_table_never_call_a_users_generator_methods(shell, capsys):
     """Subclasses may log, draw or raise in getstate/get_state/__init__: seedmagic uses the libraries' own methods."""
     shell.run_cell('''
