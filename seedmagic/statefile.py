@@ -121,11 +121,12 @@ def _decode(document: Any, where: str, noun: str) -> tuple[list[Item], int | Non
         raise SeedError(f"{where} is not a usable {noun}: it must have exactly the fields "
                         "format, version, session_seed and generators")
     adapters = registry()
-    items: list[Item] = []
     try:
+        session_seed = _seed_or_none(document["session_seed"], "the session seed")
         generators = plain(document["generators"])
         if not isinstance(generators, dict):
             raise ValueError("'generators' is not a mapping")
+        entries = []  # everything but the states first: a state may need its library imported to be checked
         for name, item in generators.items():
             item = plain(item)
             if name not in adapters:
@@ -138,10 +139,9 @@ def _decode(document: Any, where: str, noun: str) -> tuple[list[Item], int | Non
                 if item["state"] is None:
                     continue
                 raise ValueError(f"it has a state for {name}, which is not available here")
-            seed = _seed_or_none(item["seed"], f"the seed of {name}")
-            state = None if item["state"] is None else _decode_state(adapter, item["state"])
-            items.append((name, state, seed))
-        session_seed = _seed_or_none(document["session_seed"], "the session seed")
+            entries.append((name, item["state"], _seed_or_none(item["seed"], f"the seed of {name}")))
+        items: list[Item] = [(name, None if state is None else _decode_state(adapters[name], state), seed)
+                             for name, state, seed in entries]
     except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as error:
         raise SeedError(f"{where} is not a usable {noun}: {one_line(error)}") from None
     return items, session_seed

@@ -271,6 +271,30 @@ print(np.random.rand(3).tolist() == before, torch.initial_seed())
     assert out.split() == ["True", "4"]  # torch was due seed 4 in the file, and gets it
 
 
+@pytest.mark.slow
+@requires_torch
+def test_a_file_refused_for_its_seeds_imports_no_library_to_check_its_states(tmp_path):
+    """Everything but the states is checked first: checking torch's state imports torch (seconds), needlessly."""
+    saved = json.loads(run_python("import torch, seedmagic, json\nseedmagic.seed(4)\n"
+                                  "print(json.dumps(seedmagic.snapshot().to_data()))"))
+    for part, bad in (("session_seed", -1), ("numpy", -1)):
+        document = json.loads(json.dumps(saved))
+        if part == "session_seed":
+            document["session_seed"] = bad
+        else:
+            document["generators"]["numpy"]["seed"] = bad
+        (tmp_path / "bad.json").write_text(json.dumps(document))
+        out = run_python(f"""
+import sys, seedmagic
+try:
+    seedmagic.Snapshot.load({str(tmp_path / 'bad.json')!r})
+except seedmagic.SeedError as error:
+    print('refused:', error)
+print('torch' in sys.modules)
+""")
+        assert "refused:" in out and "is not a seed" in out and out.split()[-1] == "False", out
+
+
 @requires_torch
 def test_a_torch_state_with_a_poisoned_cache_or_an_empty_key_is_refused(document):
     """torch's own set_state accepts these; the next draws would be NaN, or zeros forever.
