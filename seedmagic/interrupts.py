@@ -50,10 +50,11 @@ class Deferring:
 
 
 class Hold:
-    """One ``hold``: the handler it installed, if it installed one."""
+    """One ``hold``: the handler it installed, if it installed one, and whether it was released."""
 
     def __init__(self, installed: Deferring | None) -> None:
         self.installed = installed
+        self.released = False
 
 
 class _Guard:
@@ -122,11 +123,16 @@ def hold(into: list[Hold] | None = None) -> Hold | None:
 def release(held: Hold) -> None:
     """Undo ``hold``: the handler it installed gives way to the one it stood for (a signal on its way goes there).
 
+    Once released, a hold is not released again: a caller whose call was cut short by an interrupt calls again.
+
     Off the main thread (a generator holding a scope, run to its end by a worker) no handler can be set:
     seedmagic's stays, passing signals on, until the main thread's next hold puts it in front again and
     its release gives it back.
     """
+    if held.released:  # a second call, after an interrupt that came right after the first one's work
+        return
     _guard.holders -= 1
+    held.released = True
     handler = held.installed
     if threading.current_thread() is not threading.main_thread():
         return

@@ -95,20 +95,41 @@ class Scope:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        overlapped = self._release_after(self._close)
+        """Close the entry, and only then let an interrupt through.
+
+        Where the body put in a handler of its own that raises (``default_int_handler``; ipykernel puts it
+        back for every cell), a Ctrl-C can raise before the close has put seedmagic's back: such an
+        interrupt is held, the close done again, and the interrupt raised after it. (One that lands on this
+        method's very first instruction, before any of its code runs, Python raises before seedmagic can.)
+        """
+        closed: list[_Entered] = []
+        held: KeyboardInterrupt | None = None
+        overlapped = ""
+        while True:
+            try:
+                if closed:  # closed, but an interrupt cut the release of its hold short
+                    _release_holds(closed)
+                else:
+                    overlapped = self._release_after(self._close, closed)
+                break
+            except KeyboardInterrupt as interrupt:
+                if closed and _released(closed):  # one that waited for the close: delivered after it, as it should
+                    raise
+                held = interrupt
+        if held is not None:
+            raise held
         if overlapped:
             raise SeedError(overlapped)
 
     @interrupts.shielded
-    def _release_after(self, close: Callable[[list[_Entered]], str]) -> str:
-        """Close, then release the scope's hold on the SIGINT handler, last: a signal waits until then."""
-        closed: list[_Entered] = []
+    def _release_after(self, close: Callable[[list[_Entered]], str], closed: list[_Entered] | None = None) -> str:
+        """Close (the entry closed goes into ``closed``), then release the scope's hold on the SIGINT handler, last:
+        a signal waits until then."""
+        closed = [] if closed is None else closed
         try:
             return close(closed)
         finally:
-            for entered in closed:
-                if entered.held is not None:
-                    interrupts.release(entered.held)
+            _release_holds(closed)
 
     @interrupts.atomic
     def _close(self, closed: list[_Entered]) -> str:
@@ -148,6 +169,17 @@ class Scope:
         message = _leave_overlapping(scope)
         publish()
         return message
+
+
+def _release_holds(closed: list[_Entered]) -> None:
+    """Release the holds of the entries closed (each once, however often this is called)."""
+    for entered in closed:
+        if entered.held is not None:
+            interrupts.release(entered.held)
+
+
+def _released(closed: list[_Entered]) -> bool:
+    return all(entered.held is None or entered.held.released for entered in closed)
 
 
 def _leave_overlapping(scope: OpenScope) -> str:

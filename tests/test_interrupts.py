@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
+import sys
 import threading
 import time
 
@@ -505,6 +506,46 @@ def test_a_handler_replaced_inside_a_scope_still_leaves_the_restore_whole(monkey
     monkeypatch.undo()
     assert fired and state_bytes() == before and book.scopes == []
     assert interrupts._guard.holders == 0
+
+
+def test_a_handler_the_body_set_cannot_leave_the_scope_open_whichever_call_of_the_exit_ctrl_c_lands_on():
+    """The body puts in a handler that raises (as ipykernel does for each cell): a Ctrl-C on the first instruction
+    of any function the exit calls, before seedmagic's handler is back, is held until the scope has closed.
+    Only the exit's own first instruction is out of reach: Python raises there before any of its code runs."""
+    seedmagic.seed(3)
+    np.random.rand(7)
+    before = state_bytes()
+    entries, missed, landed = 1, [], 0
+    while True:
+        calls, at = [0], []
+
+        def land(frame, event, _arg, target=entries, calls=calls, at=at):  # Ctrl-C as the target-th call starts
+            if event == "call":
+                calls[0] += 1
+                if calls[0] == target:
+                    at.append(frame.f_code.co_name)
+                    signal.raise_signal(signal.SIGINT)
+
+        scope = seedmagic.seeded(10)
+        try:
+            with scope:
+                np.random.rand()
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                sys.settrace(land)
+        except KeyboardInterrupt:
+            landed += 1
+        finally:
+            sys.settrace(None)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not at:
+            break
+        if book.scopes or state_bytes() != before:
+            missed.append(at[0])
+            scope.__exit__(None, None, None)  # left again, it closes
+        entries += 1
+    assert entries > 30 and landed == entries - 1
+    assert missed == ["__exit__"], missed
+    assert state_bytes() == before and book.scopes == [] and interrupts._guard.depth == 0
 
 
 def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry():
