@@ -58,6 +58,11 @@ def test_what_ipython_jupyter_and_tqdm_print_themselves_is_normalised_and_nothin
     assert stream("/tmp/ipykernel_4242/3391.py:2: UserWarning: careful\n  warnings.warn('careful')\n", "stderr") == \
         stream("/tmp/ipykernel_77/120.py:2: UserWarning: careful\n  warnings.warn('careful')\n", "stderr")
     assert stream("<Foo object at 0x7f3a2c1b0e90>\n") == stream("<Foo object at 0x7f0000000000>\n")
+    html = "<td>&lt;__main__.A object at {}&gt;</td>"  # a DataFrame of objects, as pandas writes it in HTML
+    shown = [normalise([{"output_type": "execute_result", "data": {"text/html": html.format(address)}}])
+             for address in ("0x7f3a2c1b0e90", "0x7f0000000000")]
+    assert shown[0] == shown[1]
+    assert stream("at 0x7f3a2c1b0e90 &gt") != stream("at 0x7f0000000000 &gt")  # not the end of a repr: data
     assert stream("Generator(PCG64) at 0x7FF1B85ACAC0\n") == stream("Generator(PCG64) at 0x7F75B80CCAC0\n")
     assert stream("RandomState(MT19937) at 0x7F3A2C1B0E90\n") == stream("RandomState(MT19937) at 0x7F00000000AA\n")
 

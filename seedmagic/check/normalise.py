@@ -34,8 +34,9 @@ _TQDM_TIME = r"(?:\d{1,6}:)?\d{1,2}:\d\d"
 _TQDM_RATE = r"(?:\?|[\d.]{1,20})[^,\]/\n]{0,40}/s|[\d.]{1,20}s/[^,\]\n]{1,40}"
 #: (trigger, pattern, replacement): a pattern runs only on lines that contain its trigger.
 _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    # Object addresses closing a repr: <Foo object at 0x7f3a...>; other hexadecimal text is data.
-    ("at 0x", re.compile(r"(?<=\bat )0x[0-9a-fA-F]{6,16}(?=>)"), "0xADDRESS"),
+    # Object addresses closing a repr: <Foo object at 0x7f3a...> (&gt; in HTML: a DataFrame of objects);
+    # other hexadecimal text is data.
+    ("at 0x", re.compile(r"(?<=\bat )0x[0-9a-fA-F]{6,16}(?=>|&gt;)"), "0xADDRESS"),
     # NumPy's generators: Generator(PCG64) at 0x7FF1B85ACAC0, RandomState(MT19937) at 0x7F...
     (") at 0x", re.compile(r"(?<=\) at )0x[0-9A-F]{6,16}\b"), "0xADDRESS"),
     ("CPU times:", re.compile(r"^CPU times:.*$"), "<time>"),  # %time
