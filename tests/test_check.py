@@ -675,3 +675,35 @@ def test_a_kernel_that_dies_in_one_run_only_does_not_reproduce_and_one_that_dies
     assert died_once.reason.endswith("; in the other run the cell ran to its end"), died_once.reason
     assert (died_twice.status, died_twice.cell, died_twice.exit_code) == ("error", None, 2), died_twice
     assert died_twice.reason.startswith("the kernel died in cell 1 (In [2]) in both runs"), died_twice.reason
+
+
+@pytest.mark.notebook
+def test_a_cell_that_raised_in_one_run_only_because_the_runs_collided_is_run_again_alone(tmp_path):
+    """The two runs run at once: a fixed port (or a file in /tmp) makes one fail. Run again alone it does not, so
+    the verdict is the one alone, with a note; a cell that raises again alone keeps its verdict."""
+    import socket
+
+    with socket.socket() as probe_port:
+        probe_port.bind(("127.0.0.1", 0))
+        port = probe_port.getsockname()[1]
+    claim = tmp_path / "claimed"
+    notebooks = {
+        "port": [f"import socket, time\nserver = socket.socket()\nserver.bind(('127.0.0.1', {port}))\ntime.sleep(4)",
+                 "server.close()\nprint('served')"],
+        "claim": [f"import os, time\ntime.sleep(1)\nos.close(os.open({str(claim)!r}, os.O_CREAT | os.O_EXCL))",
+                  "print('claimed')"],
+    }
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name, sources in notebooks.items():
+        nbformat.write(new_notebook(cells=[new_code_cell(source) for source in sources], metadata=KERNELSPEC),
+                       folder / f"{name}.ipynb")
+    collided, claimed = checking.check([folder / "port.ipynb", folder / "claim.ipynb"])
+    assert collided.status == "reproducible", collided
+    assert collided.note.startswith("while the two runs ran at the same time, cell 0 (In [1]) raised OSError: "), \
+        collided.note
+    assert "and not when that run ran again alone: the runs collided over something outside the notebook's folder" \
+        in collided.note
+    assert (claimed.status, claimed.cell, claimed.cause) == ("not reproducible", 0, "error"), claimed
+    assert claimed.reason.startswith("cell 0 (In [1]) raised FileExistsError") and not claimed.note, claimed
+

@@ -112,6 +112,19 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
 
         a, b = await two_runs(progress, options.rerun)
         result = verdict(name, notebook, a, b, options)
+        collided = ""
+        failed = _raised_alone(result, (a, b))
+        if failed is not None:  # the runs ran at once: they may have collided (a fixed port, a file in /tmp)
+            progress.say(name, f"cell {result.cell} raised in one run only: that run again, alone")
+            with WorkingCopy(path.parent) as copy:
+                shared = shared or copy.shared
+                alone = await Kernel(notebook, path, kernel, options, seeds[failed], copy).run(
+                    rerun=options.rerun and failed == 1)
+            runs = (alone, b) if failed == 0 else (a, alone)
+            again = verdict(name, notebook, *runs, options)
+            if (again.cell, _raised_alone(again, runs)) != (result.cell, failed):
+                collided = COLLIDED.format(reason=result.reason)
+                (a, b), result = runs, again
         if options.explain and needs_hash_order(result, a, b):
             progress.say(name, f"cell {result.cell} differs with equal generators: two more kernels, with the same "
                                "PYTHONHASHSEED values, tell whether it follows str hash order")
@@ -122,8 +135,7 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
                           and same_outputs(notebook, b, d, result.cell, options))
             result = verdict(name, notebook, a, b, options, hash_order=hash_order)
         result = _with_record(path, notebook, result, a, options)
-        if shared:
-            result.note = "; ".join(filter(None, (result.note, SHARED)))
+        result.note = "; ".join(filter(None, (result.note, collided, SHARED if shared else "")))
     except DiedInOneRun as found:
         result = found.result
     except BadInput as error:
@@ -133,6 +145,22 @@ async def check_notebook(path: pathlib.Path, options: Options, progress: Progres
     result.seconds = time.perf_counter() - started
     progress.finish(result)
     return result
+
+
+#: The note when a cell raised in one run only while both ran at once, and not in that run again alone.
+COLLIDED = ("while the two runs ran at the same time, {reason}, and not when that run ran again alone: the runs "
+            "collided over something outside the notebook's folder (a fixed port, a file in /tmp), so the notebook "
+            "cannot run twice at once")
+
+
+def _raised_alone(result: Result, runs: tuple[Run, Run]) -> int | None:
+    """The run (0 or 1) in which the cell ``result`` blames raised, where it raised in that run only; else None."""
+    if result.status != NOT_REPRODUCIBLE or result.cause != "error" or result.cell is None:
+        return None
+    cells = [next((cell for cell in run.cells if cell.index == result.cell), None) for run in runs]
+    raised = [number for number, cell in enumerate(cells)
+              if cell is not None and cell.error is not None and not cell.failed_on_rerun]
+    return raised[0] if len(raised) == 1 and all(cell is not None for cell in cells) else None
 
 
 #: The note when the runs could not each have a copy of the notebook's folder (``folders.WorkingCopy``).
