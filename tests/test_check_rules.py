@@ -566,6 +566,39 @@ def test_a_trace_quotes_the_binding_the_value_came_from_not_a_first_one_a_branch
             result.reason
 
 
+def test_a_value_computed_with_a_generator_made_without_a_seed_differs_though_nothing_shows_it():
+    """Outputs and states agree, but the data split a cell keeps (or saves) differs: not reproducible."""
+    a = [cell(0, probe(), values={"idx": "i1", "t0": "t1"}), cell(1, probe(), "saved\n", values={"idx": "i1", "t0": "t1"})]
+    b = [cell(0, probe(), values={"idx": "i2", "t0": "t2"}), cell(1, probe(), "saved\n", values={"idx": "i2", "t0": "t2"})]
+    made = "import numpy as np, time\nt0 = time.time()\nidx = np.random.default_rng().permutation(10)"
+    result = check([made, "np.save('split.npy', idx)\nprint('saved')"], a, b)
+    assert (result.status, result.cell, result.cause, result.generator) == (NOT_REPRODUCIBLE, 0, "entropy", None)
+    assert result.reason == ("cell 0 (In [1]) computes `idx` with a generator it makes without a seed "
+                             "(`idx = np.random.default_rng().permutation(10)`): `idx` differs between the runs, "
+                             "though no output shows it"), result.reason
+    assert result.fix == "give it a seed: `np.random.default_rng(N)`"
+    for fine in ("import numpy as np, time\nt0 = time.time()\nidx = np.random.default_rng(0).permutation(10)",
+                 "import numpy as np, time\nt0 = time.time()\nrng = np.random.default_rng()\nidx = list(range(10))"):
+        assert check([fine, "print('saved')"], a, b).status == REPRODUCIBLE, fine  # a time differs: not a draw
+
+
+def test_outputs_that_differ_in_a_cell_that_starts_worker_processes_blame_the_workers():
+    a = [cell(0, probe(NP)), cell(1, probe(NP), "[0.1, 0.2]\n")]
+    b = [cell(0, probe(NP)), cell(1, probe(NP), "[0.3, 0.4]\n")]
+    head = "import numpy as np\nfrom multiprocessing import Pool\nimport joblib, torch\ndef f(i):\n    return np.random.rand()"
+    for line in ("with Pool(2) as pool:", "results = joblib.Parallel(n_jobs=2)(joblib.delayed(f)(i) for i in range(2))",
+                 "loader = torch.utils.data.DataLoader(range(4), num_workers=2)"):
+        result = check([head, f"{line}\n    print(pool.map(f, range(2)))" if line.endswith(":") else f"{line}\nprint(1)"],
+                       a, b)
+        assert (result.cell, result.cause) == (1, "entropy"), result
+        assert result.reason == ("cell 1 (In [2]): outputs differ, and it runs work in other processes "
+                                 f"(`{line}`): what they draw comes from their own generators (copied from this one "
+                                 "when they start, or seeded from OS entropy), which the check cannot see")
+        assert "seedmagic.pool_initializer" in result.fix and "seedmagic.worker_init_fn" in result.fix
+    single = check([head, "loader = torch.utils.data.DataLoader(range(4), num_workers=0)\nprint(1)"], a, b)
+    assert single.cause == "output"
+
+
 def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     a = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['b', 'a']\n", values={"words": "w"})]
     b = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['a', 'b']\n", values={"words": "w"})]

@@ -227,6 +227,20 @@ class Explainer:
         return Explanation(generator, generator or "value", f"{self.label(where)} seeds {seeded} from `{call}()`, "
                            f"which comes from {VARYING[call]} and differs between runs (`{line}`){more}", fix)
 
+    def first_unseeded_value(self) -> tuple[int, Explanation] | None:
+        """Where outputs and states agree, a cell that computes a value with a generator it makes without a seed,
+        and the value differs between the runs (a data split kept, or saved to a file): the first such cell."""
+        for position in range(len(self.runs.pairs)):
+            source = self.source(position)
+            for name in sorted(self.runs.differing_values(position)):
+                made = source.unseeded_construction(within={name})
+                if made is not None:
+                    return position, Explanation(None, "entropy", f"{self.label(position)} computes `{name}` with a "
+                                                 f"generator it makes without a seed (`{made[0]}`): `{name}` differs "
+                                                 "between the runs, though no output shows it",
+                                                 f"give it a seed: `{made[1]}(N)`")
+        return None
+
     def first_varying_seeding(self) -> tuple[int, Explanation] | None:
         """Where runs agree, a cell that seeds from the clock (say) agreed only by chance: the first such cell."""
         for position in range(len(self.runs.pairs)):
@@ -368,6 +382,14 @@ class Explainer:
                                "output may vary", provisional)
         if varying is not None:
             return self.varying_call(position, varying, provisional)
+        pool = source.worker_pool()
+        if pool is not None:
+            return Explanation(None, "entropy", f"{label}: outputs differ, and it runs work in other processes "
+                               f"(`{pool}`): what they draw comes from their own generators (copied from this one "
+                               "when they start, or seeded from OS entropy), which the check cannot see",
+                               "seed each worker: `initializer=seedmagic.pool_initializer` for a multiprocessing "
+                               "Pool, `worker_init_fn=seedmagic.worker_init_fn` for a DataLoader (after `%seed N`), "
+                               "or give each task its own seed", provisional)
         maker = self.unseeded_maker(position)
         if maker is not None:  # made in a function or an object the cell uses
             at, made = maker

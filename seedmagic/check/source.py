@@ -32,6 +32,11 @@ VARYING = {"id": "an object's address", "hash": "hash seeds", "os.getpid": "the 
 #: ``pd.Timestamp('today')``; given a date they do not vary.
 _CLOCK_TEXT = frozenset({"numpy.datetime64", "pandas.Timestamp", "pandas.to_datetime", "pandas.Period"})
 VARYING.update(dict.fromkeys(_CLOCK_TEXT, "the clock"))
+#: Calls that start worker processes, whose draws come from their own generators (copied at fork, or seeded from
+#: OS entropy); a DataLoader only with ``num_workers``.
+WORKER_POOLS = frozenset({"multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.get_context",
+                          "concurrent.futures.ProcessPoolExecutor", "joblib.Parallel", "multiprocess.Pool",
+                          "torch.utils.data.DataLoader"})
 #: Calls that read or put back a generator's state: draws between them leave no trace in the state after.
 RESTORES = frozenset({"fork_rng", "get_state", "set_state", "getstate", "setstate", "get_rng_state", "set_rng_state"})
 #: Constructors of the generators users hold, which seed from OS entropy when given no seed.
@@ -434,6 +439,19 @@ class CellSource:
         for node in sorted(nodes, key=_position):
             if isinstance(node, ast.Call) and self._constructs(node, seeded=False):
                 return self.line(node.lineno), ast.unparse(node.func)
+        return None
+
+    def worker_pool(self) -> str | None:
+        """The line where the cell starts worker processes (``Pool(2)``, ``Parallel(n_jobs=2)``, a DataLoader given
+        ``num_workers`` other than 0), else None."""
+        for name, call in self.calls():
+            if name not in WORKER_POOLS:
+                continue
+            if name.endswith("DataLoader"):
+                workers = next((keyword.value for keyword in call.keywords if keyword.arg == "num_workers"), None)
+                if workers is None or isinstance(workers, ast.Constant) and workers.value == 0:
+                    continue
+            return self.line(call.lineno)
         return None
 
     def varying_call(self) -> tuple[str, str] | None:
