@@ -935,6 +935,21 @@ def test_what_a_cell_reads_assigns_and_reseeds_through_magics_and_aliases():
     assert (broken.reads, broken.assignment("x"), broken.entropy_reseeds()) == ([], None, {})
 
 
+def test_a_seeding_from_hash_of_a_str_is_named_with_pythonhashseed():
+    a = [cell(0, probe({"numpy": "a0"})), cell(1, probe({"numpy": "a1"}, advanced=("numpy",)), "0.1\n")]
+    b = [cell(0, probe({"numpy": "b0"})), cell(1, probe({"numpy": "b1"}, advanced=("numpy",)), "0.2\n")]
+    for seeding, line in (("np.random.seed(hash('experiment-1') % 2**32)", "np.random.seed(hash('experiment-1') % 2**32)"),
+                          ("SEED = abs(hash(name)) % 1000\nnp.random.seed(SEED)", "np.random.seed(SEED)")):
+        result = check([f"import numpy as np\nname = 'run-a'\n{seeding}", "print(np.random.rand())"], a, b)
+        assert (result.cell, result.generator, result.cause) == (1, "numpy", "numpy")
+        assert result.reason == (f"cell 0 (In [1]) seeds numpy from `hash()` (`{line}`): the hash of a str follows "
+                                 "PYTHONHASHSEED, which differs from run to run, and cell 1 (In [2]) drew from it")
+        assert "zlib.crc32" in result.fix and "pin PYTHONHASHSEED" in result.fix
+    plain = check(["import numpy as np\nSEED = 3\nnp.random.seed(SEED)\nx = hash('a')", "print(np.random.rand())"],
+                  a, b)
+    assert "hash" not in plain.reason  # a hash beside a fixed seed is not what seeds it
+
+
 def test_a_cell_that_seeds_by_hand_from_a_varying_value_is_not_called_unseeded():
     a = [cell(0, probe({"random": "a0"})), cell(1, probe({"random": "a1"}, advanced=("random",)), "0.1\n")]
     b = [cell(0, probe({"random": "b0"})), cell(1, probe({"random": "b1"}, advanced=("random",)), "0.2\n")]

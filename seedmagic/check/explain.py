@@ -203,6 +203,14 @@ class Explainer:
         if varying is not None and varying[0] == name:
             return self.seeded_from_varying(origin, varying, "" if origin == position else f", and {label} drew "
                                             "from it")
+        hashed = self.source(origin).seeding_from_hash(name)
+        if hashed is not None:
+            return Explanation(name, name, f"{self.label(origin)} seeds {name} from `hash()` (`{hashed}`): the hash of "
+                               "a str follows PYTHONHASHSEED, which differs from run to run"
+                               + ("" if origin == position else f", and {label} drew from it"),
+                               "seed it from a hash that does not depend on PYTHONHASHSEED "
+                               "(`zlib.crc32(text.encode())`, `hashlib`, or `seedmagic.derive_seed(N, text)`), or pin "
+                               "PYTHONHASHSEED in the kernelspec's env")
         if self.source(origin).seeds(name):
             reason = (f"{self.label(origin)} seeds {name} by hand, yet leaves it in a different state in each run: "
                       "it seeds it from a value that varies or then draws from it a varying number of times"

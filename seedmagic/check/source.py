@@ -441,6 +441,23 @@ class CellSource:
                 return self.line(node.lineno), ast.unparse(node.func)
         return None
 
+    def seeding_from_hash(self, generator: str) -> str | None:
+        """The line where the cell seeds ``generator`` from ``hash()`` (``np.random.seed(hash(name) % 2**32)``),
+        directly or through a name it bound: a str's hash follows PYTHONHASHSEED, which differs from run to run."""
+        known = seedings()
+        for name, call in self.calls():
+            if known.get(name, ("",))[0] != generator:
+                continue
+            given: list[ast.AST] = list(_arguments(call))
+            for argument in list(given):
+                read, key = _part_read(argument)
+                bound = None if read is None else self._bound(read, key, None, call.lineno)
+                given += [bound] if isinstance(bound, ast.AST) else []
+            if any(isinstance(node, ast.Call) and self.dotted(node.func) == "hash"
+                   for argument in given for node in ast.walk(argument)):
+                return self.line(call.lineno)
+        return None
+
     def worker_pool(self) -> str | None:
         """The line where the cell starts worker processes (``Pool(2)``, ``Parallel(n_jobs=2)``, a DataLoader given
         ``num_workers`` other than 0), else None."""
