@@ -707,3 +707,22 @@ def test_a_cell_that_raised_in_one_run_only_because_the_runs_collided_is_run_aga
     assert (claimed.status, claimed.cell, claimed.cause) == ("not reproducible", 0, "error"), claimed
     assert claimed.reason.startswith("cell 0 (In [1]) raised FileExistsError") and not claimed.note, claimed
 
+
+@pytest.mark.notebook
+def test_a_display_a_later_cell_updates_is_compared_as_the_notebook_ends(tmp_path):
+    """Jupyter saves a display as its last update: one that differs between runs is a divergence at the cell that
+    shows it, blamed on the cell that updates it; one updated alike reproduces."""
+    notebooks = {"varies": ["h = display('start', display_id=True)", "import numpy as np\nx = 1\n"
+                            "h.update(str(np.random.default_rng().integers(10**6)))"],
+                 "alike": ["h = display('start', display_id=True)", "h.update('done')"]}
+    for name, sources in notebooks.items():
+        nbformat.write(new_notebook(cells=[new_code_cell(source) for source in sources], metadata=KERNELSPEC),
+                       tmp_path / f"{name}.ipynb")
+    varies, alike = checking.check([tmp_path / "varies.ipynb", tmp_path / "alike.ipynb"])
+    assert (varies.status, varies.cell, varies.cause) == ("not reproducible", 0, "entropy"), varies
+    assert varies.reason == ("cell 0 (In [1]) shows a display that cell 1 updates "
+                             "(`h.update(str(np.random.default_rng().integers(10**6)))`), and what the update puts "
+                             "there differs between runs: it makes a generator without a seed "
+                             "(`np.random.default_rng()`)"), varies.reason
+    assert alike.status == "reproducible", alike
+

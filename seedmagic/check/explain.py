@@ -318,6 +318,8 @@ class Explainer:
         pair = self.runs.pairs[position]
         verb = "prints" if any(output.get("output_type") == "stream" for output in pair[0].outputs) else "shows"
         source = self.source(position)
+        if pair[0].updated or pair[1].updated:
+            return self.updated_display(position)
         for name, line in source.entropy_reseeds().items():  # then put back, or seeded again
             kept = "" if self.runs.differs_after(position, ("global", name)) else \
                 f", though the cell leaves {name} in the same state in both"
@@ -422,6 +424,28 @@ class Explainer:
             fix = (f"make {self.cell(rerun)} safe to run twice: build what it changes afresh in it (a model, an "
                    f"optimiser), or {fix}")
         return Explanation(None, "output", reason, fix, provisional)
+
+    def updated_display(self, position: int) -> Explanation:
+        """The cell shows a display a later cell updated: that cell, and what in it varies, where the source tells."""
+        shown = self.source(position)
+        for at in range(position + 1, len(self.runs.pairs)):
+            source = self.source(at)
+            line = next((source.line(call.lineno) for name, call in source.calls()
+                         if name.rsplit(".", 1)[-1] == "update_display"
+                         or name.endswith(".update") and shown.binds(name.split(".", 1)[0])), None)
+            if line is None:
+                continue
+            made, varying = source.unseeded_construction(), source.varying_call()
+            why = (f": it makes a generator without a seed (`{made[1]}()`)" if made else
+                   f": it calls `{varying[0]}()`, whose result comes from {varying[1]}" if varying else "")
+            fix = (f"give it a seed in {self.cell(at)}: `{made[1]}(N)`" if made else
+                   f"make what {self.cell(at)} shows the same on every run")
+            return Explanation(None, "entropy" if made else "output", f"{self.label(position)} shows a display that "
+                               f"{self.cell(at)} updates (`{line}`), and what the update puts there differs between "
+                               f"runs{why}", f"{fix}, or tag {self.cell(position)} nbval-ignore-output if it may vary")
+        return Explanation(None, "output", f"{self.label(position)} shows a display that a later cell updates, and "
+                           "what the update puts there differs between runs", "make what the update shows the same "
+                           f"on every run, or tag {self.cell(position)} nbval-ignore-output if it may vary")
 
     def rerun_unseen(self, position: int) -> tuple[int, Key, str] | None:
         """A name the cell reads whose latest binding is in an earlier cell whose rerun moved a generator and calls

@@ -93,9 +93,13 @@ class WorkingCopy:
         return None if self.path == self.folder else (str(self.path), str(self.folder))
 
     def relocate(self, outputs: list[Any]) -> list[Any]:
-        """``outputs`` with the copy's path written as the folder's (and its name as the folder's name)."""
+        """A copy of ``outputs`` with the copy's path written as the folder's (and its name as the folder's name).
+
+        A copy also where the runs share the folder: a display a later cell updates changes the outputs in place.
+        """
         if self.moved is None:
-            return outputs
+            copied: list[Any] = json.loads(json.dumps(outputs, ensure_ascii=False))
+            return copied
         copy, folder = (json.dumps(path, ensure_ascii=False)[1:-1] for path in self.moved)  # as they read in JSON
         relocated: list[Any] = json.loads(in_place(json.dumps(outputs, ensure_ascii=False), (copy, folder)))
         return relocated

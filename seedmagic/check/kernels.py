@@ -255,6 +255,14 @@ class Kernel:
             values[key] = json.loads(ast.literal_eval(value["data"]["text/plain"]))
         return values
 
+    def _take_updates(self, run: Run) -> None:
+        """A display that a later cell updated (``display(..., display_id=True)``, then ``.update(...)``) is compared
+        as the notebook ends, as Jupyter saves it."""
+        for cell_run in run.cells:
+            final = self.folder.relocate(list(self.client.nb.cells[cell_run.index].outputs))
+            if final != cell_run.outputs:
+                cell_run.outputs, cell_run.updated = final, True
+
     async def run(self, rerun: bool = False, progress: Callable[[int], None] | None = None,
                   last: int | None = None) -> Run:
         """Run the cells in order (up to cell ``last``), the probe after each; with ``rerun`` each cell twice."""
@@ -314,6 +322,8 @@ class Kernel:
                         break  # as "Run All" stops at an error the cell was not tagged to raise
                     if progress is not None:
                         progress(count)
+                if not self.options.rerun:  # a rerun replaces a cell's outputs: the first ones are compared
+                    self._take_updates(run)
                 versions = await self.silent("", {"versions": _VERSIONS}, "read library versions")
                 run.versions = versions["versions"]
         finally:

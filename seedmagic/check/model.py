@@ -76,6 +76,9 @@ class CellRun:
     rerun_moved: tuple[str, ...] = ()
     #: With --rerun: whether ``error`` came from the rerun (its first run went through).
     failed_on_rerun: bool = False
+    #: Whether a later cell updated what it displayed (a display handle's ``update``): ``outputs`` are then the
+    #: outputs as the notebook ends, as Jupyter saves them.
+    updated: bool = False
 
 
 @dataclass
