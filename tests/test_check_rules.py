@@ -1002,8 +1002,26 @@ def test_seeding_from_the_clock_through_dates_a_generator_made_on_the_spot_a_lis
             continue
         assert found.status == NOT_REPRODUCIBLE and f"(`{line}`)" in found.reason, (line, found)
         assert f"from `{call}()`, which comes from the clock" in found.reason, found.reason
-    listed = check([head + "seeds = [int(time.time()), 1]\nnp.random.seed(seeds[0])", "print(1)"], same, same)
-    assert listed.status == NOT_REPRODUCIBLE and "(`np.random.seed(seeds[0])`)" in listed.reason
+    for line, found in ((head + "seeds = [int(time.time()), 1]\nnp.random.seed(seeds[0])", "np.random.seed(seeds[0])"),
+                        (head + "def get_seed():\n    return int(time.time())\nnp.random.seed(get_seed())",
+                         "np.random.seed(get_seed())"),  # a helper's return value
+                        (head + "from sklearn.model_selection import train_test_split\n"
+                         "train_test_split([1, 2, 3], random_state=int(time.time()))",
+                         "train_test_split([1, 2, 3], random_state=int(time.time()))"),  # any library's random_state
+                        (head + "df = pd.DataFrame({'a': [1]}).sample(1, random_state=time.time_ns() % 2**32)",
+                         "df = pd.DataFrame({'a': [1]}).sample(1, random_state=time.time_ns() % 2**32)"),
+                        (head + "seed = 0\nseed += int(time.time())\nnp.random.seed(seed)", "np.random.seed(seed)"),
+                        (head + "np.random.seed(time.clock_gettime_ns(time.CLOCK_REALTIME) % 2**32)",
+                         "np.random.seed(time.clock_gettime_ns(time.CLOCK_REALTIME) % 2**32)"),
+                        (head + "import os\nnp.random.seed(os.getppid())", "np.random.seed(os.getppid())")):
+        flagged = check([line, "print(1)"], same, same)
+        assert flagged.status == NOT_REPRODUCIBLE and f"(`{found}`)" in flagged.reason, (line, flagged)
+    for fine in ("def get_seed(fixed=True):\n    if fixed:\n        return 42\n    return int(time.time())\n"
+                 "np.random.seed(get_seed())",  # an earlier return in a branch
+                 "def get_seed():\n    return 42\nnp.random.seed(get_seed())",
+                 "params = dict(random_state=int(time.time()))\nparams['random_state'] = 0",  # a value kept for later
+                 "config = dict(seed=int(time.time()))"):  # seed= names a setting as often as it seeds
+        assert check([head + fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
     for fine in ("np.random.seed(int(np.datetime64('2024-01-01').astype(int)))",  # a date given: fixed
                  "np.random.seed(pd.Timestamp('2024-01-01').day)", "np.random.seed(pd.to_datetime(0).day)",
                  "seeds = [int(time.time()), 1]\nnp.random.seed(seeds[1])",  # only the element read counts

@@ -20,8 +20,10 @@ from ..adapters import KINDS, check_facts
 
 #: Calls whose result differs from run to run by nature, and what it comes from.
 VARYING = {"id": "an object's address", "hash": "hash seeds", "os.getpid": "the process id",
+           "os.getppid": "the parent process id",
            **dict.fromkeys(("time.time", "time.time_ns", "time.perf_counter", "time.perf_counter_ns", "time.monotonic",
                             "time.monotonic_ns", "time.process_time", "time.process_time_ns", "time.localtime",
+                            "time.clock_gettime", "time.clock_gettime_ns", "time.thread_time", "time.thread_time_ns",
                             "time.gmtime", "time.strftime", "time.ctime", "time.asctime", "datetime.datetime.now",
                             "datetime.datetime.utcnow", "datetime.datetime.today", "datetime.date.today",
                             "uuid.uuid1", "pandas.Timestamp.now", "pandas.Timestamp.utcnow", "pandas.Timestamp.today",
@@ -32,6 +34,9 @@ VARYING = {"id": "an object's address", "hash": "hash seeds", "os.getpid": "the 
 #: ``pd.Timestamp('today')``; given a date they do not vary.
 _CLOCK_TEXT = frozenset({"numpy.datetime64", "pandas.Timestamp", "pandas.to_datetime", "pandas.Period"})
 VARYING.update(dict.fromkeys(_CLOCK_TEXT, "the clock"))
+#: Keywords by which libraries take a seed (scikit-learn's and pandas' ``random_state``); ``seed=`` is left out: it
+#: names a setting as often as it seeds (``Config(seed=...)``).
+SEED_KEYWORDS = frozenset({"random_state", "random_seed"})
 #: Calls that start worker processes, whose draws come from their own generators (copied at fork, or seeded from
 #: OS entropy); a DataLoader only with ``num_workers``.
 WORKER_POOLS = frozenset({"multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.get_context",
@@ -525,14 +530,20 @@ class CellSource:
         known = seedings()
         method = isinstance(call.func, ast.Attribute) and call.func.attr in ("seed", "manual_seed") \
             and self._holds_generator(call.func.value, earlier, call.lineno)
+        given = _arguments(call)
         if name not in known and not self._constructs(call, seeded=True) and not method:
-            return None
+            # any library's seed by keyword: train_test_split(X, random_state=...), df.sample(n, random_state=...);
+            # not a value kept for later (dict(random_state=...), a Namespace), which a later line may change
+            kept = name == "dict" or name.endswith("Namespace")
+            given = [] if kept else [keyword.value for keyword in call.keywords if keyword.arg in SEED_KEYWORDS]
+            if not given:
+                return None
         around: set[str] = set()  # names a comprehension or lambda the call is in binds
         parent = self._parents.get(id(call))
         while parent is not None:
             around |= _own_names(parent)
             parent = self._parents.get(id(parent))
-        varying = next((found for argument in _arguments(call)
+        varying = next((found for argument in given
                         for found in self._varying_calls(argument, earlier, scope=scope, own=frozenset(around))), None)
         return None if varying is None else (known.get(name, (None, False))[0], self.line(call.lineno), varying)
 
@@ -557,25 +568,46 @@ class CellSource:
         """A seeding from a varying value inside ``function``, defined in this cell or an earlier one (one level),
         that runs whenever it is called with no arguments (``_always_run``), and reads no parameter whose default
         is a fixed value (``seed=42``: ``seed or int(time.time())`` is 42; ``seed=int(time.time())`` varies)."""
+        helper = self._plain_helper(function, line, earlier)
+        if helper is None:
+            return None
+        owner, definition, before = helper
+        fixed = {name for name, default in _defaults(definition.args)
+                 if not _no_seed(default) and next(iter(owner._varying_calls(default)), None) is None}
+        return next((found for name, call in owner._calls_in(_always_run(definition.body))
+                     for found in [owner._seeding_from_varying(name, call, before, definition)]
+                     if found is not None
+                     and not any(owner._reads(argument, fixed) for argument in _arguments(call))), None)
+
+    def _plain_helper(self, function: str, line: int | None, earlier: Sequence[CellSource]
+                      ) -> tuple[CellSource, ast.FunctionDef, Sequence[CellSource]] | None:
+        """The function a call of ``function`` at ``line`` runs, where it is a plain one bound last under that name in
+        this cell or the latest earlier cell that binds it: the cell that defines it, the definition, and the cells
+        before that one. Not a lambda, an import or a class; not a generator (its body waits for next()), nor
+        decorated (the decorator decides what a call runs)."""
         for at, owner in enumerate((self, *earlier)):
             found = owner._last_binding(function, None, line if owner is self else None)
             if found is None:
                 continue
-            if isinstance(found, _Unknown):
-                return None
-            definition = found[0]
-            # a plain function: not a lambda, an import, a class; not a generator (its body waits for next()), nor
-            # decorated (the decorator decides what a call runs)
+            definition = None if isinstance(found, _Unknown) else found[0]
             if isinstance(definition, ast.FunctionDef) and not definition.decorator_list and not any(
                     isinstance(node, (ast.Yield, ast.YieldFrom)) for node in _region(definition.body)):
-                fixed = {name for name, default in _defaults(definition.args)
-                         if not _no_seed(default) and next(iter(owner._varying_calls(default)), None) is None}
-                return next((found for name, call in owner._calls_in(_always_run(definition.body))
-                             for found in [owner._seeding_from_varying(name, call, earlier[at:], definition)]
-                             if found is not None
-                             and not any(owner._reads(argument, fixed) for argument in _arguments(call))), None)
+                return owner, definition, earlier[at:]
             return None
         return None
+
+    def _returned_varying(self, function: str, line: int | None, earlier: Sequence[CellSource],
+                          depth: int) -> Iterable[str]:
+        """The varying calls in what a helper called with no arguments returns (``def get_seed(): return
+        int(time.time())``), where it has one ``return``, at the top of its body (an earlier one in a branch may
+        return instead)."""
+        helper = self._plain_helper(function, line, earlier)
+        if helper is not None:
+            owner, definition, before = helper
+            returns = [node for node in _region(definition.body) if isinstance(node, ast.Return)]
+            if len(returns) == 1 and any(returns[0] is statement for statement in definition.body) \
+                    and returns[0].value is not None:
+                yield from owner._varying_calls(returns[0].value, before, depth, scope=definition)
 
     def _reads(self, value: ast.AST, names: set[str], depth: int = 3) -> bool:
         """Whether ``value`` reads one of ``names``, directly or through names the cell binds (a few levels)."""
@@ -626,6 +658,9 @@ class CellSource:
                 yield called
                 continue
             line = read_at if read_at is not None else getattr(node, "lineno", None)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not _arguments(node) \
+                    and node.func.id not in own and depth:  # a helper's return value: get_seed()
+                yield from self._returned_varying(node.func.id, line, earlier, depth - 1)
             if isinstance(node, (ast.IfExp, ast.BoolOp)) and not every_branch:
                 pending += [(taken, own) for taken in self._taken(node, self._known(scope, line))]
                 continue
@@ -681,7 +716,9 @@ class CellSource:
         if isinstance(found, _Unknown):
             return found
         node, target = found
-        value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) else None
+        # ``seed += int(time.time())``: what is added varies, so the sum does (what it was is not followed)
+        value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr,
+                                                                  ast.AugAssign)) else None
         if value is None or self._changed(name, node, scope, before):
             return _UNKNOWN
         if isinstance(target, (ast.Tuple, ast.List)):  # seed, t0 = 42, time.time()
