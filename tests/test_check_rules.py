@@ -950,6 +950,25 @@ def test_a_seeding_from_hash_of_a_str_is_named_with_pythonhashseed():
     assert "hash" not in plain.reason  # a hash beside a fixed seed is not what seeds it
 
 
+def test_a_timeit_that_draws_as_many_times_as_fit_in_its_time_is_not_reproducible():
+    """Both runs ran on one machine, so the loop counts agreed: on another they will not."""
+    same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",))),
+            cell(2, probe({"numpy": "n2"}, advanced=("numpy",)), "0.5\n")]
+    for timed, line in (("%timeit np.random.rand(100)", "%timeit np.random.rand(100)"),
+                        ("%timeit -r 3 -q np.random.rand(100)", "%timeit -r 3 -q np.random.rand(100)"),
+                        ("%%timeit\nnp.random.normal(size=3)", "%%timeit")):
+        result = check(["import numpy as np\nnp.random.seed(0)", timed, "print(np.random.rand())"], same, same)
+        assert (result.status, result.cell, result.generator) == (NOT_REPRODUCIBLE, 1, "numpy"), (timed, result)
+        assert result.reason == (f"cell 1 (In [2]) times draws from numpy (`{line}`): %timeit runs as many loops as fit "
+                                 "in its time, so how many numbers it draws depends on the machine's speed")
+        assert result.fix.startswith("give %timeit a fixed number of loops (`%timeit -n 100 -r 3 ...`)")
+    for fine in ("%timeit -n 100 -r 3 np.random.rand(100)", "a = np.ones(3)\n%timeit a.sum()",
+                 "%%seeded 1\n%timeit np.random.rand(3)", "with seedmagic.seeded(1):\n    %timeit np.random.rand(3)",
+                 "rng = np.random.default_rng(0)\n%timeit rng.random()"):  # its own generator: not a global one
+        assert check(["import numpy as np, seedmagic\nnp.random.seed(0)", fine, "print(1)"], same,
+                     same).status == REPRODUCIBLE, fine
+
+
 def test_a_cell_that_seeds_by_hand_from_a_varying_value_is_not_called_unseeded():
     a = [cell(0, probe({"random": "a0"})), cell(1, probe({"random": "a1"}, advanced=("random",)), "0.1\n")]
     b = [cell(0, probe({"random": "b0"})), cell(1, probe({"random": "b1"}, advanced=("random",)), "0.2\n")]

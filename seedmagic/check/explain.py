@@ -249,6 +249,20 @@ class Explainer:
                                                  f"give it a seed: `{made[1]}(N)`")
         return None
 
+    def first_timed_draws(self) -> tuple[int, Explanation] | None:
+        """Where runs agree, a ``%timeit`` that draws from a global generator as many times as fit in its time
+        agreed only because both runs ran on one machine: the first such cell."""
+        for position in range(len(self.runs.pairs)):
+            timed = self.source(position).timed_draws()
+            if timed is not None:
+                generator, line = timed
+                return position, Explanation(generator, generator, f"{self.label(position)} times draws from "
+                                             f"{generator} (`{line}`): %timeit runs as many loops as fit in its time, "
+                                             f"so how many numbers it draws depends on the machine's speed",
+                                             f"give %timeit a fixed number of loops (`%timeit -n 100 -r 3 ...`), or "
+                                             f"reseed {generator} after it (`%seed N`)")
+        return None
+
     def first_varying_seeding(self) -> tuple[int, Explanation] | None:
         """Where runs agree, a cell that seeds from the clock (say) agreed only by chance: the first such cell."""
         for position in range(len(self.runs.pairs)):

@@ -60,6 +60,8 @@ _MAY_NOT_RUN = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.Match, as
 _CELL_MAGIC = re.compile(r"\A\s*%%(\w+)([^\n]*)(?:\n|\Z)")
 #: Cell magics whose body is Python run in the kernel; another's body (``%%writefile``, ``%%bash``) is not.
 PYTHON_BODIES = frozenset({"seeded", "time", "timeit", "capture", "prun", "debug"})
+#: ``%timeit``'s options before the statement it times (``-n 10 -r 3 -q``).
+_TIMEIT_OPTIONS = re.compile(r"(?:\s*-(?:[nrp]\s*\d+|[tcqo]))*\s*")
 #: What IPython expands in a magic's line: ``$name`` and ``{expression}``.
 _EXPANDED = re.compile(r"\$(\w+)|\{([^{}]+)\}")
 
@@ -461,6 +463,34 @@ class CellSource:
             if any(isinstance(node, ast.Call) and self.dotted(node.func) == "hash"
                    for argument in given for node in ast.walk(argument)):
                 return self.line(call.lineno)
+        return None
+
+    def timed_draws(self) -> tuple[str, str] | None:
+        """A ``%timeit`` with no fixed number of loops (``-n``) whose code draws from a global generator's module of
+        random functions (``%timeit np.random.rand(100)``): it runs as many loops as fit in its time, so how many
+        draws it takes depends on the machine. The generator, and the line."""
+        cell = _CELL_MAGIC.match(self.source)
+        if (cell is not None and cell.group(1) == "seeded" and "--keep" not in cell.group(2)) or self.restores() \
+                or any(name.rsplit(".", 1)[-1] == "seeded" for name, _ in self.calls()):
+            return None  # the state is put back after it (%%seeded, fork_rng, get_state/set_state)
+        timed: list[tuple[str, str, str]] = []  # the options, the code timed, the line as written
+        if cell is not None and cell.group(1) == "timeit":
+            timed.append((cell.group(2), _body(self.source), cell.group(0).strip()))
+        for node in _always_run(self.tree.body if self.tree is not None else []):
+            given = [argument.value for argument in getattr(node, "args", []) if isinstance(argument, ast.Constant)]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "run_line_magic" and len(given) == 2 and given[0] == "timeit":
+                leading = _TIMEIT_OPTIONS.match(str(given[1]))
+                assert leading is not None  # it matches the empty text too
+                timed.append((leading.group(0), str(given[1])[leading.end():], self.line(node.lineno)))
+        for options, code, line in timed:
+            if re.search(r"(?:^|\s)-n\s*\d", options):
+                continue
+            inner = CellSource(code, self.imports)
+            for generator in check_facts():
+                space = draw_namespace(generator)
+                if space is not None and space.rsplit(".", 1)[-1] == "random" and inner.draws_from(space):
+                    return generator, line
         return None
 
     def worker_pool(self) -> str | None:

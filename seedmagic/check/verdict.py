@@ -71,7 +71,8 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
                       f"cell {cell.index} (In [{cell.count}]) ran in one run only",
                       "find what the earlier cells' failure depends on")
     explainer = Explainer(notebook, runs)
-    chance = None if found else explainer.first_varying_seeding() or explainer.first_unseeded_value()
+    chance = None if found else (explainer.first_varying_seeding() or explainer.first_unseeded_value()
+                                 or explainer.first_timed_draws())
     if chance is not None:
         position, explained = chance
         return Result(path, NOT_REPRODUCIBLE, runs.pairs[position][0].index, explained.generator, explained.cause,
