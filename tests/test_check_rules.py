@@ -1051,8 +1051,44 @@ def test_seeding_from_the_clock_through_dates_a_generator_made_on_the_spot_a_lis
         assert check([head + fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
 
 
+def test_a_seeding_from_the_clock_replaced_by_a_fixed_one_before_any_draw_shows_nowhere():
+    """The first draw is where a seed shows: one a fixed seeding replaces first, or that nothing draws from again,
+    does not count. Anything that may draw in between (a call the check does not know) keeps it counted."""
+    moved = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n"),
+             cell(2, probe({"numpy": "n1"}), "1\n")]
+    head = "import time, random\nimport numpy as np\n%load_ext seedmagic\n"
+    for fine in ([head + "np.random.seed(int(time.time()))\nnp.random.seed(0)\nprint(np.random.rand(2))", "x = 1",
+                  "print(1)"],
+                 [head + "np.random.seed(int(time.time()))\nprint('seeded')", "np.random.seed(0)\nprint(np.random.rand())",
+                  "print(1)"],
+                 [head + "np.random.seed(int(time.time()))", "%seed 10\nprint(np.random.rand())", "print(1)"],
+                 [head + "random.seed(time.time())\nprint('hello')", "print(np.random.rand())", "print(1)"]):
+        assert check(fine, moved, moved).status == REPRODUCIBLE, fine
+    for drawn in ([head + "np.random.seed(int(time.time()))\nx = np.random.rand()\nnp.random.seed(0)", "x = 1",
+                   "print(1)"],
+                  [head + "np.random.seed(int(time.time()))\nmodel = dict(w=np.ones(2))\nnp.random.seed(0)", "x = 1",
+                   "print(1)"],  # a call the check does not know may draw
+                  [head + "np.random.seed(int(time.time()))", "print(np.random.rand())\nnp.random.seed(0)", "print(1)"],
+                  [head + "np.random.seed(int(time.time()))", "x = 1", "np.random.seed(0)"],  # cell 1 moved numpy
+                  [head + "np.random.seed(int(time.time()))\nnp.random.seed(int(time.time()) % 7)", "x = 1", "x"]):
+        result = check(drawn, moved, moved)
+        assert (result.status, result.cell, result.generator) == (NOT_REPRODUCIBLE, 0, "numpy"), (drawn, result)
+    # The runs read different seconds: numpy's state after cell 0 differs, and shows nowhere if replaced first
+    a = [cell(0, probe({"numpy": "a0"}, advanced=("numpy",))), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)),
+                                                                     "0.5\n")]
+    b = [cell(0, probe({"numpy": "b0"}, advanced=("numpy",))), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)),
+                                                                     "0.5\n")]
+    clock = "import time\nimport numpy as np\nnp.random.seed(int(time.time()))\nprint('seeded')"
+    assert check([clock, "np.random.seed(0)\nprint(np.random.rand())"], a, b).status == REPRODUCIBLE
+    for later in ("print(np.random.rand())\nnp.random.seed(0)", "np.random.seed(1 + len('x'))\nprint(1)"):
+        parted = check([clock, later], a, b)  # a draw first; a seeding the check does not read as fixed
+        assert (parted.status, parted.cell, parted.generator) == (NOT_REPRODUCIBLE, 0, "numpy"), (later, parted)
+    drew = check([clock.replace("print('seeded')", "x = np.random.rand()"), "np.random.seed(0)"], a, b)
+    assert (drew.status, drew.cell) == (NOT_REPRODUCIBLE, 0)  # it drew after the clock seed: x differs
+
+
 def test_seeding_from_the_clock_through_a_name_a_helper_or_a_magic_is_found():
-    same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("numpy",)), "0.5\n")]
+    same = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1"}, advanced=("random", "numpy", "torch")), "0.5\n")]
     named = ["import time\nimport numpy as np\nSEED = int(time.time())\nnp.random.seed(SEED)", "print(np.random.rand())"]
     agreed = check(named, same, same)
     assert (agreed.status, agreed.cell, agreed.cause) == (NOT_REPRODUCIBLE, 0, "numpy")

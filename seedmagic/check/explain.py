@@ -266,11 +266,47 @@ class Explainer:
     def first_varying_seeding(self) -> tuple[int, Explanation] | None:
         """Where runs agree, a cell that seeds from the clock (say) agreed only by chance: the first such cell."""
         for position in range(len(self.runs.pairs)):
-            seeding = self.source(position).varying_seeding(earlier=self.earlier(position))
-            if seeding is not None:
-                return position, self.seeded_from_varying(position, seeding, ": these two runs read the same value, "
-                                                          "another run will not")
+            for seeding in self.source(position).varying_seedings(earlier=self.earlier(position)):
+                if not self.replaced_before_drawn(position, seeding):
+                    return position, self.seeded_from_varying(position, seeding, ": these two runs read the same "
+                                                              "value, another run will not")
         return None
+
+    def replaced_before_drawn(self, position: int, seeding: tuple[str | None, str, str]) -> bool:
+        """Whether a global generator seeded from a varying value is seeded again with a fixed one before anything
+        draws from it (in the cell, or in a later one; cells between that the probe saw leave it alone do not
+        count; one that moved it drew from it, unless its source seeds it first), or never drawn from again: its
+        first seed then shows nowhere."""
+        generator, line, _ = seeding
+        if generator is None:
+            return False
+        replaced = self.source(position).reseeded_before_drawn(generator, line)
+        return replaced if replaced is not None else self.replaced_later(position, generator)
+
+    def replaced_later(self, position: int, generator: str) -> bool:
+        """Whether the cells after ``position`` seed ``generator`` again with a fixed value before they draw from it,
+        or never draw from it: a cell the probe saw leave it alone does not count; one that moved it drew from it,
+        unless its source seeds it first."""
+        for later in range(position + 1, len(self.runs.pairs)):
+            probes = [self.runs.pairs[later][0].probe, self.runs.first_run_b(later)]
+            if any(generator in probe.get("advanced", []) or not probe for probe in probes):
+                return bool(self.source(later).reseeded_before_drawn(generator))
+        return True
+
+    def unseen_states(self, divergence: Divergence) -> bool:
+        """Whether all that differs after the cell is the state of global generators, each the same in both runs
+        before it, that the cell seeds from a value that varies and then does not draw from, and that no later cell
+        draws from before seeding them again with a fixed value (a seed from the clock, replaced): it shows nowhere."""
+        position = divergence.position
+        if divergence.outputs or divergence.entropy or not divergence.streams:
+            return False
+        seeded = {}  # each generator's last seeding from a varying value in the cell
+        for generator, line, _ in self.source(position).varying_seedings(earlier=self.earlier(position)):
+            seeded[generator] = line
+        before_a, before_b = self.runs.after(position - 1, "a"), self.runs.after(position - 1, "b")
+        return all(whose == "global" and name in seeded and before_a.get((whose, name)) == before_b.get((whose, name))
+                   and self.source(position).reseeded_before_drawn(name, seeded[name]) is None
+                   and self.replaced_later(position, name) for whose, name in divergence.streams)
 
     def reseeded_from_entropy(self, where: int, name: str, line: str, more: str = "") -> Explanation:
         fix = (f"give the generator it puts in place a seed, or seed {name} right after that line: "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import cast
@@ -54,6 +54,10 @@ _LIBRARY_OF: dict[str, frozenset[str]] = {
 #: seed it or read, put back or swap its state.
 _NOT_DRAWING = CONSTRUCTORS | RESTORES | {"seed", "manual_seed", "initial_seed", "SeedSequence", "get_bit_generator",
                                          "set_bit_generator"}
+#: Built-in calls that draw from no generator: what may stand between a seeding and the fixed one that replaces it.
+_NOT_DRAWING_BUILTINS = frozenset({"print", "display", "len", "int", "float", "str", "repr", "bool", "range", "list",
+                                   "dict", "set", "tuple", "sorted", "round", "abs", "min", "max", "sum", "isinstance",
+                                   "format", "enumerate", "zip"})
 #: What may not run where it is written: a branch, a loop, a ``try``, a function or lambda only defined.
 _MAY_NOT_RUN = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.Match, ast.FunctionDef, ast.AsyncFunctionDef,
                 ast.Lambda)
@@ -465,6 +469,36 @@ class CellSource:
                 return self.line(call.lineno)
         return None
 
+    def reseeded_before_drawn(self, generator: str, after: str | None = None) -> bool | None:
+        """Whether, after the line ``after`` (from the cell's top for None), the cell seeds ``generator`` again with a
+        fixed value before any call that may draw from it: True; False where such a call comes first; None where the
+        cell ends first. Only calls known not to draw (``print``, ``len``, ...) may come between. A line not in the
+        cell (in a helper an earlier cell defines) is not followed: False."""
+        statements = self.tree.body if self.tree is not None else []
+        start = 0 if after is None else next(
+            (at + 1 for at, statement in enumerate(statements) for node in ast.walk(statement)
+             if isinstance(node, ast.Call) and self.line(node.lineno) == after), None)
+        if start is None:
+            return False
+        known = seedings()
+        for statement in statements[start:]:
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if isinstance(call, ast.Call) and self._fixed_seeding_of(generator, call, known):
+                return True
+            if any(isinstance(node, ast.Call) and getattr(node.func, "id", None) not in _NOT_DRAWING_BUILTINS
+                   for node in ast.walk(statement)):
+                return False
+        return None
+
+    def _fixed_seeding_of(self, generator: str, call: ast.Call, known: dict[str, tuple[str, bool]]) -> bool:
+        """Whether ``call`` seeds ``generator`` (or every generator: ``%seed N``) with a value that calls nothing."""
+        name = self.dotted(call.func) or ""
+        magic = [argument.value for argument in call.args if isinstance(argument, ast.Constant)]
+        if getattr(call.func, "attr", None) == "run_line_magic" and len(magic) == 2 and magic[0] == "seed":
+            return str(magic[1]).strip().isdigit()
+        return known.get(name, ("",))[0] == generator and not _unseeded(call) and not any(
+            isinstance(node, ast.Call) for argument in _arguments(call) for node in ast.walk(argument))
+
     def timed_draws(self) -> tuple[str, str] | None:
         """A ``%timeit`` with no fixed number of loops (``-n``) whose code draws from a global generator's module of
         random functions (``%timeit np.random.rand(100)``): it runs as many loops as fit in its time, so how many
@@ -527,7 +561,12 @@ class CellSource:
 
     def varying_seeding(self, of: str | None = None,
                         earlier: Sequence[CellSource] = ()) -> tuple[str | None, str, str] | None:
-        """The first seeding given a value that varies by nature (``np.random.seed(int(time.time()))``), directly,
+        """The first of ``varying_seedings``."""
+        return next(iter(self.varying_seedings(of, earlier)), None)
+
+    def varying_seedings(self, of: str | None = None,
+                         earlier: Sequence[CellSource] = ()) -> Iterator[tuple[str | None, str, str]]:
+        """Each seeding given a value that varies by nature (``np.random.seed(int(time.time()))``), directly,
         through names bound in the cell or in ``earlier`` cells (latest first: ``SEED = int(time.time())`` above),
         in ``%seed {...}``/``%%seeded {...}``, or in a function called with no arguments (``seed_everything()``,
         whose default may read the clock): the global generator it seeds (None for the notebook's own or a
@@ -536,22 +575,20 @@ class CellSource:
         what the cell runs itself counts, not the body of a function it defines (which may never run)."""
         magic = None if of is not None else self._magic_seeding(earlier)
         if magic is not None:
-            return magic
+            yield magic
         for name, call in self._calls_in(_always_run(self.tree.body if self.tree is not None else []), named=False):
             timed = _timed_code(call)
             if timed is not None:  # %time np.random.seed(int(time.time())): the magic runs its line in the kernel
-                inner = CellSource(timed, self.imports).varying_seeding(of, (self, *earlier))
-                if inner is not None:
-                    return inner[0], self.line(call.lineno), inner[2]
+                for inner in CellSource(timed, self.imports).varying_seedings(of, (self, *earlier)):
+                    yield inner[0], self.line(call.lineno), inner[2]
                 continue
             if of is not None and name not in (f"{of}.seed", f"{of}.manual_seed") and not self._binds_chained(of, call):
                 continue
             found = self._seeding_from_varying(name, call, earlier)
-            if found is None and of is None and isinstance(call.func, ast.Name) and not _arguments(call):
-                found = self._called_function_seeding(call.func.id, call.lineno, earlier)
             if found is not None:
-                return found
-        return None
+                yield found
+            elif of is None and isinstance(call.func, ast.Name) and not _arguments(call):
+                yield from self._called_function_seedings(call.func.id, call.lineno, earlier)
 
     def _seeding_from_varying(self, name: str, call: ast.Call, earlier: Sequence[CellSource],
                               scope: ast.AST | None = None) -> tuple[str | None, str, str] | None:
@@ -593,21 +630,20 @@ class CellSource:
             return made in CONSTRUCTORS  # torch.Generator too: NumPy's Generator is one by name
         return False
 
-    def _called_function_seeding(self, function: str, line: int,
-                                 earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
+    def _called_function_seedings(self, function: str, line: int,
+                                  earlier: Sequence[CellSource]) -> Iterator[tuple[str | None, str, str]]:
         """A seeding from a varying value inside ``function``, defined in this cell or an earlier one (one level),
         that runs whenever it is called with no arguments (``_always_run``), and reads no parameter whose default
         is a fixed value (``seed=42``: ``seed or int(time.time())`` is 42; ``seed=int(time.time())`` varies)."""
         helper = self._plain_helper(function, line, earlier)
         if helper is None:
-            return None
+            return
         owner, definition, before = helper
         fixed = {name for name, default in _defaults(definition.args)
                  if not _no_seed(default) and next(iter(owner._varying_calls(default)), None) is None}
-        return next((found for name, call in owner._calls_in(_always_run(definition.body))
-                     for found in [owner._seeding_from_varying(name, call, before, definition)]
-                     if found is not None
-                     and not any(owner._reads(argument, fixed) for argument in _arguments(call))), None)
+        yield from (found for name, call in owner._calls_in(_always_run(definition.body))
+                    for found in [owner._seeding_from_varying(name, call, before, definition)]
+                    if found is not None and not any(owner._reads(argument, fixed) for argument in _arguments(call)))
 
     def _plain_helper(self, function: str, line: int | None, earlier: Sequence[CellSource]
                       ) -> tuple[CellSource, ast.FunctionDef, Sequence[CellSource]] | None:

@@ -59,7 +59,9 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
     """
     runs = Runs(a, b, options.rerun)
     normalise = normaliser(options.images, options.sanitisers)
-    found = divergences(notebook, runs, normalise)
+    explainer = Explainer(notebook, runs)
+    found = [divergence for divergence in divergences(notebook, runs, normalise)
+             if not explainer.unseen_states(divergence)]
     failed = failed_alike(runs, found)
     if failed is not None:
         failed.notebook = path
@@ -70,7 +72,6 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
         return Result(path, NOT_REPRODUCIBLE, cell.index, None, "error",
                       f"cell {cell.index} (In [{cell.count}]) ran in one run only",
                       "find what the earlier cells' failure depends on")
-    explainer = Explainer(notebook, runs)
     chance = None if found else (explainer.first_varying_seeding() or explainer.first_unseeded_value()
                                  or explainer.first_timed_draws())
     if chance is not None:
