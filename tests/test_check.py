@@ -692,13 +692,18 @@ def test_a_cell_that_raised_in_one_run_only_because_the_runs_collided_is_run_aga
                  "server.close()\nprint('served')"],
         "claim": [f"import os, time\ntime.sleep(1)\nos.close(os.open({str(claim)!r}, os.O_CREAT | os.O_EXCL))",
                   "print('claimed')"],
+        # the second to start fails, a third passes: an error that comes by chance, not from the runs colliding
+        "chance": [f"import os\nfor turn in range(9):\n    try:\n        os.close(os.open({str(claim)!r} + str(turn), "
+                   "os.O_CREAT | os.O_EXCL))\n        break\n    except FileExistsError:\n        pass\n"
+                   "assert turn != 1, 'unlucky'", "print('lucky')"],
     }
     folder = tmp_path / "notebooks"
     folder.mkdir()
     for name, sources in notebooks.items():
         nbformat.write(new_notebook(cells=[new_code_cell(source) for source in sources], metadata=KERNELSPEC),
                        folder / f"{name}.ipynb")
-    collided, claimed = checking.check([folder / "port.ipynb", folder / "claim.ipynb"])
+    collided, claimed, chance = checking.check([folder / "port.ipynb", folder / "claim.ipynb",
+                                                folder / "chance.ipynb"])
     assert collided.status == "reproducible", collided
     assert collided.note.startswith("while the two runs ran at the same time, cell 0 (In [1]) raised OSError: "), \
         collided.note
@@ -706,6 +711,8 @@ def test_a_cell_that_raised_in_one_run_only_because_the_runs_collided_is_run_aga
         in collided.note
     assert (claimed.status, claimed.cell, claimed.cause) == ("not reproducible", 0, "error"), claimed
     assert claimed.reason.startswith("cell 0 (In [1]) raised FileExistsError") and not claimed.note, claimed
+    assert (chance.status, chance.cell, chance.cause) == ("not reproducible", 0, "error"), chance
+    assert chance.reason == "cell 0 (In [1]) raised AssertionError: unlucky in one run only" and not chance.note
 
 
 @pytest.mark.notebook

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pathlib
+import re
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -153,13 +154,21 @@ COLLIDED = ("while the two runs ran at the same time, {reason}, and not when tha
             "cannot run twice at once")
 
 
+#: Errors two runs at once can cause each other (a port taken, a file the other removed, made or locked): only
+#: these send a run again alone. A lone run that passes proves nothing of an error that comes by chance.
+COLLISIONS = re.compile(r"Address already in use|EADDRINUSE|^(?:FileNotFoundError|FileExistsError|BlockingIOError|"
+                        r"PermissionError|IsADirectoryError|NotADirectoryError|InterruptedError|ConnectionRefusedError)"
+                        r"\b|database is locked|Resource temporarily unavailable|Text file busy")
+
+
 def _raised_alone(result: Result, runs: tuple[Run, Run]) -> int | None:
-    """The run (0 or 1) in which the cell ``result`` blames raised, where it raised in that run only; else None."""
+    """The run (0 or 1) in which the cell ``result`` blames raised an error two runs at once can cause each other
+    (``COLLISIONS``), where it raised in that run only; else None."""
     if result.status != NOT_REPRODUCIBLE or result.cause != "error" or result.cell is None:
         return None
     cells = [next((cell for cell in run.cells if cell.index == result.cell), None) for run in runs]
-    raised = [number for number, cell in enumerate(cells)
-              if cell is not None and cell.error is not None and not cell.failed_on_rerun]
+    raised = [number for number, cell in enumerate(cells) if cell is not None and cell.error is not None
+              and not cell.failed_on_rerun and COLLISIONS.search(cell.error)]
     return raised[0] if len(raised) == 1 and all(cell is not None for cell in cells) else None
 
 
