@@ -1032,14 +1032,20 @@ def test_seeding_from_the_clock_through_dates_a_generator_made_on_the_spot_a_lis
                         (head + "seed = 0\nseed += int(time.time())\nnp.random.seed(seed)", "np.random.seed(seed)"),
                         (head + "np.random.seed(time.clock_gettime_ns(time.CLOCK_REALTIME) % 2**32)",
                          "np.random.seed(time.clock_gettime_ns(time.CLOCK_REALTIME) % 2**32)"),
-                        (head + "import os\nnp.random.seed(os.getppid())", "np.random.seed(os.getppid())")):
+                        (head + "import os\nnp.random.seed(os.getppid())", "np.random.seed(os.getppid())"),
+                        (head + "seeds = [42, time.time_ns()]\nnp.random.seed(seeds[-1])", "np.random.seed(seeds[-1])")):
         flagged = check([line, "print(1)"], same, same)
         assert flagged.status == NOT_REPRODUCIBLE and f"(`{found}`)" in flagged.reason, (line, flagged)
     for fine in ("def get_seed(fixed=True):\n    if fixed:\n        return 42\n    return int(time.time())\n"
                  "np.random.seed(get_seed())",  # an earlier return in a branch
                  "def get_seed():\n    return 42\nnp.random.seed(get_seed())",
                  "params = dict(random_state=int(time.time()))\nparams['random_state'] = 0",  # a value kept for later
-                 "config = dict(seed=int(time.time()))"):  # seed= names a setting as often as it seeds
+                 "config = dict(seed=int(time.time()))",  # seed= names a setting as often as it seeds
+                 # a part of a helper's result, or a part of a part: the source does not tell which
+                 "def load_config():\n    return {'seed': 42, 'run': f'run-{time.time():.0f}'}\n"
+                 "np.random.seed(load_config()['seed'])",
+                 "trials = [(1, time.time()), (2, time.time())]\nnp.random.seed(trials[-1][0])",
+                 "seeds = [time.time_ns(), 42]\nnp.random.seed(seeds[-1])"):  # only the element read counts
         assert check([head + fine, "print(1)"], same, same).status == REPRODUCIBLE, fine
     for fine in ("np.random.seed(int(np.datetime64('2024-01-01').astype(int)))",  # a date given: fixed
                  "np.random.seed(pd.Timestamp('2024-01-01').day)", "np.random.seed(pd.to_datetime(0).day)",

@@ -154,8 +154,14 @@ def _part_read(node: ast.AST) -> tuple[str | None, object]:
         return node.id, None
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return node.value.id, node.attr
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant):
-        return node.value.id, node.slice.value
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        index = node.slice
+        if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):  # seeds[-1]
+            operand = index.operand
+            if isinstance(operand, ast.Constant) and type(operand.value) is int:
+                return node.value.id, -operand.value
+        if isinstance(index, ast.Constant):
+            return node.value.id, index.value
     return None, None
 
 
@@ -724,8 +730,10 @@ class CellSource:
                 yield called
                 continue
             line = read_at if read_at is not None else getattr(node, "lineno", None)
+            parent = self._parents.get(id(node))
+            whole = not (isinstance(parent, (ast.Subscript, ast.Attribute)) and parent.value is node)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not _arguments(node) \
-                    and node.func.id not in own and depth:  # a helper's return value: get_seed()
+                    and node.func.id not in own and depth and whole:  # a helper's return value, all of it: get_seed()
                 yield from self._returned_varying(node.func.id, line, earlier, depth - 1)
             if isinstance(node, (ast.IfExp, ast.BoolOp)) and not every_branch:
                 pending += [(taken, own) for taken in self._taken(node, self._known(scope, line))]
@@ -740,6 +748,11 @@ class CellSource:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in ("get", "pop", "setdefault"):  # a default given is not what is read
                 pending += [(node.func, own), *((argument, own) for argument in node.args[:1])]
+                continue
+            if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, (ast.Subscript,
+                                                                                            ast.Attribute)):
+                # a part of a part (trials[-1][0], run.config.seed): which one, the source does not tell at once
+                pending += [(node.slice, own)] if isinstance(node, ast.Subscript) else []
                 continue
             pending += [(child, own) for child in ast.iter_child_nodes(node)]
 
