@@ -64,9 +64,14 @@ def test_what_ipython_jupyter_and_tqdm_print_themselves_is_normalised_and_nothin
     assert shown[0] == shown[1]
     assert stream("at 0x7f3a2c1b0e90 &gt") != stream("at 0x7f0000000000 &gt")  # not the end of a repr: data
     pandas = pytest.importorskip("pandas")
-    styled = [normalise([{"output_type": "execute_result", "data": {
-        "text/html": pandas.DataFrame({"a": [1, 2]}).style.highlight_max()._repr_html_()}}]) for _ in range(2)]
-    assert styled[0] == styled[1]  # a Styler's ids hold a random uuid
+    frame = pandas.DataFrame({"a": [1, 2]})
+    for style in (lambda: frame.style.highlight_max(),
+                  lambda: frame.style.set_table_styles([{"selector": "th", "props": [("color", "red")]},
+                                                        {"selector": "tr:hover", "props": [("color", "blue")]}]),
+                  lambda: frame.style.set_tooltips(pandas.DataFrame({"a": ["one", "two"]}))):
+        styled = [normalise([{"output_type": "execute_result", "data": {"text/html": style()._repr_html_()}}])
+                  for _ in range(2)]
+        assert styled[0] == styled[1]  # a Styler's ids hold a random uuid
     assert stream('<td id="T_13b55">1</td>\n') != stream('<td id="T_13b55">2</td>\n')  # what it shows is data
     assert stream("Generator(PCG64) at 0x7FF1B85ACAC0\n") == stream("Generator(PCG64) at 0x7F75B80CCAC0\n")
     assert stream("RandomState(MT19937) at 0x7F3A2C1B0E90\n") == stream("RandomState(MT19937) at 0x7F00000000AA\n")

@@ -40,7 +40,7 @@ _LINE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # NumPy's generators: Generator(PCG64) at 0x7FF1B85ACAC0, RandomState(MT19937) at 0x7F...
     (") at 0x", re.compile(r"(?<=\) at )0x[0-9A-F]{6,16}\b"), "0xADDRESS"),
     # A pandas Styler's ids: a random uuid per Styler (#T_13b55_row1_col0, <table id="T_13b55">), not data.
-    ("T_", re.compile(r'(?<=[#"])T_[0-9a-f]{5}(?=[_"])'), "T_<uuid>"),
+    ("T_", re.compile(r'(?<=[#"])T_[0-9a-f]{5}(?=[_"\s.:,{\[>])'), "T_<uuid>"),
     ("CPU times:", re.compile(r"^CPU times:.*$"), "<time>"),  # %time
     ("Wall time:", re.compile(r"^Wall time:.*$"), "<time>"),
     ("per loop", re.compile(r"(?<![\d.])[\d.]{1,20} ?(?:ns|µs|μs|us|ms|s|min|h) (?:±|\+-) [\d.]{1,20} ?"
