@@ -964,9 +964,22 @@ def test_a_timeit_that_draws_as_many_times_as_fit_in_its_time_is_not_reproducibl
         assert result.fix.startswith("give %timeit a fixed number of loops (`%timeit -n 100 -r 3 ...`)")
     for fine in ("%timeit -n 100 -r 3 np.random.rand(100)", "a = np.ones(3)\n%timeit a.sum()",
                  "%%seeded 1\n%timeit np.random.rand(3)", "with seedmagic.seeded(1):\n    %timeit np.random.rand(3)",
-                 "rng = np.random.default_rng(0)\n%timeit rng.random()"):  # its own generator: not a global one
+                 "rng = np.random.default_rng(0)\n%timeit rng.random()",  # its own generator: not a global one
+                 "%timeit np.random.rand(3)\nnp.random.seed(1)\nprint(np.random.rand(3))",  # seeded again after it
+                 "%timeit np.random.seed(0); np.random.rand(100)",  # each loop seeds it first
+                 "import random\n%timeit random.SystemRandom().random()"):  # the OS's entropy, not random's generator
         assert check(["import numpy as np, seedmagic\nnp.random.seed(0)", fine, "print(1)"], same,
                      same).status == REPRODUCIBLE, fine
+    # seeded again in the next cell before any draw: also where the loop counts differed between the runs
+    reseeded = ["import numpy as np\nnp.random.seed(0)", "%timeit np.random.rand(100)",
+                "np.random.seed(1)\nprint(np.random.rand())"]
+    assert check(reseeded, same, same).status == REPRODUCIBLE
+    parted = [cell(0, probe(NP)), cell(1, probe({"numpy": "n1a"}, advanced=("numpy",))),
+              cell(2, probe({"numpy": "n2"}, advanced=("numpy",)), "0.5\n")]
+    other = [parted[0], cell(1, probe({"numpy": "n1b"}, advanced=("numpy",))), parted[2]]
+    assert check(reseeded, parted, other).status == REPRODUCIBLE
+    drawn = check(reseeded[:2] + ["print(np.random.rand())\nnp.random.seed(1)"], parted, other)
+    assert (drawn.status, drawn.cell) == (NOT_REPRODUCIBLE, 1)
 
 
 def test_a_cell_that_seeds_by_hand_from_a_varying_value_is_not_called_unseeded():

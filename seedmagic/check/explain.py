@@ -254,7 +254,8 @@ class Explainer:
         agreed only because both runs ran on one machine: the first such cell."""
         for position in range(len(self.runs.pairs)):
             timed = self.source(position).timed_draws()
-            if timed is not None:
+            if timed is not None and not (self.source(position).reseeded_before_drawn(*timed) is None
+                                          and self.replaced_later(position, timed[0])):
                 generator, line = timed
                 return position, Explanation(generator, generator, f"{self.label(position)} times draws from "
                                              f"{generator} (`{line}`): %timeit runs as many loops as fit in its time, "
@@ -295,17 +296,21 @@ class Explainer:
 
     def unseen_states(self, divergence: Divergence) -> bool:
         """Whether all that differs after the cell is the state of global generators, each the same in both runs
-        before it, that the cell seeds from a value that varies and then does not draw from, and that no later cell
-        draws from before seeding them again with a fixed value (a seed from the clock, replaced): it shows nowhere."""
+        before it, that the cell seeds from a value that varies (or draws from in a ``%timeit``) and then does not
+        draw from, and that no later cell draws from before seeding them again with a fixed value (a seed from the
+        clock, replaced): it shows nowhere."""
         position = divergence.position
         if divergence.outputs or divergence.entropy or not divergence.streams:
             return False
-        seeded = {}  # each generator's last seeding from a varying value in the cell
-        for generator, line, _ in self.source(position).varying_seedings(earlier=self.earlier(position)):
-            seeded[generator] = line
+        source = self.source(position)
+        acts: dict[str | None, list[str]] = {}  # per generator, the lines that left it as no other run will
+        for generator, line, _ in source.varying_seedings(earlier=self.earlier(position)):
+            acts.setdefault(generator, []).append(line)
+        for generator, line in source.timed_draws_all():  # %timeit: as many draws as fit in its time
+            acts.setdefault(generator, []).append(line)
         before_a, before_b = self.runs.after(position - 1, "a"), self.runs.after(position - 1, "b")
-        return all(whose == "global" and name in seeded and before_a.get((whose, name)) == before_b.get((whose, name))
-                   and self.source(position).reseeded_before_drawn(name, seeded[name]) is None
+        return all(whose == "global" and name in acts and before_a.get((whose, name)) == before_b.get((whose, name))
+                   and all(source.reseeded_before_drawn(name, line) is None for line in acts[name])
                    and self.replaced_later(position, name) for whose, name in divergence.streams)
 
     def reseeded_from_entropy(self, where: int, name: str, line: str, more: str = "") -> Explanation:

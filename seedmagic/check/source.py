@@ -506,13 +506,18 @@ class CellSource:
             isinstance(node, ast.Call) for argument in _arguments(call) for node in ast.walk(argument))
 
     def timed_draws(self) -> tuple[str, str] | None:
-        """A ``%timeit`` with no fixed number of loops (``-n``) whose code draws from a global generator's module of
-        random functions (``%timeit np.random.rand(100)``): it runs as many loops as fit in its time, so how many
-        draws it takes depends on the machine. The generator, and the line."""
+        """The first of ``timed_draws_all`` that the cell does not seed again (with a fixed value) right after."""
+        return next(((generator, line) for generator, line in self.timed_draws_all()
+                     if not self.reseeded_before_drawn(generator, line)), None)
+
+    def timed_draws_all(self) -> list[tuple[str, str]]:
+        """Each ``%timeit`` with no fixed number of loops (``-n``) whose code draws from a global generator's module
+        of random functions (``%timeit np.random.rand(100)``) and does not seed it: it runs as many loops as fit in
+        its time, so how many draws it takes depends on the machine. The generator, and the line."""
         cell = _CELL_MAGIC.match(self.source)
         if (cell is not None and cell.group(1) == "seeded" and "--keep" not in cell.group(2)) or self.restores() \
                 or any(name.rsplit(".", 1)[-1] == "seeded" for name, _ in self.calls()):
-            return None  # the state is put back after it (%%seeded, fork_rng, get_state/set_state)
+            return []  # the state is put back after it (%%seeded, fork_rng, get_state/set_state)
         timed: list[tuple[str, str, str]] = []  # the options, the code timed, the line as written
         if cell is not None and cell.group(1) == "timeit":
             timed.append((cell.group(2), _body(self.source), cell.group(0).strip()))
@@ -523,15 +528,17 @@ class CellSource:
                 leading = _TIMEIT_OPTIONS.match(str(given[1]))
                 assert leading is not None  # it matches the empty text too
                 timed.append((leading.group(0), str(given[1])[leading.end():], self.line(node.lineno)))
+        found = []
         for options, code, line in timed:
             if re.search(r"(?:^|\s)-n\s*\d", options):
                 continue
             inner = CellSource(code, self.imports)
             for generator in check_facts():
                 space = draw_namespace(generator)
-                if space is not None and space.rsplit(".", 1)[-1] == "random" and inner.draws_from(space):
-                    return generator, line
-        return None
+                if space is not None and space.rsplit(".", 1)[-1] == "random" and inner.draws_from(space) \
+                        and not inner.seeds(generator):  # each loop seeding it first draws alike
+                    found.append((generator, line))
+        return found
 
     def worker_pool(self) -> str | None:
         """The line where the cell starts worker processes (``Pool(2)``, ``Parallel(n_jobs=2)``, a DataLoader given
@@ -893,6 +900,7 @@ class CellSource:
         that seeds, reads or puts back state: ``np.random.rand``, not ``np.random.RandomState`` nor ``np.empty``."""
         inner = {id(node.value) for node in self._nodes() if isinstance(node, ast.Attribute)}
         return any(name.startswith(namespace + ".") and name.rsplit(".", 1)[-1] not in _NOT_DRAWING
+                   and name not in VARYING  # random.SystemRandom: the OS's entropy, not the module's generator
                    for node in self._nodes() if isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in inner
                    for name in [self.dotted(node)] if name is not None)
 
