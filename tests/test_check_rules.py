@@ -948,6 +948,11 @@ def test_a_seeding_from_hash_of_a_str_is_named_with_pythonhashseed():
     plain = check(["import numpy as np\nSEED = 3\nnp.random.seed(SEED)\nx = hash('a')", "print(np.random.rand())"],
                   a, b)
     assert "hash" not in plain.reason  # a hash beside a fixed seed is not what seeds it
+    numbers = check(["import numpy as np\nfold = 3\nnp.random.seed(hash((fold, 17)) % 2**32)", "print(np.random.rand())"],
+                    a, b)
+    assert "hash" not in numbers.reason  # a hash of numbers does not follow PYTHONHASHSEED
+    named = check(["import numpy as np\nnp.random.seed(hash(('run', 3)) % 2**32)", "print(np.random.rand())"], a, b)
+    assert "seeds numpy from `hash()`" in named.reason
 
 
 def test_a_timeit_that_draws_as_many_times_as_fit_in_its_time_is_not_reproducible():

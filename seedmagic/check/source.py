@@ -98,6 +98,16 @@ def _varies(called: str, call: ast.Call) -> bool:
     return called in VARYING
 
 
+def _may_be_text(value: ast.expr) -> bool:
+    """Whether ``value`` may be (or hold) a str, whose hash follows PYTHONHASHSEED: a str written out, an f-string, a
+    name (its type unknown); a tuple only with text written in it (``hash((fold, 17))`` of numbers is fixed)."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return any(isinstance(node, ast.JoinedStr) or isinstance(node, ast.Constant) and isinstance(node.value, str)
+                   for node in ast.walk(value))
+    return isinstance(value, (ast.JoinedStr, ast.Name, ast.Attribute, ast.Subscript)) or (
+        isinstance(value, ast.Constant) and isinstance(value.value, str))
+
+
 def _timed_code(call: ast.Call) -> str | None:
     """The Python a line magic runs in the kernel (``%time``, ``%prun``: IPython turns the line into
     ``get_ipython().run_line_magic('time', '...')``), else None."""
@@ -470,8 +480,8 @@ class CellSource:
                 read, key = _part_read(argument)
                 bound = None if read is None else self._bound(read, key, None, call.lineno)
                 given += [bound] if isinstance(bound, ast.AST) else []
-            if any(isinstance(node, ast.Call) and self.dotted(node.func) == "hash"
-                   for argument in given for node in ast.walk(argument)):
+            if any(isinstance(node, ast.Call) and self.dotted(node.func) == "hash" and node.args
+                   and _may_be_text(node.args[0]) for argument in given for node in ast.walk(argument)):
                 return self.line(call.lineno)
         return None
 
