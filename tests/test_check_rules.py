@@ -590,10 +590,13 @@ def test_outputs_that_differ_in_a_cell_that_starts_worker_processes_blame_the_wo
                  "loader = torch.utils.data.DataLoader(range(4), num_workers=2)"):
         result = check([head, f"{line}\n    print(pool.map(f, range(2)))" if line.endswith(":") else f"{line}\nprint(1)"],
                        a, b)
-        assert (result.cell, result.cause) == (1, "entropy"), result
+        assert (result.cell, result.cause) == (1, "output"), result
         assert result.reason == ("cell 1 (In [2]): outputs differ, and it runs work in other processes "
-                                 f"(`{line}`): what they draw comes from their own generators (copied from this one "
-                                 "when they start, or seeded from OS entropy), which the check cannot see")
+                                 f"(`{line}`): the order their results come back in, and what they draw (from their "
+                                 "own generators, copied from this one when they start or seeded from OS entropy), "
+                                 "the check cannot see")
+        assert result.fix.startswith("gather the results in a fixed order (`map`, or sort them) and give each task "
+                                     "its own seed")
         assert "seedmagic.pool_initializer" in result.fix and "seedmagic.worker_init_fn" in result.fix
     single = check([head, "loader = torch.utils.data.DataLoader(range(4), num_workers=0)\nprint(1)"], a, b)
     assert single.cause == "output"

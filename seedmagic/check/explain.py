@@ -449,12 +449,14 @@ class Explainer:
             return self.varying_call(position, varying, provisional)
         pool = source.worker_pool()
         if pool is not None:
-            return Explanation(None, "entropy", f"{label}: outputs differ, and it runs work in other processes "
-                               f"(`{pool}`): what they draw comes from their own generators (copied from this one "
-                               "when they start, or seeded from OS entropy), which the check cannot see",
-                               "seed each worker: `initializer=seedmagic.pool_initializer` for a multiprocessing "
-                               "Pool, `worker_init_fn=seedmagic.worker_init_fn` for a DataLoader (after `%seed N`), "
-                               "or give each task its own seed", provisional)
+            return Explanation(None, "output", f"{label}: outputs differ, and it runs work in other processes "
+                               f"(`{pool}`): the order their results come back in, and what they draw (from their "
+                               "own generators, copied from this one when they start or seeded from OS entropy), the "
+                               "check cannot see", "gather the results in a fixed order (`map`, or sort them) and "
+                               "give each task its own seed (or each worker its own stream: "
+                               "`initializer=seedmagic.pool_initializer` for a multiprocessing Pool, "
+                               "`worker_init_fn=seedmagic.worker_init_fn` for a DataLoader, after `%seed N`)",
+                               provisional)
         maker = self.unseeded_maker(position)
         if maker is not None:  # made in a function or an object the cell uses
             at, made = maker
