@@ -602,6 +602,30 @@ def test_outputs_that_differ_in_a_cell_that_starts_worker_processes_blame_the_wo
     assert single.cause == "output"
 
 
+def test_a_display_a_later_cell_updates_is_blamed_on_what_made_that_cell_differ():
+    def runs(shown: str, x: str, numpy: str) -> list[CellRun]:
+        imported = probe({"numpy": numpy + "0"}, imported=("numpy",))  # unseeded since its import
+        cells = [cell(0, imported, shown), cell(1, probe({"numpy": numpy}, advanced=("numpy",)), values={"x": x}),
+                 cell(2, probe({"numpy": numpy}), values={"x": x}), cell(3, probe({"numpy": numpy}), values={"x": x})]
+        cells[0].updated = True
+        return cells
+
+    a, b = runs("mean=0.1\n", "x1", "a1"), runs("mean=0.7\n", "x2", "b1")
+    sources = ["import numpy as np\nstatus = display('loading', display_id=True)", "x = np.random.rand(3)",
+               "status.update('almost')", "status.update(f'mean={x.mean():.3f}')"]
+    drawn = check(sources, a, b)  # cell 1's unseeded draw made cell 3's update differ: cell 1 comes first
+    assert (drawn.cell, drawn.generator, drawn.later) == (1, "numpy", (0,)), drawn
+    assert drawn.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it"
+    same = [runs("mean=0.1\n", "x", "n1"), runs("done in 0.2 s\n", "x", "n1")]
+    timed = check(["import time\nstatus = display('starting', display_id=True)\nt0 = time.time()",
+                   "status.update('loading data')", "x = 1", "status.update(f'done in {time.time() - t0:.4f} s')"],
+                  *same)
+    assert (timed.cell, timed.cause) == (0, "output"), timed
+    assert timed.reason == ("cell 0 (In [1]) shows a display that cell 3 updates "
+                            "(`status.update(f'done in {time.time() - t0:.4f} s')`), and what the update puts there "
+                            "differs between runs: it calls `time.time()`, whose result comes from the clock")
+
+
 def test_hash_order_is_said_only_when_a_third_kernel_showed_it():
     a = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['b', 'a']\n", values={"words": "w"})]
     b = [cell(0, probe(), values={"words": "w"}), cell(1, probe(), "['a', 'b']\n", values={"words": "w"})]

@@ -482,27 +482,44 @@ class Explainer:
                    f"optimiser), or {fix}")
         return Explanation(None, "output", reason, fix, provisional)
 
-    def updated_display(self, position: int) -> Explanation:
-        """The cell shows a display a later cell updated: that cell, and what in it varies, where the source tells."""
-        shown = self.source(position)
+    def updater(self, position: int) -> tuple[int, str] | None:
+        """The later cell that updates the display the cell at ``position`` shows, and the line: of the cells that
+        update it (``h.update(...)`` of a handle the cell binds, ``update_display``), the first whose source shows
+        why it may differ (a call that varies, a generator made without a seed, a value that differs), else the
+        first."""
+        shown, updates = self.source(position), []
         for at in range(position + 1, len(self.runs.pairs)):
             source = self.source(at)
             line = next((source.line(call.lineno) for name, call in source.calls()
                          if name.rsplit(".", 1)[-1] == "update_display"
                          or name.endswith(".update") and shown.binds(name.split(".", 1)[0])), None)
-            if line is None:
-                continue
-            made, varying = source.unseeded_construction(), source.varying_call()
-            why = (f": it makes a generator without a seed (`{made[1]}()`)" if made else
-                   f": it calls `{varying[0]}()`, whose result comes from {varying[1]}" if varying else "")
-            fix = (f"give it a seed in {self.cell(at)}: `{made[1]}(N)`" if made else
-                   f"make what {self.cell(at)} shows the same on every run")
-            return Explanation(None, "entropy" if made else "output", f"{self.label(position)} shows a display that "
-                               f"{self.cell(at)} updates (`{line}`), and what the update puts there differs between "
-                               f"runs{why}", f"{fix}, or tag {self.cell(position)} nbval-ignore-output if it may vary")
-        return Explanation(None, "output", f"{self.label(position)} shows a display that a later cell updates, and "
-                           "what the update puts there differs between runs", "make what the update shows the same "
-                           f"on every run, or tag {self.cell(position)} nbval-ignore-output if it may vary")
+            if line is not None:
+                updates.append((at, line))
+        telling = [(at, line) for at, line in updates if self.source(at).varying_call()
+                   or self.source(at).unseeded_construction()
+                   or set(self.source(at).reads) & self.runs.differing_values(at - 1)]
+        return (telling or updates or [None])[0]
+
+    def updated_display(self, position: int) -> Explanation:
+        """The cell shows a display a later cell updated: that cell, and what in it varies, where the source tells."""
+        found = self.updater(position)
+        if found is None:
+            return Explanation(None, "output", f"{self.label(position)} shows a display that a later cell updates, "
+                               "and what the update puts there differs between runs", "make what the update shows "
+                               f"the same on every run, or tag {self.cell(position)} nbval-ignore-output if it may "
+                               "vary")
+        at, line = found
+        source = self.source(at)
+        made, varying = source.unseeded_construction(), source.varying_call()
+        read = sorted(set(source.reads) & self.runs.differing_values(at - 1))
+        why = (f": it makes a generator without a seed (`{made[1]}()`)" if made else
+               f": it calls `{varying[0]}()`, whose result comes from {varying[1]}" if varying else
+               f": it reads `{read[0]}`, which differs between runs" if read else "")
+        fix = (f"give it a seed in {self.cell(at)}: `{made[1]}(N)`" if made else
+               f"make what {self.cell(at)} shows the same on every run")
+        return Explanation(None, "entropy" if made else "output", f"{self.label(position)} shows a display that "
+                           f"{self.cell(at)} updates (`{line}`), and what the update puts there differs between "
+                           f"runs{why}", f"{fix}, or tag {self.cell(position)} nbval-ignore-output if it may vary")
 
     def rerun_unseen(self, position: int) -> tuple[int, Key, str] | None:
         """A name the cell reads whose latest binding is in an earlier cell whose rerun moved a generator and calls

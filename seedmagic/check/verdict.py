@@ -83,6 +83,12 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
         return Result(path, REPRODUCIBLE, reason=f"{what} gave identical outputs and generator states after all "
                                                  f"{len(a.cells)} code cells")
     first = found[0]
+    updater = explainer.updater(first.position) if first.a.updated or first.b.updated else None
+    root = next((divergence for divergence in found[1:] if updater is not None and divergence.position <= updater[0]),
+                None)
+    if root is not None:  # a display a later cell updates: what made that cell differ comes first
+        found = [root, *(divergence for divergence in found if divergence is not root)]
+        first = root
     explained = Explainer(notebook, runs, hash_order).explain(first)
     same = normalise(first.a.outputs) == normalise(first.b.outputs)  # what differs is the machinery's: %timeit's times
     shown, lines = evidence(output_text(first.a.outputs), output_text((first.a if same else first.b).outputs))
