@@ -1113,6 +1113,7 @@ def test_a_seeding_from_the_clock_replaced_by_a_fixed_one_before_any_draw_shows_
                  [head + "np.random.seed(int(time.time()))\nprint('seeded')", "np.random.seed(0)\nprint(np.random.rand())",
                   "print(1)"],
                  [head + "np.random.seed(int(time.time()))", "%seed 10\nprint(np.random.rand())", "print(1)"],
+                 [head + "import seedmagic\nnp.random.seed(int(time.time()))", "seedmagic.seed(0)\nx = 1", "print(1)"],
                  [head + "random.seed(time.time())\nprint('hello')", "print(np.random.rand())", "print(1)"]):
         assert check(fine, moved, moved).status == REPRODUCIBLE, fine
     for drawn in ([head + "np.random.seed(int(time.time()))\nx = np.random.rand()\nnp.random.seed(0)", "x = 1",

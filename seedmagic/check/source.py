@@ -507,11 +507,15 @@ class CellSource:
         return None
 
     def _fixed_seeding_of(self, generator: str, call: ast.Call, known: dict[str, tuple[str, bool]]) -> bool:
-        """Whether ``call`` seeds ``generator`` (or every generator: ``%seed N``) with a value that calls nothing."""
+        """Whether ``call`` seeds ``generator`` (or every generator: ``%seed N``, ``seedmagic.seed(N)``) with a value
+        that calls nothing."""
         name = self.dotted(call.func) or ""
         magic = [argument.value for argument in call.args if isinstance(argument, ast.Constant)]
         if getattr(call.func, "attr", None) == "run_line_magic" and len(magic) == 2 and magic[0] == "seed":
             return str(magic[1]).strip().isdigit()
+        if name == "seedmagic.seed":  # every generator
+            return len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Constant) \
+                and type(call.args[0].value) is int
         return known.get(name, ("",))[0] == generator and not _unseeded(call) and not any(
             isinstance(node, ast.Call) for argument in _arguments(call) for node in ast.walk(argument))
 
