@@ -498,7 +498,8 @@ class Explainer:
         telling = [(at, line) for at, line in updates if self.source(at).varying_call()
                    or self.source(at).unseeded_construction()
                    or set(self.source(at).reads) & self.runs.differing_values(at - 1)]
-        return (telling or updates or [None])[0]
+        chosen = telling or updates
+        return chosen[0] if chosen else None
 
     def updated_display(self, position: int) -> Explanation:
         """The cell shows a display a later cell updated: that cell, and what in it varies, where the source tells."""
