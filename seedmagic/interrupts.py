@@ -84,16 +84,18 @@ def _inside_atomic(frame: FrameType | None) -> bool:
 
 
 def _install() -> Deferring | None:
-    """Put a ``Deferring`` handler in front of the current one; None where that is not a Python function."""
-    handler = Deferring()
-    current = signal.signal(signal.SIGINT, handler)
-    if isinstance(current, Deferring):  # an old one put back by user code: it stands for its own previous
-        handler.previous = current.previous
-    elif callable(current):
-        handler.previous = current
-    else:  # ignored, or the default that ends the process: nothing to defer
-        signal.signal(signal.SIGINT, current)
+    """Put a ``Deferring`` handler in front of the current one; None where that is not a Python function.
+
+    The current one is read first and replaced once: never is another handler in force for a moment, which a
+    signal landing then would reach (a swap and a swap back would send it to the wrong one).
+    """
+    current = signal.getsignal(signal.SIGINT)
+    if not callable(current):  # ignored, or the default that ends the process: nothing to defer
         return None
+    handler = Deferring()
+    # an old one put back by user code stands for its own previous
+    handler.previous = current.previous if isinstance(current, Deferring) else current
+    signal.signal(signal.SIGINT, handler)
     return handler
 
 
@@ -137,9 +139,12 @@ def release(held: Hold) -> None:
     if threading.current_thread() is not threading.main_thread():
         return
     if handler is not None:
-        current = signal.signal(signal.SIGINT, handler.previous)
-        if current is not handler:  # replaced meanwhile by user code: their choice stays
-            signal.signal(signal.SIGINT, current.previous if isinstance(current, Deferring) else current)
+        previous, current = handler.previous, signal.getsignal(signal.SIGINT)  # read first: see _install
+        if current is handler:
+            signal.signal(signal.SIGINT, previous)
+        elif isinstance(current, Deferring):  # an old one user code put back: it stands for its own previous
+            signal.signal(signal.SIGINT, current.previous)
+        # else replaced meanwhile by user code: their choice stays
     deliver()
 
 

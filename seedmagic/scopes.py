@@ -97,25 +97,29 @@ class Scope:
     ) -> None:
         """Close the entry, and only then let an interrupt through.
 
-        Where the body put in a handler of its own that raises (``default_int_handler``; ipykernel puts it
-        back for every cell), a Ctrl-C can raise before the close has put seedmagic's back: such an
-        interrupt is held, the close done again, and the interrupt raised after it. (One that lands on this
-        method's very first instruction, before any of its code runs, Python raises before seedmagic can.)
+        Where the body put in a handler of its own that raises (``default_int_handler``, which ipykernel puts
+        back for every cell, or one raising ``SystemExit`` or an exception of its own), a Ctrl-C can raise before
+        the close has put seedmagic's back: what it raised is held, the close done again, and it is raised after.
+        (One that lands on this method's very first instruction, before any of its code runs, Python raises
+        before seedmagic can.) A signal that waited meanwhile is delivered before this returns.
         """
         closed: list[_Entered] = []
-        held: KeyboardInterrupt | None = None
+        held: BaseException | None = None
         overlapped = ""
-        while True:
+        for _ in range(_ATTEMPTS):
             try:
                 if closed:  # closed, but an interrupt cut the release of its hold short
                     _release_holds(closed)
                 else:
                     overlapped = self._release_after(self._close, closed)
                 break
-            except KeyboardInterrupt as interrupt:
+            except SeedError:  # seedmagic's own refusal (an exit with no entry): no handler raised it
+                raise
+            except BaseException as interrupt:
                 if closed and _released(closed):  # one that waited for the close: delivered after it, as it should
                     raise
                 held = interrupt
+        interrupts.deliver()  # one that landed in the last steps of the close, and waited
         if held is not None:
             raise held
         if overlapped:
@@ -169,6 +173,10 @@ class Scope:
         message = _leave_overlapping(scope)
         publish()
         return message
+
+
+#: How often an exit tries to close again after a handler the body put in raised first (a storm of Ctrl-C).
+_ATTEMPTS = 100
 
 
 def _release_holds(closed: list[_Entered]) -> None:

@@ -9,6 +9,7 @@ back as before the scope, and the book must show no open scope.
 from __future__ import annotations
 
 import asyncio
+import linecache
 import random
 import signal
 import sys
@@ -508,44 +509,103 @@ def test_a_handler_replaced_inside_a_scope_still_leaves_the_restore_whole(monkey
     assert interrupts._guard.holders == 0
 
 
-def test_a_handler_the_body_set_cannot_leave_the_scope_open_whichever_call_of_the_exit_ctrl_c_lands_on():
-    """The body puts in a handler that raises (as ipykernel does for each cell): a Ctrl-C on the first instruction
-    of any function the exit calls, before seedmagic's handler is back, is held until the scope has closed.
-    Only the exit's own first instruction is out of reach: Python raises there before any of its code runs."""
+class Stop(Exception):
+    """What a handler of the user's may raise instead of KeyboardInterrupt."""
+
+
+def _stop(_signum, _frame):
+    raise Stop("stop requested")
+
+
+def _exit_now(_signum, _frame):
+    raise SystemExit(3)
+
+
+def _loops_again(frame) -> bool:
+    """Whether ``frame`` is at the head of a loop, where Python checks for signals as the loop turns."""
+    return linecache.getline(frame.f_code.co_filename, frame.f_lineno).lstrip().startswith(("for ", "while "))
+
+
+def _sweep_exit(body_handler, scopes=1, lines=False):
+    """One Ctrl-C at each function entry (and with ``lines`` each turn of a loop in seedmagic's own code: the
+    places where Python checks for signals) during the exit of the innermost of ``scopes`` nested scopes whose
+    body put in ``body_handler`` (None: none); per landing: (where, what was raised, scopes left open, states as
+    before, pending)."""
     seedmagic.seed(3)
     np.random.rand(7)
     before = state_bytes()
-    entries, missed, landed = 1, [], 0
+    entries, outcomes = 1, []
     while True:
         calls, at = [0], []
 
-        def land(frame, event, _arg, target=entries, calls=calls, at=at):  # Ctrl-C as the target-th call starts
-            if event == "call":
+        def land(frame, event, _arg, target=entries, calls=calls, at=at):  # Ctrl-C as the target-th step starts
+            if event == "call" or event == "line" and lines and _loops_again(frame):
                 calls[0] += 1
                 if calls[0] == target:
                     at.append(frame.f_code.co_name)
                     signal.raise_signal(signal.SIGINT)
+            return land if lines and "seedmagic" in frame.f_code.co_filename else None
 
+        raised = None
+        outer = [seedmagic.seeded(20 + n) for n in range(scopes - 1)]
         scope = seedmagic.seeded(10)
+        for entered in outer:
+            entered.__enter__()
         try:
             with scope:
                 np.random.rand()
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+                if body_handler is not None:
+                    signal.signal(signal.SIGINT, body_handler)
                 sys.settrace(land)
-        except KeyboardInterrupt:
-            landed += 1
+        except BaseException as error:  # noqa: BLE001 (what the handler raised, whatever it is)
+            raised = type(error)
         finally:
             sys.settrace(None)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-        if not at:
-            break
-        if book.scopes or state_bytes() != before:
-            missed.append(at[0])
+        pending = interrupts._guard.pending
+        open_scopes = len(book.scopes) - len(outer)
+        if open_scopes:
             scope.__exit__(None, None, None)  # left again, it closes
+        for entered in reversed(outer):
+            entered.__exit__(None, None, None)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not at:
+            return outcomes
+        outcomes.append((at[0], raised, open_scopes, state_bytes() == before, pending))
         entries += 1
-    assert entries > 30 and landed == entries - 1
-    assert missed == ["__exit__"], missed
-    assert state_bytes() == before and book.scopes == [] and interrupts._guard.depth == 0
+
+
+@pytest.mark.parametrize("body_handler, raised", [(signal.default_int_handler, KeyboardInterrupt), (_stop, Stop),
+                                                  (_exit_now, SystemExit)])
+def test_a_handler_the_body_set_cannot_leave_the_scope_open_whichever_call_of_the_exit_ctrl_c_lands_on(body_handler,
+                                                                                                       raised):
+    """The body puts in a handler that raises (as ipykernel does for each cell, or one raising SystemExit or an
+    exception of its own): a Ctrl-C on the first instruction of any function the exit calls, before seedmagic's
+    handler is back, is held until the scope has closed, then raised. Only the exit's own first instruction is out
+    of reach: Python raises there before any of its code runs."""
+    outcomes = _sweep_exit(body_handler)
+    assert len(outcomes) > 30 and all(what is raised for _, what, _, _, _ in outcomes), outcomes
+    assert [at for at, _, open_scopes, _, _ in outcomes if open_scopes] == ["__exit__"]
+    assert all(restored or at == "__exit__" for at, _, _, restored, _ in outcomes)
+    assert book.scopes == [] and interrupts._guard.depth == 0 and interrupts._guard.pending is None
+
+
+def test_a_handler_the_body_set_that_does_not_raise_gets_every_ctrl_c_of_the_exit_and_stays():
+    """A graceful stop (a handler that notes the signal) keeps every Ctrl-C that lands during the exit, and is the
+    handler in force after it: seedmagic never puts another one in its place, even for a moment."""
+    got = []
+    outcomes = _sweep_exit(lambda signum, _frame: got.append(signum))
+    assert len(outcomes) > 30 and all(what is None and not open_scopes and restored and pending is None
+                                      for _, what, open_scopes, restored, pending in outcomes), outcomes
+    assert len(got) == len(outcomes)
+
+
+@pytest.mark.parametrize("body_handler", [None, signal.default_int_handler])
+def test_a_ctrl_c_during_a_nested_scopes_exit_arrives_before_the_outer_body_goes_on(body_handler):
+    """Inside an outer scope seedmagic's handler stays in force: a Ctrl-C that waits for the inner exit's work is
+    delivered as that exit returns, not left for the next seedmagic call."""
+    outcomes = _sweep_exit(body_handler, scopes=2, lines=True)
+    assert len(outcomes) > 30
+    assert all(what is KeyboardInterrupt and pending is None for _, what, _, _, pending in outcomes), outcomes
 
 
 def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry():
