@@ -95,7 +95,12 @@ def _install() -> Deferring | None:
     handler = Deferring()
     # an old one put back by user code stands for its own previous
     handler.previous = current.previous if isinstance(current, Deferring) else current
-    signal.signal(signal.SIGINT, handler)
+    replaced = signal.signal(signal.SIGINT, handler)
+    if replaced is not current:  # a signal came in between, and its handler put another one in (Ctrl-C twice)
+        if not callable(replaced):
+            signal.signal(signal.SIGINT, replaced)
+            return None
+        handler.previous = replaced.previous if isinstance(replaced, Deferring) else replaced
     return handler
 
 
@@ -138,14 +143,16 @@ def release(held: Hold) -> None:
     handler = held.installed
     if threading.current_thread() is not threading.main_thread():
         return
-    if handler is not None:
-        previous, current = handler.previous, signal.getsignal(signal.SIGINT)  # read first: see _install
-        if current is handler:
-            signal.signal(signal.SIGINT, previous)
-        elif isinstance(current, Deferring):  # an old one user code put back: it stands for its own previous
-            signal.signal(signal.SIGINT, current.previous)
-        # else replaced meanwhile by user code: their choice stays
-    deliver()
+    try:
+        if handler is not None:
+            previous, current = handler.previous, signal.getsignal(signal.SIGINT)  # read first: see _install
+            if current is handler:
+                signal.signal(signal.SIGINT, previous)
+            elif isinstance(current, Deferring):  # an old one user code put back: it stands for its own previous
+                signal.signal(signal.SIGINT, current.previous)
+            # else replaced meanwhile by user code: their choice stays
+    finally:  # also where the handler now in force raised for a second Ctrl-C: none stays waiting
+        deliver()
 
 
 # A signal while holding or releasing waits until they are done: their counts must stay whole.

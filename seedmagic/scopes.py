@@ -106,7 +106,9 @@ class Scope:
         closed: list[_Entered] = []
         held: BaseException | None = None
         overlapped = ""
-        for _ in range(_ATTEMPTS):
+        attempts = 0
+        while attempts < _ATTEMPTS:  # no call before the ``try``: Python runs signal handlers after each one
+            attempts += 1
             try:
                 if closed:  # closed, but an interrupt cut the release of its hold short
                     _release_holds(closed)

@@ -9,6 +9,7 @@ back as before the scope, and the book must show no open scope.
 from __future__ import annotations
 
 import asyncio
+import dis
 import linecache
 import random
 import signal
@@ -526,11 +527,21 @@ def _loops_again(frame) -> bool:
     return linecache.getline(frame.f_code.co_filename, frame.f_lineno).lstrip().startswith(("for ", "while "))
 
 
+def _after_calls(function) -> set[int]:
+    """The instructions of ``function`` that follow a call: Python runs signal handlers as a C call returns."""
+    instructions = list(dis.get_instructions(function))
+    return {following.offset for instruction, following in zip(instructions, instructions[1:], strict=False)
+            if instruction.opname.startswith("CALL")}
+
+
 def _sweep_exit(body_handler, scopes=1, lines=False):
-    """One Ctrl-C at each function entry (and with ``lines`` each turn of a loop in seedmagic's own code: the
-    places where Python checks for signals) during the exit of the innermost of ``scopes`` nested scopes whose
-    body put in ``body_handler`` (None: none); per landing: (where, what was raised, scopes left open, states as
-    before, pending)."""
+    """One Ctrl-C at each function entry, as each call in the exit method returns where the body put in a handler
+    (with seedmagic's in force a signal there waits for the tracer's own frame, which no real signal does), and
+    with ``lines`` at each turn of a loop in seedmagic's own code (the places where Python checks for signals),
+    during the exit of the innermost of ``scopes`` nested scopes whose body put in ``body_handler`` (None: none);
+    per landing: (where, what was raised, scopes left open, states as before, pending)."""
+    exit_code = seedmagic.seeded.__exit__.__code__
+    returns = _after_calls(seedmagic.seeded.__exit__) if body_handler is not None else set()
     seedmagic.seed(3)
     np.random.rand(7)
     before = state_bytes()
@@ -539,11 +550,15 @@ def _sweep_exit(body_handler, scopes=1, lines=False):
         calls, at = [0], []
 
         def land(frame, event, _arg, target=entries, calls=calls, at=at):  # Ctrl-C as the target-th step starts
-            if event == "call" or event == "line" and lines and _loops_again(frame):
+            if event == "call" or event == "line" and lines and _loops_again(frame) \
+                    or event == "opcode" and frame.f_lasti in returns:
                 calls[0] += 1
                 if calls[0] == target:
-                    at.append(frame.f_code.co_name)
+                    at.append(frame.f_code.co_name + ("" if event == "call" else f"+{frame.f_lasti}"))
                     signal.raise_signal(signal.SIGINT)
+            if frame.f_code is exit_code:
+                frame.f_trace_opcodes = True
+                return land
             return land if lines and "seedmagic" in frame.f_code.co_filename else None
 
         raised = None
@@ -606,6 +621,54 @@ def test_a_ctrl_c_during_a_nested_scopes_exit_arrives_before_the_outer_body_goes
     outcomes = _sweep_exit(body_handler, scopes=2, lines=True)
     assert len(outcomes) > 30
     assert all(what is KeyboardInterrupt and pending is None for _, what, _, _, pending in outcomes), outcomes
+
+
+def test_a_handler_that_replaces_itself_on_a_ctrl_c_as_a_scope_starts_stays_replaced():
+    """"Press Ctrl-C again to force quit": the handler puts another in its place. A Ctrl-C that lands as the scope
+    puts its own in front reaches that handler, and the one it put in is what the scope stands for and gives back."""
+    presses = []
+
+    def graceful(signum, _frame):
+        presses.append(signum)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def land(frame, event, _arg):
+        if event == "call" and frame.f_code is interrupts.Deferring.__init__.__code__:
+            sys.settrace(None)
+            signal.raise_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGINT, graceful)
+    sys.settrace(land)
+    try:
+        with seedmagic.seeded(10):
+            sys.settrace(None)
+    finally:
+        sys.settrace(None)
+    assert presses == [signal.SIGINT] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_two_ctrl_c_at_a_scopes_exit_leave_none_waiting():
+    """One waits while seedmagic's handler is in force; the next lands as the handler before the scope is back, and
+    it raises: the one that waited is delivered then, not at the next seedmagic call."""
+    def land(frame, event, _arg):
+        caller = frame.f_back
+        if event == "call" and frame.f_code.co_name == "signal" and caller.f_code.co_name == "release":
+            signal.raise_signal(signal.SIGINT)  # the first: it waits
+        if event == "call" and frame.f_code.co_name == "_int_to_enum" and caller.f_code.co_name == "signal" \
+                and caller.f_back.f_code.co_name == "release":
+            sys.settrace(None)
+            signal.raise_signal(signal.SIGINT)  # the second: the handler before the scope raises it
+
+    seedmagic.seed(3)
+    before = state_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            with seedmagic.seeded(10):
+                sys.settrace(land)
+        finally:
+            sys.settrace(None)
+    assert interrupts._guard.pending is None and state_bytes() == before
+    seedmagic.seed(5)  # no Ctrl-C left to raise here
 
 
 def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry():
