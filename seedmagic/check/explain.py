@@ -253,10 +253,9 @@ class Explainer:
         """Where runs agree, a ``%timeit`` that draws from a global generator as many times as fit in its time
         agreed only because both runs ran on one machine: the first such cell."""
         for position in range(len(self.runs.pairs)):
-            timed = self.source(position).timed_draws()
-            if timed is not None and not (self.source(position).reseeded_before_drawn(*timed) is None
-                                          and self.replaced_later(position, timed[0])):
-                generator, line = timed
+            for generator, line in self.source(position).timed_draws():
+                if self.replaced_before_drawn(position, generator, line):
+                    continue
                 return position, Explanation(generator, generator, f"{self.label(position)} times draws from "
                                              f"{generator} (`{line}`): %timeit runs as many loops as fit in its time, "
                                              f"so how many numbers it draws depends on the machine's speed",
@@ -268,19 +267,16 @@ class Explainer:
         """Where runs agree, a cell that seeds from the clock (say) agreed only by chance: the first such cell."""
         for position in range(len(self.runs.pairs)):
             for seeding in self.source(position).varying_seedings(earlier=self.earlier(position)):
-                if not self.replaced_before_drawn(position, seeding):
+                if seeding[0] is None or not self.replaced_before_drawn(position, seeding[0], seeding[1]):
                     return position, self.seeded_from_varying(position, seeding, ": these two runs read the same "
                                                               "value, another run will not")
         return None
 
-    def replaced_before_drawn(self, position: int, seeding: tuple[str | None, str, str]) -> bool:
-        """Whether a global generator seeded from a varying value is seeded again with a fixed one before anything
-        draws from it (in the cell, or in a later one; cells between that the probe saw leave it alone do not
-        count; one that moved it drew from it, unless its source seeds it first), or never drawn from again: its
-        first seed then shows nowhere."""
-        generator, line, _ = seeding
-        if generator is None:
-            return False
+    def replaced_before_drawn(self, position: int, generator: str, line: str) -> bool:
+        """Whether a global generator that ``line`` left as no other run will (a seed from a varying value, a
+        ``%timeit``'s draws) is seeded again with a fixed value before anything draws from it (in the cell, or in a
+        later one; cells between that the probe saw leave it alone do not count; one that moved it drew from it,
+        unless its source seeds it first), or never drawn from again: what the line did then shows nowhere."""
         replaced = self.source(position).reseeded_before_drawn(generator, line)
         return replaced if replaced is not None else self.replaced_later(position, generator)
 
@@ -306,7 +302,7 @@ class Explainer:
         acts: dict[str | None, list[str]] = {}  # per generator, the lines that left it as no other run will
         for generator, line, _ in source.varying_seedings(earlier=self.earlier(position)):
             acts.setdefault(generator, []).append(line)
-        for generator, line in source.timed_draws_all():  # %timeit: as many draws as fit in its time
+        for generator, line in source.timed_draws():  # %timeit: as many draws as fit in its time
             acts.setdefault(generator, []).append(line)
         before_a, before_b = self.runs.after(position - 1, "a"), self.runs.after(position - 1, "b")
         return all(whose == "global" and name in acts and before_a.get((whose, name)) == before_b.get((whose, name))
@@ -495,11 +491,16 @@ class Explainer:
                          or name.endswith(".update") and shown.binds(name.split(".", 1)[0])), None)
             if line is not None:
                 updates.append((at, line))
-        telling = [(at, line) for at, line in updates if self.source(at).varying_call()
-                   or self.source(at).unseeded_construction()
-                   or set(self.source(at).reads) & self.runs.differing_values(at - 1)]
+        telling = [(at, line) for at, line in updates if any(self._why_varies(at))]
         chosen = telling or updates
         return chosen[0] if chosen else None
+
+    def _why_varies(self, at: int) -> tuple[tuple[str, str] | None, tuple[str, str] | None, list[str]]:
+        """What in the cell at ``at`` may make what it shows vary: a generator it makes without a seed, a call whose
+        result varies by nature, the values it reads that differ between runs."""
+        source = self.source(at)
+        return (source.unseeded_construction(), source.varying_call(),
+                sorted(set(source.reads) & self.runs.differing_values(at - 1)))
 
     def updated_display(self, position: int) -> Explanation:
         """The cell shows a display a later cell updated: that cell, and what in it varies, where the source tells."""
@@ -510,9 +511,7 @@ class Explainer:
                                f"the same on every run, or tag {self.cell(position)} nbval-ignore-output if it may "
                                "vary")
         at, line = found
-        source = self.source(at)
-        made, varying = source.unseeded_construction(), source.varying_call()
-        read = sorted(set(source.reads) & self.runs.differing_values(at - 1))
+        made, varying, read = self._why_varies(at)
         why = (f": it makes a generator without a seed (`{made[1]}()`)" if made else
                f": it calls `{varying[0]}()`, whose result comes from {varying[1]}" if varying else
                f": it reads `{read[0]}`, which differs between runs" if read else "")

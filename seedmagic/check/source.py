@@ -108,14 +108,20 @@ def _may_be_text(value: ast.expr) -> bool:
         isinstance(value, ast.Constant) and isinstance(value.value, str))
 
 
+def _line_magic(node: ast.AST) -> tuple[str, str] | None:
+    """The magic and its line where ``node`` is a line magic as IPython runs it (``%seed 3`` becomes
+    ``get_ipython().run_line_magic('seed', '3')``), else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run_line_magic"):
+        return None
+    given = [argument.value for argument in node.args
+             if isinstance(argument, ast.Constant) and isinstance(argument.value, str)]
+    return (given[0], given[1]) if len(given) == len(node.args) == 2 else None
+
+
 def _timed_code(call: ast.Call) -> str | None:
-    """The Python a line magic runs in the kernel (``%time``, ``%prun``: IPython turns the line into
-    ``get_ipython().run_line_magic('time', '...')``), else None."""
-    given = [argument.value for argument in call.args if isinstance(argument, ast.Constant)]
-    magic = isinstance(call.func, ast.Attribute) and call.func.attr == "run_line_magic"
-    if magic and len(given) == len(call.args) == 2 and given[0] in PYTHON_BODIES and isinstance(given[1], str):
-        return given[1]
-    return None
+    """The Python a line magic runs in the kernel (``%time``, ``%prun``), else None."""
+    magic = _line_magic(call)
+    return magic[1] if magic is not None and magic[0] in PYTHON_BODIES else None
 
 
 def _body(source: str) -> str:
@@ -510,21 +516,16 @@ class CellSource:
         """Whether ``call`` seeds ``generator`` (or every generator: ``%seed N``, ``seedmagic.seed(N)``) with a value
         that calls nothing."""
         name = self.dotted(call.func) or ""
-        magic = [argument.value for argument in call.args if isinstance(argument, ast.Constant)]
-        if getattr(call.func, "attr", None) == "run_line_magic" and len(magic) == 2 and magic[0] == "seed":
-            return str(magic[1]).strip().isdigit()
+        magic = _line_magic(call)
+        if magic is not None and magic[0] == "seed":
+            return magic[1].strip().isdigit()
         if name == "seedmagic.seed":  # every generator
             return len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Constant) \
                 and type(call.args[0].value) is int
         return known.get(name, ("",))[0] == generator and not _unseeded(call) and not any(
             isinstance(node, ast.Call) for argument in _arguments(call) for node in ast.walk(argument))
 
-    def timed_draws(self) -> tuple[str, str] | None:
-        """The first of ``timed_draws_all`` that the cell does not seed again (with a fixed value) right after."""
-        return next(((generator, line) for generator, line in self.timed_draws_all()
-                     if not self.reseeded_before_drawn(generator, line)), None)
-
-    def timed_draws_all(self) -> list[tuple[str, str]]:
+    def timed_draws(self) -> list[tuple[str, str]]:
         """Each ``%timeit`` with no fixed number of loops (``-n``) whose code draws from a global generator's module
         of random functions (``%timeit np.random.rand(100)``) and does not seed it: it runs as many loops as fit in
         its time, so how many draws it takes depends on the machine. The generator, and the line."""
@@ -536,12 +537,11 @@ class CellSource:
         if cell is not None and cell.group(1) == "timeit":
             timed.append((cell.group(2), _body(self.source), cell.group(0).strip()))
         for node in _always_run(self.tree.body if self.tree is not None else []):
-            given = [argument.value for argument in getattr(node, "args", []) if isinstance(argument, ast.Constant)]
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr == "run_line_magic" and len(given) == 2 and given[0] == "timeit":
-                leading = _TIMEIT_OPTIONS.match(str(given[1]))
+            magic = _line_magic(node)
+            if magic is not None and magic[0] == "timeit":
+                leading = _TIMEIT_OPTIONS.match(magic[1])
                 assert leading is not None  # it matches the empty text too
-                timed.append((leading.group(0), str(given[1])[leading.end():], self.line(node.lineno)))
+                timed.append((leading.group(0), magic[1][leading.end():], self.line(getattr(node, "lineno", 1))))
         found = []
         for options, code, line in timed:
             if re.search(r"(?:^|\s)-n\s*\d", options):
@@ -712,11 +712,9 @@ class CellSource:
     def _magic_seeding(self, earlier: Sequence[CellSource]) -> tuple[str | None, str, str] | None:
         """``%seed {int(time.time())}`` or ``%%seeded $SEED``: IPython expands the line before the magic sees it.
         A ``%seed`` counts where the cell surely runs it (IPython turns it into a call), not in a string."""
-        magics = [(f"%seed {given[1]}", node.lineno) for node in _always_run(self.tree.body if self.tree else [])
-                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                  and node.func.attr == "run_line_magic"
-                  for given in [[arg.value for arg in node.args if isinstance(arg, ast.Constant)]]
-                  if len(given) >= 2 and given[0] == "seed" and isinstance(given[1], str)]
+        magics = [(f"%seed {magic[1]}", getattr(node, "lineno", 0))
+                  for node in _always_run(self.tree.body if self.tree else [])
+                  for magic in [_line_magic(node)] if magic is not None and magic[0] == "seed"]
         cell = _CELL_MAGIC.match(self.source)
         magics += [(cell.group(0).strip(), 0)] if cell is not None and cell.group(1) == "seeded" else []
         for line, at in magics:

@@ -59,7 +59,7 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
     """
     runs = Runs(a, b, options.rerun)
     normalise = normaliser(options.images, options.sanitisers)
-    explainer = Explainer(notebook, runs)
+    explainer = Explainer(notebook, runs, hash_order)
     found = [divergence for divergence in divergences(notebook, runs, normalise)
              if not explainer.unseen_states(divergence)]
     failed = failed_alike(runs, found)
@@ -89,7 +89,7 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
     if root is not None:  # a display a later cell updates: what made that cell differ comes first
         found = [root, *(divergence for divergence in found if divergence is not root)]
         first = root
-    explained = Explainer(notebook, runs, hash_order).explain(first)
+    explained = explainer.explain(first)
     same = normalise(first.a.outputs) == normalise(first.b.outputs)  # what differs is the machinery's: %timeit's times
     shown, lines = evidence(output_text(first.a.outputs), output_text((first.a if same else first.b).outputs))
     if not lines:
