@@ -28,6 +28,7 @@ from types import CodeType, FrameType
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class Deferring:
@@ -83,13 +84,13 @@ def _inside_atomic(frame: FrameType | None) -> bool:
     return False
 
 
-def _install() -> Deferring | None:
-    """Put a ``Deferring`` handler in front of the current one; None where that is not a Python function.
+def _install(current: Any) -> Deferring | None:
+    """Put a ``Deferring`` handler in front of ``current``, the handler just read; None where that is not a
+    Python function.
 
     The current one is read first and replaced once: never is another handler in force for a moment, which a
     signal landing then would reach (a swap and a swap back would send it to the wrong one).
     """
-    current = signal.getsignal(signal.SIGINT)
     if not callable(current):  # ignored, or the default that ends the process: nothing to defer
         return None
     handler = Deferring()
@@ -118,8 +119,12 @@ def hold(into: list[Hold] | None = None) -> Hold | None:
     if threading.current_thread() is not threading.main_thread():
         return None
     installed = None
-    if _guard.holders == 0 or (_guard.depth == 0 and not isinstance(signal.getsignal(signal.SIGINT), Deferring)):
-        installed = _install()
+    if _guard.holders == 0:
+        installed = _install(signal.getsignal(signal.SIGINT))
+    elif _guard.depth == 0:
+        current = signal.getsignal(signal.SIGINT)
+        if not isinstance(current, Deferring):
+            installed = _install(current)
     _guard.holders += 1
     held = Hold(installed)
     if into is not None:
@@ -127,9 +132,29 @@ def hold(into: list[Hold] | None = None) -> Hold | None:
     return held
 
 
+def rehold(held: Hold | None) -> Hold | None:
+    """At a scope's exit, before anything moves: its body may have put in a handler of its own (ipykernel puts
+    ``default_int_handler`` back for every cell), so seedmagic's goes in front of that one again, and the
+    hold's release gives that one back. A scope entered off the main thread and left on it is held from here.
+
+    This is what lets ``release`` trust its hold instead of reading the handler again: between a hold (or this)
+    and its release only seedmagic's own code and the libraries' seeding calls run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return held
+    if held is None:
+        return hold()
+    current = signal.getsignal(signal.SIGINT)
+    if current is not held.installed and not (held.installed is None and isinstance(current, Deferring)):
+        # replaced by the body: an old one of seedmagic's put back stands for its own previous
+        held.installed = current if isinstance(current, Deferring) else _install(current)
+    return held
+
+
 def release(held: Hold) -> None:
     """Undo ``hold``: the handler it installed gives way to the one it stood for (a signal on its way goes there).
 
+    The hold's handler is the one in force (a scope's exit made sure with ``rehold``): it is not read again.
     Once released, a hold is not released again: a caller whose call was cut short by an interrupt calls again.
 
     Off the main thread (a generator holding a scope, run to its end by a worker) no handler can be set:
@@ -145,18 +170,13 @@ def release(held: Hold) -> None:
         return
     try:
         if handler is not None:
-            previous, current = handler.previous, signal.getsignal(signal.SIGINT)  # read first: see _install
-            if current is handler:
-                signal.signal(signal.SIGINT, previous)
-            elif isinstance(current, Deferring):  # an old one user code put back: it stands for its own previous
-                signal.signal(signal.SIGINT, current.previous)
-            # else replaced meanwhile by user code: their choice stays
+            signal.signal(signal.SIGINT, handler.previous)
     finally:  # also where the handler now in force raised for a second Ctrl-C: none stays waiting
         deliver()
 
 
 # A signal while holding or releasing waits until they are done: their counts must stay whole.
-_guard.codes.update((hold.__code__, release.__code__, _install.__code__))
+_guard.codes.update((hold.__code__, rehold.__code__, release.__code__, _install.__code__))
 
 
 def deliver() -> None:
@@ -179,19 +199,27 @@ def shielded(function: F) -> F:
     return function
 
 
+def waiting(held: Hold | None, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``function`` under ``held`` (None: off the main thread, where no signal comes): a signal that arrives
+    meanwhile, also in an atomic call inside it, waits until the caller releases the hold."""
+    _guard.depth += held is not None
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _guard.depth -= held is not None
+
+
 def atomic(function: F) -> F:
     """Run ``function`` whole: a SIGINT that arrives meanwhile is delivered once it has returned."""
     _guard.codes.add(function.__code__)
 
     def section(*args: Any, **kwargs: Any) -> Any:
         held = hold()
-        _guard.depth += held is not None
         try:
-            return function(*args, **kwargs)
+            return waiting(held, function, *args, **kwargs)
         finally:
             if held is not None:
-                _guard.depth -= 1
                 release(held)  # and delivers a signal that waited
 
-    _guard.codes.add(section.__code__)
+    _guard.codes.update((section.__code__, waiting.__code__))
     return functools.wraps(function)(section)  # type: ignore[return-value]

@@ -137,10 +137,15 @@ class Scope:
         finally:
             _release_holds(closed)
 
-    @interrupts.atomic
+    @interrupts.shielded
     def _close(self, closed: list[_Entered]) -> str:
+        """Close this context's latest entry (into ``closed``). Seedmagic's SIGINT handler goes in front of one
+        the body put in before anything moves; a signal then waits until the entry's hold is released."""
         with lock:
-            return self._leave(closed)
+            entered = self._mine()
+            entered.held = interrupts.rehold(entered.held)
+            closed.append(entered)
+            return interrupts.waiting(entered.held, self._leave, entered)
 
     def _mine(self) -> _Entered:
         """The entry this exit closes: the latest one made in this context (an asyncio task, a thread), else
@@ -157,10 +162,8 @@ class Scope:
                                                       self._entered.index(e)))
         raise SeedError(f"seeded({self.seed}) is not open: __exit__ without __enter__")
 
-    def _leave(self, closed: list[_Entered]) -> str:
-        """Close this context's latest entry (into ``closed``): restore, or take part in an overlap."""
-        entered = self._mine()
-        closed.append(entered)
+    def _leave(self, entered: _Entered) -> str:
+        """Close ``entered``: restore, or take part in an overlap."""
         self._entered.remove(entered)
         scope = entered.scope
         here = open_here.get()

@@ -671,6 +671,30 @@ def test_two_ctrl_c_at_a_scopes_exit_leave_none_waiting():
     seedmagic.seed(5)  # no Ctrl-C left to raise here
 
 
+def test_a_scope_entered_in_a_worker_thread_and_left_on_the_main_thread_closes_whole_under_ctrl_c():
+    """No handler could be set where it was entered: its exit on the main thread holds Ctrl-C off itself."""
+    def land(frame, event, _arg):
+        if event == "call" and frame.f_code is seedmagic.seeded._leave.__code__:
+            sys.settrace(None)
+            signal.raise_signal(signal.SIGINT)
+
+    seedmagic.seed(3)
+    before = state_bytes()
+    scope = seedmagic.seeded(10)
+    worker = threading.Thread(target=scope.__enter__)
+    worker.start()
+    worker.join()
+    np.random.rand(2)
+    sys.settrace(land)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            scope.__exit__(None, None, None)
+    finally:
+        sys.settrace(None)
+    assert state_bytes() == before and book.scopes == [] and interrupts._guard.holders == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry():
     """ipykernel may run cells in different contexts: then the thread's latest entry is the one that closes."""
     import contextvars
