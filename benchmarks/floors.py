@@ -8,7 +8,7 @@ is the guarantee and how much is seedmagic:
   signal that arrives while it seeds or restores waits until it is done,
   even if the body replaced the SIGINT handler) and that publishes the seed
   in force for child processes (``SEEDMAGIC_SEED``): the least hand-written
-  scope plus three ``signal`` calls (install, check at the exit, give back)
+  scope plus four ``signal`` calls (read and install, check at the exit, give back)
   and the environment written when the seed in force changes.
 - ``least_checked_state_dict`` / ``least_checked_load``: the least RNG
   checkpoint that checks what seedmagic's ``load_state_dict`` checks before
@@ -50,6 +50,19 @@ class _Deferred:
         self.previous: Any = signal.default_int_handler
         self.holding = True
         self.arrived = False
+        self.in_force = False
+
+    def stand_in_front(self) -> None:
+        """Go in front of the handler in force, unless it is this one or not a Python function: ignored or the
+        default have nothing to defer, and one set outside Python (``None``) ``signal.signal`` cannot put back,
+        so it is read before it is replaced."""
+        current = signal.getsignal(signal.SIGINT)
+        if current is self:
+            return
+        self.in_force = callable(current)
+        if self.in_force:
+            self.previous = current
+            signal.signal(signal.SIGINT, self)
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         if self.holding:
@@ -68,11 +81,12 @@ class _Deferred:
 def _ctrl_c_waits() -> Iterator[_Deferred]:
     """Ctrl-C meanwhile waits until the block is done, then reaches the handler that was there (``previous``)."""
     deferred = _Deferred()
-    deferred.previous = signal.signal(signal.SIGINT, deferred)
+    deferred.stand_in_front()
     try:
         yield deferred
     finally:
-        signal.signal(signal.SIGINT, deferred.previous)
+        if deferred.in_force:
+            signal.signal(signal.SIGINT, deferred.previous)
         deferred.deliver()
 
 
@@ -99,10 +113,7 @@ def least_guarded(n: int) -> Iterator[None]:
             yield
         finally:
             deferred.holding = True
-            current = signal.getsignal(signal.SIGINT)
-            if current is not deferred:  # the body replaced it: hold Ctrl-C off again, then leave the body's
-                deferred.previous = current
-                signal.signal(signal.SIGINT, deferred)
+            deferred.stand_in_front()  # the body replaced it: hold Ctrl-C off again, then leave the body's
             random.setstate(states[0])
             np.random.set_state(states[1])
             torch.default_generator.set_state(states[2])

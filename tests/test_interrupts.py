@@ -200,6 +200,27 @@ def test_the_previous_handler_is_back_and_ctrl_c_still_works():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.run takes over Ctrl-C from Python 3.11")
+def test_after_a_scope_asyncio_run_still_turns_ctrl_c_into_cancelling_its_task():
+    """Why the handler is given back at every exit rather than left in place between scopes: asyncio (and unittest)
+    take over Ctrl-C only where they find Python's own handler."""
+    with seedmagic.seeded(3):
+        pass
+    cancelled = []
+
+    async def main():
+        try:
+            signal.raise_signal(signal.SIGINT)
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(main())
+    assert cancelled == [True]
+
+
 def test_a_custom_handler_is_called_for_a_deferred_interrupt():
     calls = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(signum))
