@@ -16,7 +16,7 @@ from contextlib import ContextDecorator
 from typing import Any
 
 from . import determinism, importhook, interrupts
-from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, registry, swappable
+from .adapters import BUILTIN_NAMES, Adapter, absence, is_loaded, plugin_failed, present, registry, swappable
 from .ranks import current_rank, rank_seed, validate_rank
 from .scopes import Scope
 from .session import OpenScope, SeedError, book, describe, lock, publish, record, short
@@ -124,7 +124,7 @@ def select(only: Names = None, skip: Names = None) -> list[Adapter]:
     """The adapters that ``only``/``skip`` (names, or one comma-separated string) pick."""
     adapters = registry()
     if only is None and skip is None:  # every scope and %seed without options: nothing to check
-        return [adapter for adapter in adapters.values() if absence(adapter) is None]
+        return present(adapters.values())
     wanted, unwanted = _split_names(only), _split_names(skip)
     unknown = [name for name in wanted + unwanted if name not in adapters]
     if unknown:
@@ -138,7 +138,7 @@ def select(only: Names = None, skip: Names = None) -> list[Adapter]:
         reason = absence(adapters[name])
         if reason:
             raise SeedError(reason)
-    picked = dict.fromkeys(wanted) or {name: None for name, adapter in adapters.items() if absence(adapter) is None}
+    picked = dict.fromkeys(wanted) or {adapter.name: None for adapter in present(adapters.values())}
     return [adapters[name] for name in picked if name not in unwanted]
 
 
@@ -148,7 +148,7 @@ def generators() -> list[str]:
     A library that is installed but not imported yet counts (it is seeded when
     imported); device generators count once torch is imported and shows them.
     """
-    return _known([adapter for adapter in registry().values() if absence(adapter) is None])
+    return _known(present(registry().values()))
 
 
 def _known(adapters: Iterable[Adapter]) -> list[str]:

@@ -203,6 +203,23 @@ def test_an_install_during_the_session_is_seen(tmp_path, monkeypatch):
     assert not is_installed("seedmagic_install_probe")
 
 
+def test_an_uninstall_during_the_session_is_seen_for_a_package_and_a_namespace_package(tmp_path, monkeypatch):
+    """A library found is remembered while the file it was found at is there; one without a file (a namespace
+    package) while the path's folders are unchanged."""
+    from seedmagic.adapters import is_installed
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "seedmagic_probe_package").mkdir()
+    (tmp_path / "seedmagic_probe_package" / "__init__.py").write_text("")
+    (tmp_path / "seedmagic_probe_namespace").mkdir()
+    assert is_installed("seedmagic_probe_package") and is_installed("seedmagic_probe_namespace")
+    assert is_installed("seedmagic_probe_package") and is_installed("seedmagic_probe_namespace")  # remembered
+    (tmp_path / "seedmagic_probe_package" / "__init__.py").unlink()
+    (tmp_path / "seedmagic_probe_package").rmdir()
+    (tmp_path / "seedmagic_probe_namespace").rmdir()
+    assert not is_installed("seedmagic_probe_package") and not is_installed("seedmagic_probe_namespace")
+
+
 def test_history_names_what_generators_names_before_torch_is_imported():
     out = run_python(SHELL + """
 import seedmagic

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from .catalog import (BUILTIN, BUILTIN_NAMES, ENTRY_POINT_GROUP, KIND_BY_WORD, KINDS, LIBRARIES, check_facts,
                       object_state, peek_object, plugin_failed, registry, user_generator_kind, user_kind)
-from .detect import absence, is_installed, is_loaded, loaded_module
+from .detect import absence, is_installed, is_loaded, loaded_module, present
 from .numpy import NumpyGlobal
 from .protocol import (Adapter, CheckFacts, Checked, Codec, Digest, Freshness, RestoredLast, Swappable, UserKind,
                        decoder, digester, encoder, freshness, holder_of, restored_last, swappable)
@@ -36,6 +36,6 @@ __all__ = [
     "Adapter", "CheckFacts", "Checked", "Codec", "Digest", "Freshness", "NumpyGlobal", "PythonRandom", "RestoredLast",
     "Swappable", "TorchCPU", "TorchCUDA", "TorchMPS", "UserKind", "absence", "check_facts", "decoder", "digester",
     "encoder", "fingerprint", "freshness", "holder_of", "is_installed", "is_loaded", "loaded_module", "object_state",
-    "peek_object", "plugin_failed", "registry", "restored_last", "swappable", "user_generator_kind",
+    "peek_object", "plugin_failed", "present", "registry", "restored_last", "swappable", "user_generator_kind",
     "user_kind",
 ]

@@ -7,7 +7,10 @@ seeds it when it is imported.
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..interrupts import atomic
@@ -43,57 +46,75 @@ def is_installed(module: str) -> bool:
     """Whether ``module`` can be imported, without importing it (a ``None`` in sys.modules blocks it).
 
     Searching the path costs more than a whole scope, so the answer is kept
-    for as long as ``sys.path`` and the modification times of its folders stay
-    the same: a ``%pip install`` (or uninstall) during a session changes them,
-    and the next call searches again.
+    while ``sys.path`` stays the same and: for a library found, the file it
+    was found at is still there (an uninstall removes it); for one not found,
+    the modification times of the path's folders stay the same (a ``%pip
+    install`` into any of them changes its folder's). A changed answer is
+    searched for again at the next call.
     """
     if module in sys.modules:
         return sys.modules[module] is not None
-    signature = _path_signature()
+    path = tuple(sys.path)
     known = _found.get(module)
-    if known is not None and known[0] == signature:
-        return known[1]
-    found = _findable(module)
-    _found[module] = (signature, found)
+    if known is not None and known[0] == path:
+        _, found, where, stamps = known
+        if os.path.exists(where) if where else stamps == _path_stamps():
+            return found
+    where = _location(module)
+    found = where is not None
+    _found[module] = (path, found, where, None if where else _path_stamps())
     return found
 
 
-#: Per module: the path signature when it was searched for, and whether it was found.
-_found: dict[str, tuple[tuple[object, ...], bool]] = {}
+#: Per module: ``sys.path`` when it was searched for, whether it was found, the file it was found at (None: not
+#: found; "": found without one, a namespace package) and, without a file, the modification times of the path's
+#: folders then.
+_found: dict[str, tuple[tuple[object, ...], bool, str | None, tuple[object, ...] | None]] = {}
 
 
-def _path_signature() -> tuple[object, ...]:
-    """``sys.path`` with the modification time of each folder: what an install changes."""
-    import os
-
+def _path_stamps() -> tuple[object, ...]:
+    """The modification time of each folder on ``sys.path``: what an install changes."""
     stamps: list[object] = []
     for entry in sys.path:
         try:
             stamps.append(os.stat(entry or ".").st_mtime_ns)
         except (OSError, TypeError, ValueError):
             stamps.append(None)
-    return (*sys.path, *stamps)
+    return tuple(stamps)
 
 
 @atomic
-def _findable(module: str) -> bool:
-    """Atomic: a ``KeyboardInterrupt`` inside ``find_spec`` can leave Python's import lock held,
+def _location(module: str) -> str | None:
+    """Where ``module`` would be imported from: its file, "" where it has none to watch (a namespace package), None
+    where it cannot be imported.
+
+    Atomic: a ``KeyboardInterrupt`` inside ``find_spec`` can leave Python's import lock held,
     which would hang every later import in other threads."""
     import importlib.util
 
     try:
-        return importlib.util.find_spec(module) is not None
+        spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
-        return False
+        return None
+    if spec is None:
+        return None
+    return spec.origin if spec.has_location and spec.origin else ""
 
 
-def absence(adapter: Adapter) -> str | None:
+def absence(adapter: Adapter, installed: Callable[[str], bool] = is_installed) -> str | None:
     """Why ``adapter`` cannot be seeded here, or None if it can (now, or once its library is imported)."""
     if is_loaded(adapter):
         return None if adapter.is_available() else f"{adapter.name} is not available here"
     assert adapter.module is not None
-    if is_installed(adapter.module):
+    if installed(adapter.module):
         return None
     if adapter.module == adapter.name:
         return f"{adapter.name} is not installed"
     return f"{adapter.name} needs {adapter.module}, which is not installed"
+
+
+def present(adapters: Iterable[Adapter]) -> list[Adapter]:
+    """The ``adapters`` that can be seeded here; a library several of them share (torch and its devices) is looked
+    for once."""
+    installed = functools.cache(is_installed)
+    return [adapter for adapter in adapters if absence(adapter, installed) is None]
