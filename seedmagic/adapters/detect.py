@@ -7,7 +7,6 @@ seeds it when it is imported.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -116,5 +115,11 @@ def absence(adapter: Adapter, installed: Callable[[str], bool] = is_installed) -
 def present(adapters: Iterable[Adapter]) -> list[Adapter]:
     """The ``adapters`` that can be seeded here; a library several of them share (torch and its devices) is looked
     for once."""
-    installed = functools.cache(is_installed)
+    searched: dict[str, bool] = {}
+
+    def installed(module: str) -> bool:
+        if module not in searched:
+            searched[module] = is_installed(module)
+        return searched[module]
+
     return [adapter for adapter in adapters if absence(adapter, installed) is None]
