@@ -180,9 +180,10 @@ _guard.codes.update((hold.__code__, rehold.__code__, release.__code__, _install.
 
 
 def deliver() -> None:
-    """Hand a signal that waited to its handler, unless an atomic call still runs."""
+    """Hand a signal that waited to its handler, unless an atomic call still runs; only in the main thread, which the
+    signal came to (a worker leaving a scope would raise it in the worker)."""
     due = _guard.pending
-    if due is not None and _guard.depth == 0:
+    if due is not None and _guard.depth == 0 and threading.current_thread() is threading.main_thread():
         _guard.pending = None
         due(signal.SIGINT, None)
 
@@ -200,13 +201,15 @@ def shielded(function: F) -> F:
 
 
 def waiting(held: Hold | None, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ``function`` under ``held`` (None: off the main thread, where no signal comes): a signal that arrives
-    meanwhile, also in an atomic call inside it, waits until the caller releases the hold."""
-    _guard.depth += held is not None
+    """Run ``function`` under ``held``: a signal that arrives meanwhile, also in an atomic call inside it, waits
+    until the caller releases the hold. Only in the main thread, where signals arrive: a worker closing a scope
+    the main thread entered must not hold off the main thread's Ctrl-C."""
+    here = held is not None and threading.current_thread() is threading.main_thread()
+    _guard.depth += here
     try:
         return function(*args, **kwargs)
     finally:
-        _guard.depth -= held is not None
+        _guard.depth -= here
 
 
 def atomic(function: F) -> F:

@@ -716,6 +716,96 @@ def test_a_scope_entered_in_a_worker_thread_and_left_on_the_main_thread_closes_w
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def _closing_in_a_worker(monkeypatch) -> tuple[threading.Thread, threading.Event]:
+    """A scope the main thread entered (a generator's), closed by a worker whose restore waits for the event."""
+    set_state, restoring, go_on = np.random.set_state, threading.Event(), threading.Event()
+
+    def slow_set_state(state):
+        restoring.set()
+        go_on.wait(10)
+        set_state(state)
+
+    def holding():
+        with seedmagic.seeded(5):
+            yield np.random.rand()
+
+    held = holding()
+    next(held)
+    monkeypatch.setattr(np.random, "set_state", slow_set_state)
+    worker = threading.Thread(target=lambda: list(held))
+    worker.start()
+    assert restoring.wait(10)
+    return worker, go_on
+
+
+def test_a_worker_closing_a_scope_does_not_hold_off_the_main_threads_ctrl_c(monkeypatch):
+    """Signals come to the main thread: while a worker restores, a Ctrl-C in the main thread's own code raises there
+    at once, not later in the worker."""
+    worker, go_on = _closing_in_a_worker(monkeypatch)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+            sum(range(10))
+    finally:
+        go_on.set()
+        worker.join()
+    assert book.scopes == [] and interrupts._guard.depth == 0 and interrupts._guard.pending is None
+
+
+def test_seeding_on_the_main_thread_stays_whole_while_a_worker_closes_a_scope(monkeypatch):
+    """The main thread's handler raises (a new cell); a Ctrl-C lands after the first generator is seeded: seed()
+    still seeds all of them, then the Ctrl-C arrives."""
+    seedmagic.seed(7)
+    expected = state_bytes()
+    seedmagic.seed(1)
+    worker, go_on = _closing_in_a_worker(monkeypatch)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.Timer(0.2, go_on.set).start()
+    seeded = []
+
+    def land(frame, event, _arg):
+        if event == "call" and frame.f_code.co_name == "seed" and "adapters" in frame.f_code.co_filename:
+            seeded.append(frame)
+            if len(seeded) == 2:
+                sys.settrace(None)
+                signal.raise_signal(signal.SIGINT)
+
+    sys.settrace(land)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            seedmagic.seed(7)
+    finally:
+        sys.settrace(None)
+        go_on.set()
+        worker.join()
+    monkeypatch.undo()
+    assert state_bytes() == expected and interrupts._guard.depth == 0
+
+
+def test_a_ctrl_c_waiting_for_the_main_threads_entry_is_not_raised_in_a_worker_leaving_its_own_scope():
+    def land(frame, event, _arg):
+        if event == "call" and frame.f_code is seedmagic.seeded._enter.__code__:
+            sys.settrace(None)
+            signal.raise_signal(signal.SIGINT)  # waits: the entry is under way
+            worker = threading.Thread(target=drawing_scope, args=(3,))
+            worker.start()
+            worker.join()
+
+    errors = []
+    threading.excepthook, hook = (lambda failure: errors.append(failure.exc_type)), threading.excepthook
+    seedmagic.seed(1)
+    before = state_bytes()
+    sys.settrace(land)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with seedmagic.seeded(10):
+                pass
+    finally:
+        sys.settrace(None)
+        threading.excepthook = hook
+    assert errors == [] and state_bytes() == before and book.scopes == []
+
+
 def test_a_scope_entered_in_one_cell_and_left_in_another_closes_its_latest_entry():
     """ipykernel may run cells in different contexts: then the thread's latest entry is the one that closes."""
     import contextvars
