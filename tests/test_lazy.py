@@ -220,6 +220,45 @@ def test_an_uninstall_during_the_session_is_seen_for_a_package_and_a_namespace_p
     assert not is_installed("seedmagic_probe_package") and not is_installed("seedmagic_probe_namespace")
 
 
+def test_a_library_found_through_the_working_folder_is_looked_for_again_in_another(tmp_path, monkeypatch):
+    """A notebook's folder is on the path as ''; after os.chdir that entry means another folder."""
+    from seedmagic.adapters import is_installed
+
+    (tmp_path / "here").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "here" / "seedmagic_probe_local.py").write_text("")
+    monkeypatch.syspath_prepend("")
+    monkeypatch.chdir(tmp_path / "here")
+    assert is_installed("seedmagic_probe_local")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert not is_installed("seedmagic_probe_local")
+    monkeypatch.chdir(tmp_path / "here")
+    assert is_installed("seedmagic_probe_local")
+    (tmp_path / "elsewhere").rmdir()  # a working folder removed meanwhile: looked for without it
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").rmdir()
+    assert not is_installed("seedmagic_probe_local")
+
+
+def test_a_library_in_a_zip_is_remembered(tmp_path, monkeypatch):
+    """Its file is inside the archive, never on disk: it is remembered while the path's folders are unchanged."""
+    import zipfile
+
+    from seedmagic.adapters import detect
+
+    archive = tmp_path / "libs.zip"
+    with zipfile.ZipFile(archive, "w") as libs:
+        libs.writestr("seedmagic_probe_zipped.py", "")
+    monkeypatch.syspath_prepend(str(archive))
+    searches = []
+    monkeypatch.setattr(detect, "_location", lambda module, search=detect._location: searches.append(module) or
+                        search(module))
+    assert detect.is_installed("seedmagic_probe_zipped") and detect.is_installed("seedmagic_probe_zipped")
+    assert searches == ["seedmagic_probe_zipped"]
+
+
 def test_history_names_what_generators_names_before_torch_is_imported():
     out = run_python(SHELL + """
 import seedmagic

@@ -48,12 +48,13 @@ def is_installed(module: str) -> bool:
     while ``sys.path`` stays the same and: for a library found, the file it
     was found at is still there (an uninstall removes it); for one not found,
     the modification times of the path's folders stay the same (a ``%pip
-    install`` into any of them changes its folder's). A changed answer is
-    searched for again at the next call.
+    install`` into any of them changes its folder's), and for both while the
+    working folder is the same. A changed answer is searched for again at
+    the next call.
     """
     if module in sys.modules:
         return sys.modules[module] is not None
-    path = tuple(sys.path)
+    path = (_working_folder(), *sys.path)  # a relative entry ('', the folder a notebook runs in) follows it
     known = _found.get(module)
     if known is not None and known[0] == path:
         _, found, where, stamps = known
@@ -65,10 +66,17 @@ def is_installed(module: str) -> bool:
     return found
 
 
-#: Per module: ``sys.path`` when it was searched for, whether it was found, the file it was found at (None: not
-#: found; "": found without one, a namespace package) and, without a file, the modification times of the path's
-#: folders then.
+#: Per module: the working folder and ``sys.path`` when it was searched for, whether it was found, the file it
+#: was found at (None: not found; "": found without one on disk) and, without a file, the modification times of
+#: the path's folders then.
 _found: dict[str, tuple[tuple[object, ...], bool, str | None, tuple[object, ...] | None]] = {}
+
+
+def _working_folder() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # removed meanwhile
+        return None
 
 
 def _path_stamps() -> tuple[object, ...]:
@@ -84,8 +92,8 @@ def _path_stamps() -> tuple[object, ...]:
 
 @atomic
 def _location(module: str) -> str | None:
-    """Where ``module`` would be imported from: its file, "" where it has none to watch (a namespace package), None
-    where it cannot be imported.
+    """Where ``module`` would be imported from: its file, "" where it has none on disk to watch (a namespace
+    package, a module in a zip), None where it cannot be imported.
 
     Atomic: a ``KeyboardInterrupt`` inside ``find_spec`` can leave Python's import lock held,
     which would hang every later import in other threads."""
@@ -97,7 +105,7 @@ def _location(module: str) -> str | None:
         return None
     if spec is None:
         return None
-    return spec.origin if spec.has_location and spec.origin else ""
+    return spec.origin if spec.has_location and spec.origin and os.path.isfile(spec.origin) else ""
 
 
 def absence(adapter: Adapter, installed: Callable[[str], bool] = is_installed) -> str | None:
