@@ -145,9 +145,10 @@ def rehold(held: Hold | None) -> Hold | None:
     if held is None:
         return hold()
     current = signal.getsignal(signal.SIGINT)
-    if current is not held.installed and not (held.installed is None and isinstance(current, Deferring)):
-        # replaced by the body: an old one of seedmagic's put back stands for its own previous
-        held.installed = current if isinstance(current, Deferring) else _install(current)
+    if current is held.installed or (held.installed is None and isinstance(current, Deferring)):
+        return held  # still seedmagic's: this hold's own, or the one an enclosing scope put in
+    # replaced by the body: an old one of seedmagic's put back stands for its own previous
+    held.installed = current if isinstance(current, Deferring) else _install(current)
     return held
 
 

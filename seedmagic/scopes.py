@@ -15,7 +15,6 @@ life, so its exit is covered from the first instruction.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from types import TracebackType
 
 from . import determinism, interrupts
@@ -70,7 +69,7 @@ class Scope:
             return number
         except BaseException:
             if len(self._entered) > count:  # entered, then interrupted before the body: undo the entry
-                self._release_after(self._close)
+                self._release_after([])
             elif holds:
                 interrupts.release(holds[0])
             raise
@@ -113,7 +112,7 @@ class Scope:
                 if closed:  # closed, but an interrupt cut the release of its hold short
                     _release_holds(closed)
                 else:
-                    overlapped = self._release_after(self._close, closed)
+                    overlapped = self._release_after(closed)
                 break
             except SeedError:  # seedmagic's own refusal (an exit with no entry): no handler raised it
                 raise
@@ -128,12 +127,11 @@ class Scope:
             raise SeedError(overlapped)
 
     @interrupts.shielded
-    def _release_after(self, close: Callable[[list[_Entered]], str], closed: list[_Entered] | None = None) -> str:
+    def _release_after(self, closed: list[_Entered]) -> str:
         """Close (the entry closed goes into ``closed``), then release the scope's hold on the SIGINT handler, last:
         a signal waits until then."""
-        closed = [] if closed is None else closed
         try:
-            return close(closed)
+            return self._close(closed)
         finally:
             _release_holds(closed)
 
