@@ -40,9 +40,8 @@ def validate_seed(value: object) -> int:
 def _integer_up_to(value: object, most: int, rule: str, least: int = 0) -> int:
     """``value`` as an int from ``least`` to ``most`` (bools are not numbers here), or ``SeedError`` stating
     ``rule``."""
-    if type(value) is not int:
-        if isinstance(value, bool) or _bool_or_array(value):
-            raise SeedError(f"{rule}, got {short(value)}")
+    if type(value) is not int and (isinstance(value, bool) or _bool_or_array(value)):
+        raise SeedError(f"{rule}, got {short(value)}")
     try:
         number = operator.index(value)  # type: ignore[arg-type]
     except Exception:  # not an integer, or an __index__ that raises

@@ -213,6 +213,9 @@ def waiting(held: Hold | None, function: Callable[..., T], *args: Any, **kwargs:
         _guard.depth -= here
 
 
+_guard.codes.add(waiting.__code__)
+
+
 def atomic(function: F) -> F:
     """Run ``function`` whole: a SIGINT that arrives meanwhile is delivered once it has returned."""
     _guard.codes.add(function.__code__)
@@ -225,5 +228,5 @@ def atomic(function: F) -> F:
             if held is not None:
                 release(held)  # and delivers a signal that waited
 
-    _guard.codes.update((section.__code__, waiting.__code__))
+    _guard.codes.add(section.__code__)
     return functools.wraps(function)(section)  # type: ignore[return-value]

@@ -25,7 +25,7 @@ def validate_rank(value: object, where: str = "rank") -> int:
     rule = f"{where} must be an integer from 0 to {MAX_RANK}"
     if type(value) is str:
         text = value.strip()
-        if text.isascii() and text.isdigit() and len(text) <= 9:
+        if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_RANK)):
             return int(text)
         raise SeedError(f"{rule}, got {short(value)}")
     if type(value) is not int or not 0 <= value <= MAX_RANK:

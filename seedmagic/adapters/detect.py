@@ -57,19 +57,17 @@ def is_installed(module: str) -> bool:
     path = (_working_folder(), *sys.path)  # a relative entry ('', the folder a notebook runs in) follows it
     known = _found.get(module)
     if known is not None and known[0] == path:
-        _, found, where, stamps = known
+        _, where, stamps = known
         if os.path.exists(where) if where else stamps == _path_stamps():
-            return found
+            return where is not None
     where = _location(module)
-    found = where is not None
-    _found[module] = (path, found, where, None if where else _path_stamps())
-    return found
+    _found[module] = (path, where, None if where else _path_stamps())
+    return where is not None
 
 
-#: Per module: the working folder and ``sys.path`` when it was searched for, whether it was found, the file it
-#: was found at (None: not found; "": found without one on disk) and, without a file, the modification times of
-#: the path's folders then.
-_found: dict[str, tuple[tuple[object, ...], bool, str | None, tuple[object, ...] | None]] = {}
+#: Per module: the working folder and ``sys.path`` when it was searched for, the file it was found at (None: not
+#: found; "": found without one on disk) and, without a file, the modification times of the path's folders then.
+_found: dict[str, tuple[tuple[object, ...], str | None, tuple[object, ...] | None]] = {}
 
 
 def _working_folder() -> str | None:

@@ -52,9 +52,9 @@ async def _runs(kernels: list[Kernel], rerun: bool, progress: Progress, name: st
                                          progress=partial(progress.step, name, i))) for i, k in enumerate(kernels)]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        died = next((task.exception() for task in tasks if task.done() and isinstance(task.exception(), KernelDied)),
+        died = next((error for task in tasks if task.done() and isinstance(error := task.exception(), KernelDied)),
                     None)
-        if isinstance(died, KernelDied) and not all(task.done() for task in tasks):
+        if died is not None and not all(task.done() for task in tasks):
             for k in kernels:
                 k.finish_at(died.index)
             await asyncio.wait(tasks)
@@ -80,9 +80,8 @@ def _died_where(name: str, errors: list[BaseException | None], runs: list[Run | 
     where = f"the kernel died in cell {first.index} (In [{first.count}])"
     if len(died) == len(errors) and all(error.index == first.index for error in died):
         raise BadInput(f"{name}: {where} in both runs{first.last_words}")
-    ran = [run for run in runs if run is not None and any(cell.index == first.index for cell in run.cells)]
-    if ran:
-        other = next(cell for cell in ran[0].cells if cell.index == first.index)
+    other = next((cell for run in runs if run is not None for cell in run.cells if cell.index == first.index), None)
+    if other is not None:
         survived = f"raised {other.error}" if other.error else "ran to its end"
         raise DiedInOneRun(Result(name, NOT_REPRODUCIBLE, first.index, None, "error",
                                   f"{where} in one run only{first.last_words}; in the other run the cell {survived}",

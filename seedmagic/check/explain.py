@@ -83,6 +83,10 @@ class Explainer:
         self.hash_order = hash_order
         self.imports = aliases(cell.source for cell in notebook.cells if cell.cell_type == "code")
         self.sources: dict[int, CellSource] = {}
+        #: Per cell showing an updated display: the cell updating it and the line (``updater``); per cell: what in
+        #: it may make what it shows vary (``_why_varies``). Each is asked for by the verdict and the explanation.
+        self._updaters: dict[int, tuple[int, str] | None] = {}
+        self._varies: dict[int, tuple[tuple[str, str] | None, tuple[str, str] | None, list[str]]] = {}
 
     def source(self, position: int) -> CellSource:
         if position not in self.sources:
@@ -199,22 +203,20 @@ class Explainer:
         imported = any(name in probe.get("imported", []) for probe in probes)
         if not self.source(origin).seeds(name) and (imported or (origin == 0 and seeds[0] is None)):
             return Explanation(name, name, f"{lead} while no seed controlled it", self.unseeded_fix(position, name))
+        drew = "" if origin == position else f", and {label} drew from it"
         varying = self.source(origin).varying_seeding(earlier=self.earlier(origin))
         if varying is not None and varying[0] == name:
-            return self.seeded_from_varying(origin, varying, "" if origin == position else f", and {label} drew "
-                                            "from it")
+            return self.seeded_from_varying(origin, varying, drew)
         hashed = self.source(origin).seeding_from_hash(name)
         if hashed is not None:
             return Explanation(name, name, f"{self.label(origin)} seeds {name} from `hash()` (`{hashed}`): the hash of "
-                               "a str follows PYTHONHASHSEED, which differs from run to run"
-                               + ("" if origin == position else f", and {label} drew from it"),
+                               f"a str follows PYTHONHASHSEED, which differs from run to run{drew}",
                                "seed it from a hash that does not depend on PYTHONHASHSEED "
                                "(`zlib.crc32(text.encode())`, `hashlib`, or `seedmagic.derive_seed(N, text)`), or pin "
                                "PYTHONHASHSEED in the kernelspec's env")
         if self.source(origin).seeds(name):
             reason = (f"{self.label(origin)} seeds {name} by hand, yet leaves it in a different state in each run: "
-                      "it seeds it from a value that varies or then draws from it a varying number of times"
-                      + ("" if origin == position else f", and {label} drew from it"))
+                      f"it seeds it from a value that varies or then draws from it a varying number of times{drew}")
         elif origin == position:
             reason = (f"{label} started with {name} in the same state in both runs and left it in different states: "
                       "it drew from it a varying number of times (a loop over time, data or threads) or seeded it "
@@ -304,8 +306,7 @@ class Explainer:
             acts.setdefault(generator, []).append(line)
         for generator, line in source.timed_draws():  # %timeit: as many draws as fit in its time
             acts.setdefault(generator, []).append(line)
-        before_a, before_b = self.runs.after(position - 1, "a"), self.runs.after(position - 1, "b")
-        return all(whose == "global" and name in acts and before_a.get((whose, name)) == before_b.get((whose, name))
+        return all(whose == "global" and name in acts and not self.runs.differs_after(position - 1, (whose, name))
                    and all(source.reseeded_before_drawn(name, line) is None for line in acts[name])
                    and self.replaced_later(position, name) for whose, name in divergence.streams)
 
@@ -483,24 +484,27 @@ class Explainer:
         update it (``h.update(...)`` of a handle the cell binds, ``update_display``), the first whose source shows
         why it may differ (a call that varies, a generator made without a seed, a value that differs), else the
         first."""
-        shown, updates = self.source(position), []
-        for at in range(position + 1, len(self.runs.pairs)):
-            source = self.source(at)
-            line = next((source.line(call.lineno) for name, call in source.calls()
-                         if name.rsplit(".", 1)[-1] == "update_display"
-                         or name.endswith(".update") and shown.binds(name.split(".", 1)[0])), None)
-            if line is not None:
-                updates.append((at, line))
-        telling = [(at, line) for at, line in updates if any(self._why_varies(at))]
-        chosen = telling or updates
-        return chosen[0] if chosen else None
+        if position not in self._updaters:
+            shown, updates = self.source(position), []
+            for at in range(position + 1, len(self.runs.pairs)):
+                source = self.source(at)
+                line = next((source.line(call.lineno) for name, call in source.calls()
+                             if name.rsplit(".", 1)[-1] == "update_display"
+                             or name.endswith(".update") and shown.binds(name.split(".", 1)[0])), None)
+                if line is not None:
+                    updates.append((at, line))
+            self._updaters[position] = next((update for update in updates if any(self._why_varies(update[0]))),
+                                            updates[0] if updates else None)
+        return self._updaters[position]
 
     def _why_varies(self, at: int) -> tuple[tuple[str, str] | None, tuple[str, str] | None, list[str]]:
         """What in the cell at ``at`` may make what it shows vary: a generator it makes without a seed, a call whose
         result varies by nature, the values it reads that differ between runs."""
-        source = self.source(at)
-        return (source.unseeded_construction(), source.varying_call(),
-                sorted(set(source.reads) & self.runs.differing_values(at - 1)))
+        if at not in self._varies:
+            source = self.source(at)
+            self._varies[at] = (source.unseeded_construction(), source.varying_call(),
+                                sorted(set(source.reads) & self.runs.differing_values(at - 1)))
+        return self._varies[at]
 
     def updated_display(self, position: int) -> Explanation:
         """The cell shows a display a later cell updated: that cell, and what in it varies, where the source tells."""

@@ -97,11 +97,10 @@ class WorkingCopy:
 
         A copy also where the runs share the folder: a display a later cell updates changes the outputs in place.
         """
-        if self.moved is None:
-            copied: list[Any] = json.loads(json.dumps(outputs, ensure_ascii=False))
-            return copied
-        copy, folder = (json.dumps(path, ensure_ascii=False)[1:-1] for path in self.moved)  # as they read in JSON
-        relocated: list[Any] = json.loads(in_place(json.dumps(outputs, ensure_ascii=False), (copy, folder)))
+        moved = self.moved
+        if moved is not None:  # the paths as they read in JSON
+            moved = (json.dumps(moved[0], ensure_ascii=False)[1:-1], json.dumps(moved[1], ensure_ascii=False)[1:-1])
+        relocated: list[Any] = json.loads(in_place(json.dumps(outputs, ensure_ascii=False), moved))
         return relocated
 
     def relocate_text(self, text: str) -> str:

@@ -388,7 +388,11 @@ class CellSource:
         return ".".join([self.imports.get(node.id, node.id), *reversed(parts)])
 
     def calls(self) -> list[tuple[str, ast.Call]]:
-        """The cell's calls of a dotted name, in the order they are written."""
+        """The cell's calls of a dotted name, in the order they are written (found once: callers only read them)."""
+        return self._all_calls
+
+    @cached_property
+    def _all_calls(self) -> list[tuple[str, ast.Call]]:
         return self._calls_in(self._nodes())
 
     def _calls_in(self, nodes: Iterable[ast.AST], named: bool = True) -> list[tuple[str, ast.Call]]:
@@ -542,13 +546,13 @@ class CellSource:
                 leading = _TIMEIT_OPTIONS.match(magic[1])
                 assert leading is not None  # it matches the empty text too
                 timed.append((leading.group(0), magic[1][leading.end():], self.line(getattr(node, "lineno", 1))))
+        modules = {generator: draw_namespace(generator) for generator in check_facts()} if timed else {}
         found = []
         for options, code, line in timed:
             if re.search(r"(?:^|\s)-n\s*\d", options):
                 continue
             inner = CellSource(code, self.imports)
-            for generator in check_facts():
-                space = draw_namespace(generator)
+            for generator, space in modules.items():
                 if space is not None and space.rsplit(".", 1)[-1] == "random" and inner.draws_from(space) \
                         and not inner.seeds(generator):  # each loop seeding it first draws alike
                     found.append((generator, line))
@@ -983,6 +987,10 @@ class CellSource:
 
     def line(self, number: int) -> str:
         """Line ``number`` as written (as IPython runs it where the transformer changed the line count)."""
-        written, run = _body(self.source).splitlines(), self.code.splitlines()
-        lines = written if len(written) == len(run) else run
+        lines = self._lines
         return lines[number - 1].strip() if 0 < number <= len(lines) else ""
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        written, run = _body(self.source).splitlines(), self.code.splitlines()
+        return written if len(written) == len(run) else run

@@ -84,8 +84,8 @@ def verdict(path: str, notebook: Any, a: Run, b: Run, options: Options, hash_ord
                                                  f"{len(a.cells)} code cells")
     first = found[0]
     updater = explainer.updater(first.position) if first.a.updated or first.b.updated else None
-    root = next((divergence for divergence in found[1:] if updater is not None and divergence.position <= updater[0]),
-                None)
+    root = None if updater is None else next((divergence for divergence in found[1:]
+                                              if divergence.position <= updater[0]), None)
     if root is not None:  # a display a later cell updates: what made that cell differ comes first
         found = [root, *(divergence for divergence in found if divergence is not root)]
         first = root
