@@ -245,7 +245,7 @@ def peek(k: int = 5) -> dict[str, list[float]]:
     with lock:
         for adapter in registry().values():
             try:
-                if is_loaded(adapter) and adapter.is_available():
+                if is_loaded(adapter) and absence(adapter) is None:  # not a device whose check fails
                     draws.update(adapter.peek(count))
             except Exception as error:
                 if adapter.name in BUILTIN_NAMES:  # a bit generator swapped into NumPy that refuses

@@ -84,8 +84,8 @@ def encode(items: list[Item], session_seed: int | None, tensors: bool = False) -
 
 
 def _is_tensor(value: Any) -> bool:
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(value, torch.Tensor)
+    tensor = getattr(sys.modules.get("torch"), "Tensor", None)  # None also for a folder named torch, imported
+    return tensor is not None and isinstance(value, tensor)
 
 
 def _encode_state(adapter: Adapter, state: Any) -> Any:

@@ -274,3 +274,22 @@ def test_the_preview_of_a_users_generator_over_a_subclassed_bit_generator():
     expected = np.random.Generator(np.random.PCG64(4)).random(3).tolist()
     assert adapters.peek_object(held, 3) == (expected, 8)
     assert held.random(3).tolist() == expected  # the preview consumed nothing
+
+
+@requires_torch
+def test_a_folder_named_torch_imported_in_its_place_is_no_generator_and_the_rest_is_seeded(monkeypatch):
+    """Where torch is not installed, an empty folder named ``torch`` imports as a namespace with neither
+    ``default_generator`` nor ``backends``: torch and its devices are not available (in one line), and everything
+    else is seeded, previewed and saved as without it."""
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    assert [name for name in seedmagic.generators() if name.startswith("torch")] == []
+    with pytest.raises(seedmagic.SeedError, match=r"^torch\.cuda is not available here \(AttributeError"):
+        seedmagic.seed(10, only="torch.cuda")
+    seedmagic.seed(10)
+    random.seed(10)
+    np.random.seed(10)
+    expected = random.random(), np.random.rand(3).tolist()
+    seedmagic.seed(10)
+    assert seedmagic.peek(2).keys() == {"random", "numpy"}
+    assert seedmagic.state_dict()["generators"].keys() == {"random", "numpy"}
+    assert (random.random(), np.random.rand(3).tolist()) == expected

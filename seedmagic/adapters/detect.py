@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..interrupts import atomic
+from ..session import describe
 from .protocol import Adapter
 
 def loaded_module(name: str) -> Any | None:
@@ -109,7 +110,11 @@ def _location(module: str) -> str | None:
 def absence(adapter: Adapter, installed: Callable[[str], bool] = is_installed) -> str | None:
     """Why ``adapter`` cannot be seeded here, or None if it can (now, or once its library is imported)."""
     if is_loaded(adapter):
-        return None if adapter.is_available() else f"{adapter.name} is not available here"
+        try:
+            available = adapter.is_available()
+        except Exception as error:  # a module that is not the library it is named after (an empty folder "torch")
+            return f"{adapter.name} is not available here ({describe(error)})"
+        return None if available else f"{adapter.name} is not available here"
     assert adapter.module is not None
     if installed(adapter.module):
         return None

@@ -100,7 +100,10 @@ class TorchCPU(_TorchGenerator):
         "torch.seed": True, "torch.random.seed": True, "torch.manual_seed": False, "torch.random.manual_seed": False})
 
     def is_available(self) -> bool:
-        return is_installed("torch")
+        """Installed; once imported, the library itself (an empty folder named ``torch`` imports as a module
+        without a generator)."""
+        torch = sys.modules.get("torch")
+        return is_installed("torch") if torch is None else hasattr(torch, "default_generator")
 
     def seed(self, n: int | None) -> None:
         """``n=None``: fresh from OS entropy, as torch seeds itself at import (``torch.seed()``)."""
