@@ -107,7 +107,7 @@ class SeedMagics(Magics):
 
             display(shared_panel(self.ip, k=self.peek, precision=self.precision))
         else:
-            status = follow(self.ip).watch.mark(collect(self.peek, self.ip.user_ns))
+            status = follow(self.ip).watch.mark(collect(self.peek, self.ip.user_ns, self.ip.user_ns_hidden))
             print(text_table(status, self.precision))
 
     @magic_arguments()

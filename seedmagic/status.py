@@ -92,23 +92,32 @@ def global_fingerprints() -> dict[str, str]:
     return global_states(state_fingerprint)
 
 
-#: Types that are never generators nor hold them, passed over at once. By ``id``: hashing a user's type
+#: Types whose values are never generators, hold none and cannot bind names, by ``id``: hashing a user's type
 #: could run its metaclass's ``__hash__``; these built-in types live as long as the process, so no other
 #: object ever has their ``id``.
-_PLAIN = frozenset(map(id, (int, float, str, bytes, bool, type(None), complex, type(len), type(lambda: None),
-                            type(sys), range, slice, set, frozenset)))
+INERT = frozenset(map(id, (int, float, str, bytes, bool, type(None), complex, range, slice, set, frozenset)))
+#: Those and functions and modules: never generators nor holding them, passed over at once.
+_PLAIN = INERT | frozenset(map(id, (type(len), type(lambda: None), type(sys))))
+
+#: Stands for a variable the shell did not put there.
+_ABSENT = object()
 
 #: Lists, tuples and dicts up to this size are looked into for generators (``rngs[0]``, ``rngs['train']``).
 MAX_CONTAINER = 64
 
 
-def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
+def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = None,
+                    hidden: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The generators the user holds in ``namespace``, by variable name (private names skipped).
 
     Variables (all, or only ``names``) and the items of small plain lists,
     tuples and dicts are looked at, by their type alone
     (``adapters.user_kind``): no user code runs, whatever the namespace
     holds. Values of the commonest plain types are passed over at once.
+    ``hidden``: variables the shell put there itself, skipped while they
+    still hold what it put there, as IPython's ``%who`` skips them (``Out``
+    holds every generator a cell showed, under its cell's number: not a
+    generator of the user's own, and a second row for one).
     """
     found: dict[str, Any] = {}
     if names is None:
@@ -118,6 +127,8 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
     for name, value in variables:
         kind = type(value)  # compared by identity: == would call a metaclass's __eq__
         if type(name) is not str or name.startswith("_") or id(kind) in _PLAIN:
+            continue
+        if hidden and hidden.get(name, _ABSENT) is value:
             continue
         if kind is list or kind is tuple or kind is dict:
             if len(value) > MAX_CONTAINER:
@@ -154,8 +165,9 @@ def user_fingerprints(namespace: Mapping[str, Any]) -> dict[str, str]:
     return fingerprints
 
 
-def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
-    """The status now: global generators first, then the user's (when a namespace is given)."""
+def collect(k: int, namespace: Mapping[str, Any] | None = None, hidden: Mapping[str, Any] | None = None) -> Status:
+    """The status now: global generators first, then the user's (when a namespace is given; ``hidden`` as in
+    ``user_generators``)."""
     from .core import generators, validate_k  # not needed to load the extension (the watch needs this module)
 
     k = validate_k(k)
@@ -183,7 +195,7 @@ def collect(k: int, namespace: Mapping[str, Any] | None = None) -> Status:
                                 note="no state yet (device not initialised)"))
             for label, values in own.items():
                 rows.append(Row(label, "global", _seed_text(name), scope, state, tuple(values), adapter.digits))
-        for name, value in user_generators(namespace or {}).items():
+        for name, value in user_generators(namespace or {}, hidden=hidden).items():
             rows.append(_user_row(name, value, k))
         return Status(k, book.session_seed, tuple(rows))
 

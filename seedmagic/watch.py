@@ -22,7 +22,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
 from .session import book, describe, in_cell, lock
-from .status import MAX_CONTAINER, UNREADABLE, Status, global_states, user_generators
+from .status import INERT, MAX_CONTAINER, UNREADABLE, Status, global_states, user_generators
 
 
 @functools.cache
@@ -74,15 +74,17 @@ class CellWatch:
     A plain class, not a dataclass: making one costs ``%load_ext`` half a millisecond.
     """
 
-    def __init__(self, magic_words: Callable[[], Collection[str]] = tuple) -> None:
+    def __init__(self, magic_words: Callable[[], Collection[str]] = tuple,
+                 hidden: Mapping[str, Any] | None = None) -> None:
         #: Comparable states by (whose, name): seedmagic's generators ("global") and the user's variables
         #: ("user") apart, as a variable may be called ``numpy``. None: no baseline (before the first cell, or
         #: after a cell the watch skipped).
         self.last: dict[tuple[str, str], Any] | None = None
-        #: The generators whose state the last cell changed (drew from, seeded or set).
-        self.advanced: frozenset[tuple[str, str]] = frozenset()
-        #: The global generators among them that seedmagic had not seeded (``book.seeds``) when the cell ended.
-        self.unseeded: tuple[str, ...] = ()
+        #: What the last cell is judged from, compared only when asked (``advanced``): the states before it, the
+        #: states after it, and the global generators seedmagic had not seeded (``book.seeds``) when it ended.
+        self._pending: tuple[dict[tuple[str, str], Any], dict[tuple[str, str], Any], frozenset[str]] | None = None
+        self._advanced: frozenset[tuple[str, str]] = frozenset()
+        self._unseeded: tuple[str, ...] = ()
         #: Variables that held generators, lists or dicts at the last look: looked at after every cell.
         self.holders: frozenset[str] = frozenset()
         #: Variables that held the namespace itself (``globals()``, the user module, the shell): a cell naming
@@ -94,12 +96,14 @@ class CellWatch:
         self.declared: set[str] = set()
         #: Set once a cell defined a function or class with text that can bind names unseen.
         self.always_all = False
+        #: The variables the shell put in the namespace itself (``In``, ``Out``): no generators of the user's.
+        self.hidden = hidden
 
     def rebaseline(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
         """Take the present states as the "before" of the next cell (all variables, or those ``cell`` may bind)."""
         with lock:
             names = self._names(cell)
-            found = user_generators(namespace, names)
+            found = user_generators(namespace, names, self.hidden)
             looked = namespace.items() if names is None else [(name, namespace[name]) for name in names
                                                               if name in namespace]
             self.holders = frozenset([name.split("[", 1)[0] for name in found] +
@@ -135,27 +139,48 @@ class CellWatch:
 
     def forget(self) -> None:
         """Skip a cell the watch could not finish: no markers, and no baseline until ``rebaseline``."""
-        self.last, self.advanced, self.unseeded = None, frozenset(), ()
+        with lock:
+            self.last, self._pending, self._advanced, self._unseeded = None, None, frozenset(), ()
 
     def after_cell(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
-        """Note what moved since the last cell, and which global generators moved that seedmagic had not seeded."""
+        """Take the states after the cell; what moved is worked out when asked (most cells nobody asks: comparing
+        Python's 625-word key alone costs about a tenth of the watch)."""
         with lock:
             before = self.last
             self.rebaseline(namespace, cell)
-            now = self.last or {}
             if before is None:
-                self.advanced, self.unseeded = frozenset(), ()
+                self._pending, self._advanced, self._unseeded = None, frozenset(), ()
                 return
-            moved = []
-            for (whose, name), state in now.items():
-                baseline = before.get((whose, name))
-                if baseline is None and whose == "global" and name in fresh_states:  # imported during the cell
-                    baseline = comparable(registry()[name], fresh_states[name])
-                if baseline is not None and baseline is not UNREADABLE and state is not UNREADABLE \
-                        and baseline != state:
-                    moved.append((whose, name))
-            self.advanced = frozenset(moved)
-            self.unseeded = tuple(name for whose, name in moved if whose == "global" and book.seeds.get(name) is None)
+            now = self.last or {}
+            for whose, name in now.keys() - before.keys():
+                if whose == "global" and name in fresh_states:  # imported during the cell: as it was imported
+                    before = {**before, (whose, name): comparable(registry()[name], fresh_states[name])}
+            self._pending = (before, now, frozenset(name for name in registry() if book.seeds.get(name) is None))
+
+    @property
+    def advanced(self) -> frozenset[tuple[str, str]]:
+        """The generators whose state the last cell changed (drew from, seeded or set)."""
+        self._settle()
+        return self._advanced
+
+    @property
+    def unseeded(self) -> tuple[str, ...]:
+        """The global generators among them that seedmagic had not seeded when the cell ended."""
+        self._settle()
+        return self._unseeded
+
+    def _settle(self) -> None:
+        """Compare the states the last cell was left with, once."""
+        with lock:
+            if self._pending is None:
+                return
+            before, now, not_seeded = self._pending
+            moved = [(whose, name) for (whose, name), state in now.items()
+                     if (baseline := before.get((whose, name))) is not None and baseline is not UNREADABLE
+                     and state is not UNREADABLE and baseline != state]
+            self._advanced = frozenset(moved)
+            self._unseeded = tuple(name for whose, name in moved if whose == "global" and name in not_seeded)
+            self._pending = None
 
     def mark(self, status: Status) -> Status:
         """``status`` with the last cell's markers and warning."""
@@ -174,7 +199,8 @@ def _opens(value: Any, namespace: Mapping[str, Any], depth: int = 1) -> bool:
     if issubclass(kind, types.ModuleType):
         return _MODULE_DICT.__get__(value) is namespace
     if depth and (kind is list or kind is tuple or kind is dict) and len(value) <= MAX_CONTAINER:
-        return any(_opens(item, namespace, 0) for item in (list(value.values()) if kind is dict else value))
+        items = list(value.values()) if kind is dict else value
+        return any(_opens(item, namespace, 0) for item in items if id(type(item)) not in INERT)  # ``In``: strings
     return False
 
 
@@ -257,7 +283,7 @@ class Follower:
 
     def __init__(self, shell: InteractiveShell) -> None:
         self.shell = shell
-        self.watch = CellWatch(magic_words=self._magic_words)
+        self.watch = CellWatch(magic_words=self._magic_words, hidden=shell.user_ns_hidden)
         self.listeners: list[Callable[[], None]] = []
 
     def start(self) -> None:

@@ -109,7 +109,7 @@ class SeedPanel(widgets.VBox):
 
     def status(self) -> Status:
         """What the panel shows now, with the last cell's markers."""
-        status = collect(self.k, self._namespace())
+        status = collect(self.k, self._namespace(), None if self._shell is None else self._shell.user_ns_hidden)
         return status if self._follower is None else self._follower.watch.mark(status)
 
     def refresh(self) -> None:

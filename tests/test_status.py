@@ -248,3 +248,31 @@ odd, odds = Odd(), [Odd()]
     for source in ("x = 1", "%seed"):
         assert shell.run_cell(source).success
     assert "user code ran" not in capsys.readouterr().err
+
+
+def test_a_generator_a_cell_showed_is_one_row_not_a_second_under_out(shell, capsys):
+    """IPython keeps a cell's shown value in ``Out`` (and ``_``): that is the user's ``rng`` again, not a generator of
+    their own. A variable the user binds to the name ``Out`` is theirs, and is shown."""
+    shell.run_cell("rng = np.random.default_rng(1)", store_history=True)
+    shell.run_cell("rng", store_history=True)
+    assert any(value is shell.user_ns["rng"] for value in shell.user_ns["Out"].values())  # IPython kept it
+    capsys.readouterr()
+    shell.run_line_magic("seed", "")
+    labels = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:] if line.strip()]
+    assert labels.count("rng") == 1 and not any(label.startswith("Out[") for label in labels)
+    shell.run_cell("rng.random()", store_history=True)
+    assert {name for whose, name in seedmagic.watch.follow(shell).watch.advanced if whose == "user"} == {"rng"}
+    shell.run_cell("Out = {'mine': np.random.default_rng(2)}")
+    rows = {row.label for row in seedmagic.status.collect(3, shell.user_ns, shell.user_ns_hidden).rows}
+    assert {"rng", "Out['mine']"} <= rows
+
+
+def test_the_unseeded_warning_is_about_the_seeds_when_the_cell_ended(shell):
+    """The watch compares a cell's states only when asked: what it says is still what was true when the cell ended,
+    whatever was seeded or drawn since."""
+    shell.run_cell("x = np.random.rand(2)", store_history=True)  # numpy was never seeded here
+    seedmagic.seed(5)  # after the cell, before anyone asks about it
+    np.random.rand(3)
+    watched = seedmagic.watch.follow(shell).watch
+    assert watched.unseeded == ("numpy",)
+    assert {name for whose, name in watched.advanced if whose == "global"} == {"numpy"}

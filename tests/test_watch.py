@@ -20,9 +20,9 @@ def looked_at(monkeypatch):
     calls: list[set[str] | None] = []
     original = watch.user_generators
 
-    def spy(namespace, names=None):
+    def spy(namespace, names=None, hidden=None):
         calls.append(None if names is None else set(names))
-        return original(namespace, names)
+        return original(namespace, names, hidden)
 
     monkeypatch.setattr(watch, "user_generators", spy)
     return calls
@@ -384,3 +384,15 @@ rs = np.random.RandomState(B(1))
 def test_a_cell_with_accented_letters_and_digits_still_looks_only_at_its_names(shell, looked_at):
     shell.run_cell("café = 1 + 2")
     assert looked_at[-1] is not None and "café" in looked_at[-1]
+
+
+@pytest.mark.parametrize("drawn", [False, True])
+def test_a_library_imported_during_a_cell_is_compared_with_the_state_it_was_imported_in(shell, monkeypatch, drawn):
+    from seedmagic import importhook
+
+    watched = watch_of(shell)
+    shell.run_cell("pass")
+    del watched.last[("global", "numpy")]  # as if NumPy had not been imported before the next cell
+    monkeypatch.setitem(importhook.fresh_states, "numpy", np.random.get_state(legacy=False))
+    shell.run_cell("x = np.random.rand(1)" if drawn else "x = 1")
+    assert (("global", "numpy") in watched.advanced) is drawn
