@@ -252,8 +252,29 @@ def _plain(state: Any) -> Any:
         return (state.dtype, state.shape, state.tobytes())
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(state, torch.Tensor):
-        return (state.dtype, tuple(state.shape), state.cpu().numpy().tobytes())
+        return _Tensor(state)
     return fingerprint(state)
+
+
+class _Tensor:
+    """A tensor from ``get_state`` (a copy that nothing else holds), turned into bytes only when compared: the
+    watch compares only when asked, and in a cell the conversion costs more than reading torch's state."""
+
+    __slots__ = ("tensor", "_key")
+
+    def __init__(self, tensor: Any) -> None:
+        self.tensor = tensor
+        self._key: tuple[Any, ...] | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        if self._key is None:
+            self._key = (self.tensor.dtype, tuple(self.tensor.shape), self.tensor.cpu().numpy().tobytes())
+        return self._key
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Tensor and self.key() == other.key()
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _generator(label: str) -> str:

@@ -52,7 +52,8 @@ class Adapter(Protocol):
         """Seed with ``n``; ``None`` means the state a fresh process would start with."""
 
     def get_state(self) -> Any:
-        """The full state, in a form ``set_state`` accepts."""
+        """The full state, in a form ``set_state`` accepts: a copy, which later draws leave as it is (a scope keeps
+        it to put back, the cell watch to compare)."""
 
     def set_state(self, state: Any) -> None:
         """Put back a state returned by ``get_state``."""
