@@ -87,8 +87,8 @@ class CellWatch:
         self._unseeded: tuple[str, ...] = ()
         #: Variables that held generators, lists or dicts at the last look: looked at after every cell.
         self.holders: frozenset[str] = frozenset()
-        #: Variables that held the namespace itself (``globals()``, the user module, the shell): a cell naming
-        #: one is looked at in full.
+        #: Variables that held the namespace itself (``globals()``, the user module, the shell, ``exec``) when last
+        #: looked at: a cell naming one is looked at in full.
         self.gateways: frozenset[str] = frozenset()
         #: The names a line may start with to run a magic (automagic on), asked only of a cell with such a line.
         self.magic_words = magic_words
@@ -109,7 +109,9 @@ class CellWatch:
             self.holders = frozenset([name.split("[", 1)[0] for name in found] +
                                      [name for name, value in looked if (type(value) is list or type(value) is dict)
                                       and type(name) is str and not name.startswith("_")])
-            self.gateways = frozenset(name for name, value in looked if _opens(value, namespace))
+            opening = frozenset(name for name, value in looked if _opens(value, namespace))
+            # a variable not looked at holds what it held: ``e = exec`` stays a way in until a cell rebinds ``e``
+            self.gateways = opening if names is None else (self.gateways - names) | opening
             self.last = {**{("global", name): state for name, state in global_states(comparable).items()},
                          **{("user", name): state for name, state in _user_states(found).items()}}
 
@@ -152,9 +154,10 @@ class CellWatch:
                 self._pending, self._advanced, self._unseeded = None, frozenset(), ()
                 return
             now = self.last or {}
-            for whose, name in now.keys() - before.keys():
-                if whose == "global" and name in fresh_states:  # imported during the cell: as it was imported
-                    before = {**before, (whose, name): comparable(registry()[name], fresh_states[name])}
+            imported = {key: comparable(registry()[key[1]], fresh_states[key[1]]) for key in now
+                        if before.get(key) is None and key[0] == "global" and key[1] in fresh_states}
+            if imported:  # a library imported during the cell: compared with the state it was imported in
+                before = {**before, **imported}
             self._pending = (before, now, frozenset(name for name in registry() if book.seeds.get(name) is None))
 
     @property
@@ -292,6 +295,18 @@ def running_cell(shell: InteractiveShell) -> int | None:
     return None if manager is None else len(manager.input_hist_parsed) - 1
 
 
+#: The variables IPython's ``init_user_ns`` puts in every namespace (``_ih`` and its kin are private anyway).
+SHELL_VARIABLES = ("In", "Out", "exit", "quit", "get_ipython", "open")
+
+
+def shells_own(shell: InteractiveShell) -> dict[str, Any]:
+    """IPython's own variables, as IPython put them there: ``Out`` keeps every value a cell showed, a generator
+    among them, which is the user's under the name it has. Only these: IPython also hides from ``%who`` what
+    startup files and ``exec_lines`` bind (``user_ns_hidden``), and those are the user's."""
+    hidden = shell.user_ns_hidden
+    return {name: hidden[name] for name in SHELL_VARIABLES if name in hidden}
+
+
 class Follower:
     """Runs a ``CellWatch`` after every cell of one shell, then its listeners (the panel).
 
@@ -300,12 +315,18 @@ class Follower:
     Ctrl-C that lands while the watch runs is dropped, as the cell it was
     meant for is over, and the watch skips that cell (no markers; the next
     cell has its own). No traceback: IPython would print one for a callback.
+    The watch only reads, so an interrupt cannot leave anything half done;
+    holding Ctrl-C off instead would cost two handler swaps per cell, more
+    than a third of what the watch itself costs.
     """
 
     def __init__(self, shell: InteractiveShell) -> None:
         self.shell = shell
-        self.watch = CellWatch(magic_words=self._magic_words, hidden=shell.user_ns_hidden)
+        self.watch = CellWatch(magic_words=self._magic_words, hidden=shells_own(shell))
         self.listeners: list[Callable[[], None]] = []
+        #: True from a cell's start until the watch has finished after it: a callback cut short before its
+        #: first line ran (a Ctrl-C) leaves it True, and the next cell starts from a fresh baseline.
+        self._in_cell = False
 
     def start(self) -> None:
         for event, callback in self._callbacks():
@@ -326,35 +347,33 @@ class Follower:
 
         After a cell the watch skipped, the baseline is taken here, so that this cell's markers are right.
         """
-        self.quietly(lambda: self._before_cell(info))
+        try:
+            self.guarded(lambda: self._before_cell(info))
+        except KeyboardInterrupt:
+            self.watch.forget()
 
     def _before_cell(self, info: Any) -> None:
+        if self._in_cell:  # the watch did not finish after the cell before: its states are not this cell's baseline
+            self.watch.forget()
+        self._in_cell = True
         stored = running_cell(self.shell) if getattr(info, "store_history", False) else None
         in_cell(None if stored is None else stored + 1)
         if self.watch.last is None:
             self.watch.rebaseline(self.shell.user_ns)
 
     def after_cell(self, result: Any = None) -> None:
-        self.quietly(lambda: self._after_cell(result), *self.listeners)
+        try:  # first: a Ctrl-C on an earlier line would reach IPython, which prints a traceback for a callback
+            self.guarded(lambda: self._after_cell(result), *self.listeners)
+        except KeyboardInterrupt:
+            self.watch.forget()
 
     def _after_cell(self, result: Any) -> None:
         cell = getattr(getattr(result, "info", None), "raw_cell", None)
         self.watch.after_cell(self.shell.user_ns, cell if type(cell) is str else None)
+        self._in_cell = False
 
     def _magic_words(self) -> Collection[str]:
         return self.shell.magics_manager.magics["line"] if self.shell.automagic else ()
-
-    def quietly(self, *steps: Callable[[], None]) -> None:
-        """Run ``steps`` guarded; a Ctrl-C meanwhile is dropped (its cell is over) and the watch skips this cell.
-
-        The watch only reads, so an interrupt cannot leave anything half
-        done; holding Ctrl-C off instead would cost two handler swaps per
-        cell, more than a third of what the watch itself costs.
-        """
-        try:
-            self.guarded(*steps)
-        except KeyboardInterrupt:
-            self.watch.forget()
 
     def guarded(self, *steps: Callable[[], None]) -> None:
         try:

@@ -276,3 +276,16 @@ def test_the_unseeded_warning_is_about_the_seeds_when_the_cell_ended(shell):
     watched = seedmagic.watch.follow(shell).watch
     assert watched.unseeded == ("numpy",)
     assert {name for whose, name in watched.advanced if whose == "global"} == {"numpy"}
+
+
+def test_generators_bound_by_startup_code_are_the_users(shell, capsys):
+    """IPython also hides what startup files and ``exec_lines`` bind from ``%who`` (``push(interactive=False)``);
+    those generators are the user's: shown, and marked when a cell draws from them."""
+    shell.push({"rng": np.random.default_rng(1)}, interactive=False)
+    assert "rng" in shell.user_ns_hidden
+    shell.run_cell("kind = type(rng)", store_history=True)  # pushed after the load: seen once a cell names it
+    shell.run_cell("rng.random()", store_history=True)
+    assert ("user", "rng") in seedmagic.watch.follow(shell).watch.advanced
+    capsys.readouterr()
+    shell.run_line_magic("seed", "")
+    assert any(line.lstrip("* ").startswith("rng ") for line in capsys.readouterr().out.splitlines())

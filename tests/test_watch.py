@@ -396,3 +396,62 @@ def test_a_library_imported_during_a_cell_is_compared_with_the_state_it_was_impo
     monkeypatch.setitem(importhook.fresh_states, "numpy", np.random.get_state(legacy=False))
     shell.run_cell("x = np.random.rand(1)" if drawn else "x = 1")
     assert (("global", "numpy") in watched.advanced) is drawn
+
+
+@pytest.mark.parametrize("way_in, binding", [
+    ("e = exec", 'e("r" + "ng = np.random.default_rng(1)")'),
+    ("import __main__ as m", 'm.__setattr__("r" + "ng", np.random.default_rng(1))'),
+])
+def test_a_variable_holding_a_way_into_the_namespace_stays_one_after_cells_that_do_not_name_it(shell, way_in,
+                                                                                                binding):
+    """A variable holding ``exec`` or the user module is not a list or a dict, so it is not looked at after
+    every cell: what it held when last looked at still counts."""
+    shell.run_cell(way_in)
+    shell.run_cell("x = 1")
+    shell.run_cell(binding)
+    shell.run_cell("rng.random()")
+    assert ("user", "rng") in watch_of(shell).advanced
+
+
+def test_a_cell_the_watch_did_not_finish_after_is_no_baseline_for_the_next(shell):
+    """A Ctrl-C on the very first line of the watch's callback, before its ``try``, means it never ran for that
+    cell: the next cell starts from a baseline of its own, not from the states before the cell it missed."""
+    follower = watch.follow(shell)
+    shell.run_cell("x = 1")
+    shell.events.unregister("post_run_cell", follower.after_cell)  # as if cut short on its first line
+    shell.run_cell("x = np.random.rand(2)")
+    shell.events.register("post_run_cell", follower.after_cell)
+    shell.run_cell("x = 1")
+    assert not watch_of(shell).advanced
+
+
+def test_a_global_state_of_none_is_compared_with_the_state_its_library_was_imported_in(shell, monkeypatch):
+    """A plugin may have no state yet (None) after its library is imported: the state it was imported in is the
+    baseline then."""
+    from seedmagic import importhook
+
+    class Late:
+        name, module, digits = "late", "json", 4
+        state: Any = None
+
+        def is_available(self) -> bool:
+            return True
+
+        def seed(self, n: int | None) -> None:
+            Late.state = n
+
+        def get_state(self) -> Any:
+            return Late.state
+
+        def set_state(self, state: Any) -> None:
+            Late.state = state
+
+        def peek(self, k: int) -> dict[str, list[float]]:
+            return {"late": [0.0] * k}
+
+    monkeypatch.setitem(registry(), "late", Late())
+    monkeypatch.setitem(importhook.fresh_states, "late", 5)
+    shell.user_ns["Late"] = Late
+    shell.run_cell("x = 1")
+    shell.run_cell("Late.state = 7")
+    assert ("global", "late") in watch_of(shell).advanced
