@@ -29,7 +29,7 @@ from typing import Any
 
 from .adapters import BUILTIN, fingerprint, freshness, object_state, registry, user_generator_kind
 from .session import book, history
-from .status import UNREADABLE, global_fingerprints, user_generators
+from .status import SHELL_VARIABLES, UNREADABLE, global_fingerprints, user_generators
 
 #: A value of more bytes than this is fingerprinted from a sample of its elements (bounded cost per cell).
 FULL_BYTES = 1 << 20
@@ -38,7 +38,7 @@ SAMPLE = 1 << 16
 #: Lists, tuples and dicts up to this length (and this depth) are fingerprinted item by item.
 MAX_ITEMS, MAX_DEPTH = 64, 3
 #: IPython's own variables, never the notebook's values.
-SHELL_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+SHELL_NAMES = frozenset(SHELL_VARIABLES)
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 _PATHS = (pathlib.PurePosixPath, pathlib.PureWindowsPath, pathlib.PosixPath, pathlib.WindowsPath)
 

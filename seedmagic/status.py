@@ -102,6 +102,9 @@ _PLAIN = INERT | frozenset(map(id, (type(len), type(lambda: None), type(sys))))
 #: Stands for a variable the shell did not put there.
 _ABSENT = object()
 
+#: The variables IPython's ``init_user_ns`` puts in every namespace (``_ih`` and its kin are private anyway).
+SHELL_VARIABLES = ("In", "Out", "exit", "quit", "get_ipython", "open")
+
 #: Lists, tuples and dicts up to this size are looked into for generators (``rngs[0]``, ``rngs['train']``).
 MAX_CONTAINER = 64
 
@@ -114,10 +117,10 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
     tuples and dicts are looked at, by their type alone
     (``adapters.user_kind``): no user code runs, whatever the namespace
     holds. Values of the commonest plain types are passed over at once.
-    ``hidden``: variables the shell put there itself, skipped while they
-    still hold what it put there, as IPython's ``%who`` skips them (``Out``
-    holds every generator a cell showed, under its cell's number: not a
-    generator of the user's own, and a second row for one).
+    ``hidden``: the shell's own variables (``SHELL_VARIABLES``) as it put
+    them there, skipped while they still hold that, as ``%who`` skips them
+    (``Out`` holds every generator a cell showed, under its cell's number:
+    not a generator of the user's own, and a second row for one).
     """
     found: dict[str, Any] = {}
     if names is None:

@@ -22,7 +22,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
 from .session import book, describe, in_cell, lock
-from .status import INERT, MAX_CONTAINER, UNREADABLE, Status, global_states, user_generators
+from .status import INERT, MAX_CONTAINER, SHELL_VARIABLES, UNREADABLE, Status, global_states, user_generators
 
 
 @functools.cache
@@ -38,7 +38,7 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     cell declares ``global`` or ``nonlocal``.
     """
     return (re.compile(r"\b(?:exec|eval|\w*globals\w*|vars|\w*locals\w*|setattr|get_ipython|__dict__|__main__|"
-                       r"user_ns|__builtins__|modules|InteractiveShell)\b|import\s*\*|=[ \t]*[%!]|"
+                       r"user_ns|__builtins__|builtins|__import__|modules|InteractiveShell)\b|import\s*\*|=[ \t]*[%!]|"
                        r"^[ \t]*(?:(?!%%?seed(?:ed)?\b)[%!]|%%?seed(?:ed)?\b[^\n]*[%!])", re.M),
             re.compile(r"^[ \t]*([^\W\d]\w*)(?:[ \t]+(?![ \t=(])|[ \t]*$)", re.M),
             re.compile(r"\b(?:def|lambda|class)\b"),
@@ -109,7 +109,7 @@ class CellWatch:
             self.holders = frozenset([name.split("[", 1)[0] for name in found] +
                                      [name for name, value in looked if (type(value) is list or type(value) is dict)
                                       and type(name) is str and not name.startswith("_")])
-            opening = frozenset(name for name, value in looked if _opens(value, namespace))
+            opening = frozenset(name for name, value in looked if type(name) is str and _opens(value, namespace))
             # a variable not looked at holds what it held: ``e = exec`` stays a way in until a cell rebinds ``e``
             self.gateways = opening if names is None else (self.gateways - names) | opening
             self.last = {**{("global", name): state for name, state in global_states(comparable).items()},
@@ -295,10 +295,6 @@ def running_cell(shell: InteractiveShell) -> int | None:
     return None if manager is None else len(manager.input_hist_parsed) - 1
 
 
-#: The variables IPython's ``init_user_ns`` puts in every namespace (``_ih`` and its kin are private anyway).
-SHELL_VARIABLES = ("In", "Out", "exit", "quit", "get_ipython", "open")
-
-
 def shells_own(shell: InteractiveShell) -> dict[str, Any]:
     """IPython's own variables, as IPython put them there: ``Out`` keeps every value a cell showed, a generator
     among them, which is the user's under the name it has. Only these: IPython also hides from ``%who`` what
@@ -324,9 +320,11 @@ class Follower:
         self.shell = shell
         self.watch = CellWatch(magic_words=self._magic_words, hidden=shells_own(shell))
         self.listeners: list[Callable[[], None]] = []
-        #: True from a cell's start until the watch has finished after it: a callback cut short before its
-        #: first line ran (a Ctrl-C) leaves it True, and the next cell starts from a fresh baseline.
-        self._in_cell = False
+        #: True from a cell's start until the watch has finished after it, and from the start of the watch until
+        #: a cell ends: the baseline may not be the next cell's start then (a callback cut short before its first
+        #: line ran, by a Ctrl-C; startup files and ``exec_lines`` run after extensions load, with no cell), and
+        #: the next cell takes a fresh one, looking at every variable.
+        self._baseline_stale = True
 
     def start(self) -> None:
         for event, callback in self._callbacks():
@@ -353,9 +351,9 @@ class Follower:
             self.watch.forget()
 
     def _before_cell(self, info: Any) -> None:
-        if self._in_cell:  # the watch did not finish after the cell before: its states are not this cell's baseline
+        if self._baseline_stale:
             self.watch.forget()
-        self._in_cell = True
+        self._baseline_stale = True
         stored = running_cell(self.shell) if getattr(info, "store_history", False) else None
         in_cell(None if stored is None else stored + 1)
         if self.watch.last is None:
@@ -370,7 +368,7 @@ class Follower:
     def _after_cell(self, result: Any) -> None:
         cell = getattr(getattr(result, "info", None), "raw_cell", None)
         self.watch.after_cell(self.shell.user_ns, cell if type(cell) is str else None)
-        self._in_cell = False
+        self._baseline_stale = False
 
     def _magic_words(self) -> Collection[str]:
         return self.shell.magics_manager.magics["line"] if self.shell.automagic else ()

@@ -455,3 +455,47 @@ def test_a_global_state_of_none_is_compared_with_the_state_its_library_was_impor
     shell.run_cell("x = 1")
     shell.run_cell("Late.state = 7")
     assert ("global", "late") in watch_of(shell).advanced
+
+
+@pytest.mark.parametrize("binding", ['getattr(builtins, "ex" + "ec")("r" + "ng = np.random.default_rng(1)")',
+                                     '__import__("built" + "ins").exec("r" + "ng = np.random.default_rng(1)")'])
+def test_exec_reached_through_builtins_makes_a_full_look(shell, binding):
+    shell.run_cell("import builtins")
+    shell.run_cell("x = 1")
+    shell.run_cell(binding)
+    shell.run_cell("rng.random()")
+    assert ("user", "rng") in watch_of(shell).advanced
+
+
+def test_a_key_that_is_not_a_string_is_never_hashed_nor_compared_by_the_watch(shell):
+    """A namespace key of the user's class (``globals()[key] = exec``) holding a way in is never hashed nor
+    compared by the watch, in a full look or after it (a cell that names a string of the same hash looks it up,
+    as Python's own lookups would)."""
+    calls = []
+
+    class Key:
+        def __hash__(self) -> int:
+            calls.append("hash")
+            return hash("zzz")
+
+        def __eq__(self, other: object) -> bool:
+            calls.append("eq")
+            return False
+
+    shell.user_ns["Key"] = Key
+    shell.run_cell("key = Key()")
+    shell.run_cell("globals()[key] = exec")
+    calls.clear()
+    for cell in ("x = 1", "exec('y = 1')", "x = 2"):  # no cell names "zzz", only the watch could reach the key
+        shell.run_cell(cell)
+    assert calls == []
+
+
+def test_a_generator_bound_by_startup_code_after_the_extension_loaded_is_watched_from_the_first_cell(shell):
+    """Extensions configured to load (``c.InteractiveShellApp.extensions``) load before startup files and
+    ``exec_lines`` run, with no cell: the first cell takes its baseline afresh, looking at every variable."""
+    watch.unfollow(shell)
+    watch.follow(shell)  # loaded outside a cell
+    shell.push({"startup_rng": np.random.default_rng(1)}, interactive=False)  # as a startup file binds it
+    shell.run_cell("startup_rng.random()")
+    assert ("user", "startup_rng") in watch_of(shell).advanced
