@@ -9,6 +9,7 @@ needs the other: this module imports neither the magics nor the widget.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import re
 import sys
@@ -38,7 +39,8 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
     cell declares ``global`` or ``nonlocal``.
     """
     return (re.compile(r"\b(?:exec|eval|\w*globals\w*|vars|\w*locals\w*|setattr|get_ipython|__dict__|__main__|"
-                       r"user_ns|__builtins__|builtins|__import__|modules|InteractiveShell)\b|import\s*\*|=[ \t]*[%!]|"
+                       r"user_ns|__builtins__|builtins|__import__|__self__|modules|InteractiveShell)\b|"
+                       r"import\s*\*|=[ \t]*[%!]|"
                        r"^[ \t]*(?:(?!%%?seed(?:ed)?\b)[%!]|%%?seed(?:ed)?\b[^\n]*[%!])", re.M),
             re.compile(r"^[ \t]*([^\W\d]\w*)(?:[ \t]+(?![ \t=(])|[ \t]*$)", re.M),
             re.compile(r"\b(?:def|lambda|class)\b"),
@@ -109,7 +111,8 @@ class CellWatch:
             self.holders = frozenset([name.split("[", 1)[0] for name in found] +
                                      [name for name, value in looked if (type(value) is list or type(value) is dict)
                                       and type(name) is str and not name.startswith("_")])
-            opening = frozenset(name for name, value in looked if type(name) is str and _opens(value, namespace))
+            opening = frozenset(str.__str__(name) for name, value in looked  # a str subclass's key as the str it is
+                                if issubclass(type(name), str) and _opens(value, namespace))
             # a variable not looked at holds what it held: ``e = exec`` stays a way in until a cell rebinds ``e``
             self.gateways = opening if names is None else (self.gateways - names) | opening
             self.last = {**{("global", name): state for name, state in global_states(comparable).items()},
@@ -194,13 +197,16 @@ class CellWatch:
 
 def _opens(value: Any, namespace: Mapping[str, Any], depth: int = 1) -> bool:
     """Whether ``value`` can bind names in ``namespace`` unseen: the namespace itself, its module, the shell,
-    ``exec`` and its kin under another name, or a small list, tuple or dict holding one (by type and
-    identity only: no user code runs)."""
+    ``exec`` and its kin under another name, the ``builtins`` module, a method of the namespace
+    (``globals().update``), or a small list, tuple or dict holding one (by type and identity only: no user code
+    runs)."""
     kind = type(value)
-    if value is namespace or issubclass(kind, InteractiveShell) or id(value) in _BINDERS:
+    if value is namespace or issubclass(kind, InteractiveShell) or id(value) in _BINDERS or value is builtins:
         return True
     if issubclass(kind, types.ModuleType):
         return _MODULE_DICT.__get__(value) is namespace
+    if kind is types.BuiltinMethodType:
+        return _METHOD_SELF.__get__(value) is namespace
     if depth and (kind is list or kind is tuple or kind is dict) and len(value) <= MAX_CONTAINER:
         items = list(value.values()) if kind is dict else value
         return any(_opens(item, namespace, 0) for item in items if id(type(item)) not in INERT)  # ``In``: strings
@@ -209,11 +215,14 @@ def _opens(value: Any, namespace: Mapping[str, Any], depth: int = 1) -> bool:
 
 #: The builtins that bind names a cell's text need not spell: held under another name, each opens the
 #: namespace as a variable holding it would.
-_BINDERS = frozenset(map(id, (exec, eval, setattr, globals, vars, locals)))
+_BINDERS = frozenset(map(id, (exec, eval, setattr, globals, vars, locals, __import__)))
 
 
 #: A module's own namespace, read past any attribute a subclass defines.
 _MODULE_DICT: Any = vars(types.ModuleType)["__dict__"]
+
+#: The object a built-in method is bound to (``globals().update``: the namespace), read in C.
+_METHOD_SELF: Any = vars(types.BuiltinMethodType)["__self__"]
 
 
 def _user_states(found: Mapping[str, Any]) -> dict[str, Any]:

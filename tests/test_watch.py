@@ -401,6 +401,11 @@ def test_a_library_imported_during_a_cell_is_compared_with_the_state_it_was_impo
 @pytest.mark.parametrize("way_in, binding", [
     ("e = exec", 'e("r" + "ng = np.random.default_rng(1)")'),
     ("import __main__ as m", 'm.__setattr__("r" + "ng", np.random.default_rng(1))'),
+    ("import builtins as b", 'getattr(b, "ex" + "ec")("r" + "ng = np.random.default_rng(1)")'),
+    ("imp = __import__", 'getattr(imp("built" + "ins"), "ex" + "ec")("r" + "ng = np.random.default_rng(1)")'),
+    ("put = globals().update", 'put({"r" + "ng": np.random.default_rng(1)})'),
+    ("put = globals().setdefault", 'put("r" + "ng", np.random.default_rng(1))'),
+    ("globals()[type('S', (str,), {})('e')] = exec", 'e("r" + "ng = np.random.default_rng(1)")'),  # a str subclass
 ])
 def test_a_variable_holding_a_way_into_the_namespace_stays_one_after_cells_that_do_not_name_it(shell, way_in,
                                                                                                 binding):
@@ -458,7 +463,8 @@ def test_a_global_state_of_none_is_compared_with_the_state_its_library_was_impor
 
 
 @pytest.mark.parametrize("binding", ['getattr(builtins, "ex" + "ec")("r" + "ng = np.random.default_rng(1)")',
-                                     '__import__("built" + "ins").exec("r" + "ng = np.random.default_rng(1)")'])
+                                     '__import__("built" + "ins").exec("r" + "ng = np.random.default_rng(1)")',
+                                     'getattr(print.__self__, "ex" + "ec")("r" + "ng = np.random.default_rng(1)")'])
 def test_exec_reached_through_builtins_makes_a_full_look(shell, binding):
     shell.run_cell("import builtins")
     shell.run_cell("x = 1")
