@@ -37,8 +37,6 @@ FULL_BYTES = 1 << 20
 SAMPLE = 1 << 16
 #: Lists, tuples and dicts up to this length (and this depth) are fingerprinted item by item.
 MAX_ITEMS, MAX_DEPTH = 64, 3
-#: IPython's own variables, never the notebook's values.
-SHELL_NAMES = frozenset(SHELL_VARIABLES)
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 _PATHS = (pathlib.PurePosixPath, pathlib.PureWindowsPath, pathlib.PosixPath, pathlib.WindowsPath)
 
@@ -169,7 +167,7 @@ class Probe:
         self.seen = count
         users = {}
         for name, value in user_generators(self.namespace).items():
-            if name.split("[", 1)[0] in SHELL_NAMES:  # Out[2]: a generator a cell showed, keyed by execution count
+            if name.split("[", 1)[0] in SHELL_VARIABLES:  # Out[2]: a generator a cell showed, keyed by execution count
                 continue
             try:
                 users[name] = [user_generator_kind(value), fingerprint(object_state(value))]
@@ -207,7 +205,7 @@ class Probe:
         values: dict[str, str] = {}
         known: dict[str, tuple[Any, str]] = {}
         for name, value in list(self.namespace.items()):
-            if type(name) is not str or name.startswith("_") or name in SHELL_NAMES:
+            if type(name) is not str or name.startswith("_") or name in SHELL_VARIABLES:
                 continue
             cached = self.known.get(name)
             if cached is not None and cached[0] is value:

@@ -103,7 +103,7 @@ _PLAIN = INERT | frozenset(map(id, (type(len), type(lambda: None), type(sys))))
 _ABSENT = object()
 
 #: The variables IPython's ``init_user_ns`` puts in every namespace (``_ih`` and its kin are private anyway).
-SHELL_VARIABLES = ("In", "Out", "exit", "quit", "get_ipython", "open")
+SHELL_VARIABLES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
 
 #: Lists, tuples and dicts up to this size are looked into for generators (``rngs[0]``, ``rngs['train']``).
 MAX_CONTAINER = 64
