@@ -19,7 +19,8 @@ def execute(path: pathlib.Path, timeout: int = 300, workdir: pathlib.Path | None
     """
     notebook = nbformat.read(path, as_version=4)
     folder = str(workdir or path.parent)
-    NotebookClient(notebook, timeout=timeout, resources={"metadata": {"path": folder}}).execute()
+    NotebookClient(notebook, timeout=timeout, startup_timeout=timeout,
+                   resources={"metadata": {"path": folder}}).execute()
     return notebook
 
 

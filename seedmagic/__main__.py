@@ -56,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--kernel", metavar="NAME", help="kernel to run (default: the one named in the notebook)")
     check.add_argument("--timeout", metavar="S", type=_seconds, default=600.0,
                        help="seconds each cell may take, fractions allowed (default 600)")
+    check.add_argument("--start-timeout", metavar="S", type=_seconds, default=300.0,
+                       help="seconds each kernel may take to start (default 300)")
     check.add_argument("--jobs", "-j", metavar="N", type=_jobs,
                        help="notebooks checked at once, two kernels each (default: one per two cores)")
     check.add_argument("--images", choices=("pixels", "presence"), default="pixels",
@@ -97,7 +99,8 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"seedmagic check: {error}", file=sys.stderr)
         return 2
     options = Options(rerun=arguments.rerun, record=arguments.record, kernel=arguments.kernel,
-                      timeout=arguments.timeout, jobs=arguments.jobs, images=arguments.images, sanitisers=sanitisers)
+                      timeout=arguments.timeout, start_timeout=arguments.start_timeout, jobs=arguments.jobs,
+                      images=arguments.images, sanitisers=sanitisers)
     results = check(arguments.notebooks, options, Progress(enabled=not arguments.quiet))
     try:
         if arguments.json:

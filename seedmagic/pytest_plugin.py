@@ -23,6 +23,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also rerun each cell right after its first run, as seedmagic check --rerun")
     group.addoption("--seedmagic-kernel", metavar="NAME", default=None, help="kernel to run the notebooks in")
     group.addoption("--seedmagic-timeout", metavar="S", type=float, default=600.0, help="seconds per cell")
+    group.addoption("--seedmagic-start-timeout", metavar="S", type=float, default=300.0,
+                    help="seconds each kernel may take to start")
 
 
 def pytest_collect_file(file_path: pathlib.Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -50,7 +52,8 @@ class NotebookCheck(pytest.Item):
 
         config = self.config
         options = Options(rerun=config.getoption("seedmagic_rerun"), kernel=config.getoption("seedmagic_kernel"),
-                          timeout=config.getoption("seedmagic_timeout"))
+                          timeout=config.getoption("seedmagic_timeout"),
+                          start_timeout=config.getoption("seedmagic_start_timeout"))
         result = asyncio.run(interruptible(check_notebook(self.path, options)))
         if result.status == ERROR:
             raise NotReproducible(f"could not check: {result.reason}" + (f"\nfix: {result.fix}" if result.fix else ""))

@@ -436,6 +436,73 @@ def test_rerun_names_a_cell_that_changes_a_value_again_or_raises_when_run_twice(
     assert mkdir.reason.startswith("rerunning cell 1 (In [2]) raised FileExistsError")
 
 
+#: A kernel that starts only after a pause, or dies as it starts: it writes its pid, then sleeps or exits.
+LATE_KERNEL = """
+import os, pathlib, runpy, sys, time
+pathlib.Path(os.environ["LATE_KERNEL_PIDS"], str(os.getpid())).touch()
+if os.environ["LATE_KERNEL_MODE"] == "die":
+    sys.exit("no GPU driver, says the kernel")
+time.sleep(float(os.environ["LATE_KERNEL_MODE"]))
+sys.argv = ["ipykernel_launcher", *sys.argv[1:]]
+runpy.run_module("ipykernel_launcher", run_name="__main__")
+"""
+
+
+def late_kernel_env(tmp_path: pathlib.Path, mode: str) -> dict[str, str]:
+    """An environment where kernel "late" runs LATE_KERNEL with ``mode`` (seconds to sleep, or "die")."""
+    spec = tmp_path / "jupyter" / "kernels" / "late"
+    spec.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "late_kernel.py").write_text(LATE_KERNEL)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, str(tmp_path / "late_kernel.py"), "-f", "{connection_file}"],
+        "display_name": "late", "language": "python"}))
+    (tmp_path / "pids").mkdir(exist_ok=True)
+    return {**ENV, "JUPYTER_PATH": str(tmp_path / "jupyter"), "LATE_KERNEL_PIDS": str(tmp_path / "pids"),
+            "LATE_KERNEL_MODE": mode}
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.notebook
+def test_a_kernel_slow_to_start_gets_start_timeout_and_one_that_dies_starting_says_why(tmp_path):
+    """A busy CI runner can take over nbclient's 60 s to start a kernel: the limit is --start-timeout's (300 s)."""
+    notebook = str(NOTEBOOKS / "seeded.ipynb")
+    slow = cli("--kernel", "late", "--start-timeout", "1", notebook, env=late_kernel_env(tmp_path, "20"))
+    assert slow.returncode == 2, slow.stdout + slow.stderr
+    assert f"seedmagic check: {notebook}: the kernel did not start within 1 s (--start-timeout)" in slow.stderr
+    pids = [int(path.name) for path in (tmp_path / "pids").iterdir()]
+    assert len(pids) == 2 and all(map(gone, pids))  # both kernels killed, none left sleeping
+    shutil.copy(notebook, tmp_path / "pids" / "seeded.ipynb")
+    plugin = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:seedmagic", "-p", "seedmagic.pytest_plugin",
+         "--seedmagic-check", "--seedmagic-kernel", "late", "--seedmagic-start-timeout", "1", "-c", os.devnull,
+         "--rootdir", str(tmp_path / "pids"), str(tmp_path / "pids")],
+        capture_output=True, text=True, cwd=tmp_path, env=late_kernel_env(tmp_path, "20"), timeout=170)
+    assert "the kernel did not start within 1 s (--start-timeout)" in plugin.stdout, plugin.stdout
+    (tmp_path / "pids" / "seeded.ipynb").unlink()
+    pids = [int(path.name) for path in (tmp_path / "pids").iterdir()]
+    assert len(pids) == 4 and all(map(gone, pids))
+    late = cli("--quiet", "--kernel", "late", notebook, env=late_kernel_env(tmp_path, "3"))
+    assert late.returncode == 0, late.stdout + late.stderr
+    dead = cli("--kernel", "late", notebook, env=late_kernel_env(tmp_path, "die"))
+    assert dead.returncode == 2
+    assert (f"seedmagic check: {notebook}: the kernel died as it started: no GPU driver, says the kernel"
+            in dead.stderr), dead.stderr
+    for bad in ("0", "nan", "soon"):
+        refused = cli("--start-timeout", bad, notebook)
+        assert refused.returncode == 2 and "--start-timeout" in refused.stderr
+    with checking.folders.WorkingCopy(tmp_path / "pids") as copy:
+        kernel = checking.kernels.Kernel(nbformat.read(notebook, as_version=4), pathlib.Path(notebook),
+                                         checking.kernels.KernelChoice("python3", False), checking.Options(), None, copy)
+    assert kernel.client.startup_timeout == checking.Options().start_timeout > 60  # the default: more than nbclient's
+
+
 @pytest.mark.notebook
 def test_the_command_line_behaves_timeouts_a_closed_stdout_and_version(tmp_path):
     version = subprocess.run([sys.executable, "-m", "seedmagic", "--version"], capture_output=True, text=True, env=ENV)

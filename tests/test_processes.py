@@ -283,7 +283,7 @@ def run_kernel() -> list[str]:
     notebook = nbformat.v4.new_notebook(
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
         cells=[nbformat.v4.new_code_cell(source) for source in NOTEBOOK_CELLS])
-    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(ROOT)}}).execute()
+    NotebookClient(notebook, timeout=120, startup_timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
     outputs = [[output for output in cell.outputs] for cell in notebook.cells]
     assert not any(output.output_type == "error" for cell in outputs for output in cell), outputs
     return [output.text for cell in outputs[1:] for output in cell if output.output_type == "stream"]

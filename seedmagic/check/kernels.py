@@ -13,6 +13,7 @@ import ast
 import asyncio
 import copy
 import json
+import math
 import os
 import pathlib
 import secrets
@@ -180,6 +181,7 @@ class Kernel:
         self.client = NotebookClient(
             copy.deepcopy(notebook), timeout=None, timeout_func=lambda cell: timeout, kernel_name=kernel.name,
             allow_errors=True, shutdown_kernel="immediate", resources={"metadata": {"path": str(folder.path)}},
+            startup_timeout=math.ceil(min(options.start_timeout, LONGEST)),
         )
         self.client.on_cell_executed = self._replied
         #: The content of the last cell's execute_reply.
@@ -263,6 +265,17 @@ class Kernel:
             if final != cell_run.outputs:
                 cell_run.outputs, cell_run.updated = final, True
 
+    async def _connect(self) -> None:
+        """Wait for the started kernel to answer, up to ``--start-timeout``; its death or silence is one line."""
+        try:
+            await self.client.async_start_new_kernel_client()
+        except RuntimeError as error:  # jupyter_client's wait_for_ready: the kernel died, or did not answer in time
+            if "died" in str(error):
+                raise BadInput(f"{self.path}: the kernel died as it started{self.last_words()}") from None
+            limit = self.options.start_timeout
+            raise BadInput(f"{self.path}: the kernel did not start within "
+                           f"{_seconds(limit if limit < LONGEST else None)} (--start-timeout)") from None
+
     async def run(self, rerun: bool = False, progress: Callable[[int], None] | None = None,
                   last: int | None = None) -> Run:
         """Run the cells in order (up to cell ``last``), the probe after each; with ``rerun`` each cell twice."""
@@ -280,7 +293,7 @@ class Kernel:
             # finds the kernel running) is replaced by the check's at once, with no await in between.
             client.km = client.create_kernel_manager()
             await client.async_start_new_kernel(env=env, stdout=self.log, stderr=self.log)
-            await client.async_start_new_kernel_client()
+            await self._connect()
             async with client.async_setup_kernel():
                 _claim_signals()
                 await self.silent(_SETUP.format(self.folder.moved), {}, "start seedmagic's probe")

@@ -45,6 +45,8 @@ class Options:
     kernel: str | None = None
     #: Seconds each cell may take; None for no limit.
     timeout: float | None = 600.0
+    #: Seconds a kernel may take to start and answer: generous, since a busy CI runner can take a minute.
+    start_timeout: float = 300.0
     #: Notebooks checked at once (each takes two kernels); None: one per two cores.
     jobs: int | None = None
     #: How images compare: "pixels" (decoded content) or "presence" (only that one is there, of which type).
