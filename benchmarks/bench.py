@@ -74,6 +74,7 @@ def measure(contenders: dict[str, Callable[[], Any]], calls: int, rounds: int, s
 
 LIGHTNING = "lightning isolate_rng + seed_everything"
 LEAST_GUARDED = "least code, Ctrl-C held off, seed published"
+GUARDED_MAGIC = "the magic, Ctrl-C held off, seed published"
 
 
 @contextmanager
@@ -192,28 +193,34 @@ def cell_cost(calls: int, rounds: int) -> dict[str, float]:
     shell.run_cell("import numpy as np")
     shell.register_magic_function(lambda line, cell: shell.ex(cell), "cell", "noop")
 
-    @output_can_be_silenced  # a trailing ';' hides the value, as in any cell: part of IPython's pipeline
-    def minimal_seeded(line: str, cell: str) -> Any:
-        """The least cell magic that runs a cell through IPython's pipeline inside least_hand_written."""
-        with least_hand_written(int(line)):
-            tree = shell.transform_ast(shell.compile.ast_parse(shell.transform_cell(cell)))
-            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-            exec(shell.compile(tree, "<cell>", "exec"), shell.user_ns)
-            if last is not None:
-                return eval(shell.compile(ast.Expression(last.value), "<cell>", "eval"), shell.user_ns)
-            return None
+    def minimal_magic(scope: Callable[[int], AbstractContextManager[Any]]) -> Callable[[str, str], Any]:
+        @output_can_be_silenced  # a trailing ';' hides the value, as in any cell: part of IPython's pipeline
+        def minimal_seeded(line: str, cell: str) -> Any:
+            """The least cell magic that runs a cell through IPython's pipeline inside ``scope``."""
+            with scope(int(line)):
+                tree = shell.transform_ast(shell.compile.ast_parse(shell.transform_cell(cell)))
+                last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+                exec(shell.compile(tree, "<cell>", "exec"), shell.user_ns)
+                if last is not None:
+                    return eval(shell.compile(ast.Expression(last.value), "<cell>", "eval"), shell.user_ns)
+                return None
 
-    shell.register_magic_function(minimal_seeded, "cell", "minimal_seeded")
+        return minimal_seeded
+
+    shell.register_magic_function(minimal_magic(least_hand_written), "cell", "minimal_seeded")
+    shell.register_magic_function(minimal_magic(least_guarded), "cell", "guarded_seeded")
     cell = "x = np.random.rand(5)"
     plain = shell.run_cell(cell)
     assert plain.success and shell.run_cell("%%seeded 10\n" + cell).success
     seeded_value = shell.run_cell("%%seeded 10\nnp.random.rand(3)").result
-    assert (shell.run_cell("%%minimal_seeded 10\nnp.random.rand(3)").result == seeded_value).all()
+    for magic in ("minimal_seeded", "guarded_seeded"):
+        assert (shell.run_cell(f"%%{magic} 10\nnp.random.rand(3)").result == seeded_value).all()
     return measure(
         {
             "plain cell": lambda: shell.run_cell(cell),
             "do-nothing cell magic": lambda: shell.run_cell("%%noop\n" + cell),
             "minimal seeding cell magic": lambda: shell.run_cell("%%minimal_seeded 10\n" + cell),
+            GUARDED_MAGIC: lambda: shell.run_cell("%%guarded_seeded 10\n" + cell),
             "%%seeded 10 cell": lambda: shell.run_cell("%%seeded 10\n" + cell),
         },
         calls, rounds,
@@ -512,6 +519,9 @@ def main() -> None:
         "least code with the same checks / lightning":
             paired_ratio(LEAST_CHECKED, LIGHTNING_CHECKPOINT) if LIGHTNING_CHECKPOINT in processes["checkpoint"] else None,
         "checkpoint / least code with the same checks": paired_ratio(CHECKPOINT, LEAST_CHECKED),
+        "least magic keeping the guarantees / minimal magic":
+            paired_ratio(GUARDED_MAGIC, "minimal seeding cell magic"),
+        "%%seeded cell / least magic keeping the guarantees": paired_ratio("%%seeded 10 cell", GUARDED_MAGIC),
     }
     added = {size: watch[f"watched cell, {size}"] - watch[f"plain cell, {size}"]
              for size in ("small namespace", "10,000 more variables")}
