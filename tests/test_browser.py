@@ -115,7 +115,7 @@ def lab(browser_parts, tmp_path_factory) -> Iterator[tuple[str, str]]:
             server.kill()
 
 
-def wait_for_idle_kernel(page, seconds: float = 60) -> None:
+def wait_for_idle_kernel(page, seconds: float = 180) -> None:
     """Accept a "Select Kernel" dialog whenever one shows, until the status bar says the kernel is idle."""
     accept = page.locator(".jp-Dialog-button.jp-mod-accept")
     status = page.locator(".jp-StatusBar-Widget", has_text="| Idle")
@@ -160,13 +160,13 @@ def test_panel_renders_and_follows_the_cells(lab):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{base}/lab/tree/panel.ipynb?token={token}")
-            page.locator(".jp-Notebook .jp-Cell").nth(3).wait_for(timeout=60_000)
+            page.locator(".jp-Notebook .jp-Cell").nth(3).wait_for(timeout=180_000)
             wait_for_idle_kernel(page)
 
             page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".jp-InputPrompt").click()
             run_menu(page, "Run All Above Selected Cell")
             panel = page.locator(".jp-OutputArea-output .widget-vbox", has=page.locator(".seedmagic-table"))
-            expect(panel).to_be_visible(timeout=60_000)
+            expect(panel).to_be_visible(timeout=180_000)
             expect(panel.locator("button", has_text="Seed all")).to_be_visible()
             expect(panel).to_contain_text(first)
             expect(panel).to_contain_text(torch_first)
@@ -177,7 +177,7 @@ def test_panel_renders_and_follows_the_cells(lab):
             page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".jp-InputPrompt").click()
             run_menu(page, "Run Selected Cell")
             expect(panel.locator("tr", has=page.locator("td.name", has_text=re.compile("^numpy$")))
-                   .locator("td.draws")).to_have_text(re.compile(f"^{second}"), timeout=30_000)
+                   .locator("td.draws")).to_have_text(re.compile(f"^{second}"), timeout=120_000)
             expect(panel.locator("tr .moved")).to_have_count(1)
             page.screenshot(path=str(ARTIFACTS / "notebook.png"))
             panel.screenshot(path=str(ARTIFACTS / "panel-after-draw.png"))
