@@ -315,6 +315,12 @@ KNOWN = {
                                            "np.random.rand())"],
     "seeded_by_hand": ["import random, numpy as np\nrandom.seed(1); np.random.seed(1)",
                        "print(random.random(), np.random.rand())"],
+    # Seeded in a cell of its own below the import, as notebooks usually are.
+    "hash_seed_after_import": ["import torch", "torch.manual_seed(hash('run-a') % 2**32)", "print(torch.rand(2))"],
+    "timeit_after_import": ["import numpy as np", "np.random.seed(0)\n%timeit -r 2 np.random.rand(100)",
+                            "print(np.random.rand())"],
+    "varying_after_seed": ["import numpy as np, os", "np.random.seed(0)\nnp.random.rand(os.getpid());",
+                           "print(np.random.rand())"],
 }
 
 
@@ -358,6 +364,21 @@ def test_a_cell_that_draws_a_varying_number_of_times_is_named_not_something_befo
     assert (result.cell, result.generator, result.later) == (1, "numpy", (2,)), result
     assert result.reason.startswith("cell 1 (In [2]) started with numpy in the same state in both runs and left it "
                                     "in different states")
+
+
+@pytest.mark.notebook
+def test_a_seeding_below_the_import_is_blamed_not_the_import(known):
+    hashed = known["hash_seed_after_import"]
+    assert (hashed.cell, hashed.generator) == (1, "torch"), hashed
+    assert hashed.reason.startswith("cell 1 (In [2]) seeds torch from `hash()` (`torch.manual_seed(hash('run-a') % "
+                                    "2**32)`)"), hashed.reason
+    timed = known["timeit_after_import"]  # the loop counts may agree by chance: the same cell and reason then
+    assert (timed.status, timed.cell, timed.generator) == ("not reproducible", 1, "numpy"), timed
+    assert timed.reason.startswith("cell 1 (In [2]) times draws from numpy (`%timeit -r 2 np.random.rand(100)`)")
+    varying = known["varying_after_seed"]
+    assert (varying.cell, varying.generator) == (1, "numpy"), varying
+    assert varying.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in "
+                                     "each run"), varying.reason
 
 
 @pytest.mark.notebook

@@ -1273,3 +1273,33 @@ def test_a_call_whose_result_varies_by_nature_is_named_when_nothing_else_explain
         assert traced.reason.startswith("cell 1 (In [2]) prints the result of `id()`"), traced
     timing = check(["import time\nt0 = time.time()", "print(f'took {time.time() - t0:.3f} s')"], a2, b2)
     assert timing.reason.startswith("cell 1 (In [2]) prints the result of `time.time()`"), timing
+
+
+def test_a_seeding_after_the_import_is_where_the_runs_part_not_the_import_above_it():
+    """numpy and torch start from entropy, so the runs differ from their import on; a cell that seeds by hand puts
+    that state out of play: its seed (a hash), its %timeit or its varying draws are the cause, not "no seed"."""
+    def runs(name: str) -> tuple[list[CellRun], list[CellRun]]:
+        return tuple([cell(0, probe({name: f"{run}0"}, imported=(name,))),  # type: ignore[return-value]
+                      cell(1, probe({name: f"{run}1"}, advanced=(name,))),
+                      cell(2, probe({name: f"{run}2"}, advanced=(name,)), f"{run}\n")] for run in "ab")
+    hashed = check(["import numpy as np", "np.random.seed(hash('demo') % 2**32)", "print(np.random.rand())"],
+                   *runs("numpy"))
+    assert (hashed.cell, hashed.generator) == (1, "numpy"), hashed
+    assert hashed.reason.startswith("cell 1 (In [2]) seeds numpy from `hash()` (`np.random.seed(hash('demo') % "
+                                    "2**32)`)")
+    assert "zlib.crc32" in hashed.fix
+    torch_hashed = check(["import torch", "torch.manual_seed(hash('run-a'))", "print(torch.rand(1))"], *runs("torch"))
+    assert torch_hashed.reason.startswith("cell 1 (In [2]) seeds torch from `hash()`"), torch_hashed
+    timed = check(["import numpy as np", "np.random.seed(0)\n%timeit np.random.rand(100)", "print(np.random.rand())"],
+                  *runs("numpy"))
+    assert timed.reason.startswith("cell 1 (In [2]) times draws from numpy (`%timeit np.random.rand(100)`)"), timed
+    assert timed.fix.startswith("give %timeit a fixed number of loops")
+    varying = check(["import numpy as np, time", "np.random.seed(0)\nend = time.time() + 0.1\n"
+                     "while time.time() < end:\n    np.random.rand()", "print(np.random.rand())"], *runs("numpy"))
+    assert varying.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in "
+                                     "each run"), varying
+    # the seeding the probe did not see move numpy (a branch not taken) does not hide the import
+    a, b = runs("numpy")
+    a[1], b[1] = cell(1, probe({"numpy": "a0"})), cell(1, probe({"numpy": "b0"}))
+    untaken = check(["import numpy as np", "if False:\n    np.random.seed(0)", "print(np.random.rand())"], a, b)
+    assert untaken.reason == "cell 2 (In [3]) drew from numpy while no seed controlled it", untaken

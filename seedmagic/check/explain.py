@@ -180,6 +180,8 @@ class Explainer:
         """Explain why stream ``key`` differs at ``position``, from the cell where the runs' states parted."""
         whose, name = key
         origin = self.runs.origin(position, key)
+        if whose == "global":
+            origin = self.last_seeding(position, name, origin)
         label, at = self.label(position), self.cell(origin)
         lead = f"{label} drew from {name}"
         for where in dict.fromkeys((position, origin)):
@@ -207,6 +209,9 @@ class Explainer:
         varying = self.source(origin).varying_seeding(earlier=self.earlier(origin))
         if varying is not None and varying[0] == name:
             return self.seeded_from_varying(origin, varying, drew)
+        timed = [line for generator, line in self.source(origin).timed_draws() if generator == name]
+        if timed:
+            return self.timed_draws(origin, name, timed[0], drew)
         hashed = self.source(origin).seeding_from_hash(name)
         if hashed is not None:
             return Explanation(name, name, f"{self.label(origin)} seeds {name} from `hash()` (`{hashed}`): the hash of "
@@ -227,6 +232,23 @@ class Explainer:
                       "value that varies")
         return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
                            f"(`%seed N`, or `{self.seed_call(name) or 'a fixed seed'}`)")
+
+    def last_seeding(self, position: int, name: str, origin: int) -> int:
+        """The last cell after ``origin`` up to ``position`` that seeds global generator ``name`` by hand, and moved
+        it in both runs, else ``origin``: a seeding puts the state the runs parted in before it out of play, so the
+        difference comes from that cell on (its seed, or its draws after it), not from the import above it."""
+        for at in range(position, origin, -1):
+            probes = [self.runs.pairs[at][0].probe, self.runs.first_run_b(at)]
+            if all(name in probe.get("advanced", []) for probe in probes) and self.source(at).seeds(name):
+                return at
+        return origin
+
+    def timed_draws(self, position: int, generator: str, line: str, more: str = "") -> Explanation:
+        """A ``%timeit`` that draws from ``generator``: as many draws as loops fit in its time."""
+        return Explanation(generator, generator, f"{self.label(position)} times draws from {generator} (`{line}`): "
+                           f"%timeit runs as many loops as fit in its time, so how many numbers it draws depends on "
+                           f"the machine's speed{more}", f"give %timeit a fixed number of loops (`%timeit -n 100 -r 3 "
+                           f"...`), or reseed {generator} after it (`%seed N`)")
 
     def seeded_from_varying(self, where: int, seeding: tuple[str | None, str, str], more: str = "") -> Explanation:
         """A seeding given a value that varies by nature: ``np.random.seed(int(time.time()))``."""
@@ -258,11 +280,7 @@ class Explainer:
             for generator, line in self.source(position).timed_draws():
                 if self.replaced_before_drawn(position, generator, line):
                     continue
-                return position, Explanation(generator, generator, f"{self.label(position)} times draws from "
-                                             f"{generator} (`{line}`): %timeit runs as many loops as fit in its time, "
-                                             f"so how many numbers it draws depends on the machine's speed",
-                                             f"give %timeit a fixed number of loops (`%timeit -n 100 -r 3 ...`), or "
-                                             f"reseed {generator} after it (`%seed N`)")
+                return position, self.timed_draws(position, generator, line)
         return None
 
     def first_varying_seeding(self) -> tuple[int, Explanation] | None:
