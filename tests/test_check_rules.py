@@ -1303,33 +1303,3 @@ def test_a_seeding_after_the_import_is_where_the_runs_part_not_the_import_above_
     a[1], b[1] = cell(1, probe({"numpy": "a0"})), cell(1, probe({"numpy": "b0"}))
     untaken = check(["import numpy as np", "if False:\n    np.random.seed(0)", "print(np.random.rand())"], a, b)
     assert untaken.reason == "cell 2 (In [3]) drew from numpy while no seed controlled it", untaken
-
-
-def test_a_user_generator_made_without_a_seed_then_made_anew_with_one_before_any_draw_shows_nowhere():
-    """As ``np.random.seed()`` followed by ``np.random.seed(42)``: the first state is never drawn from."""
-    kind = "numpy.Generator"
-
-    def runs(states: list[tuple[str, str]], values: list[tuple[str, str]] | None = None) -> list[list[CellRun]]:
-        return [[cell(index, probe(users={"rng": [kind, pair[run]]}), values={"x": values[index][run]} if values
-                      else None) for index, pair in enumerate(states)] for run in (0, 1)]
-
-    sources = ["import numpy as np\nrng = np.random.default_rng()", "rng = np.random.default_rng(42)",
-               "print(rng.random())"]
-    replaced = check(sources, *runs([("a0", "b0"), ("s", "s"), ("s1", "s1")]))
-    assert replaced.status == REPRODUCIBLE, replaced
-    between = ["import numpy as np\nrng = np.random.default_rng()", "y = 1", "rng = np.random.default_rng(42)"]
-    assert check(between, *runs([("a0", "b0"), ("a0", "b0"), ("s", "s")])).status == REPRODUCIBLE
-    # drawn from before it is made anew: the cell that made it is named
-    drawn = check(["import numpy as np\nrng = np.random.default_rng()", "rng.random()",
-                   "rng = np.random.default_rng(42)"], *runs([("a0", "b0"), ("a1", "b1"), ("s", "s")]))
-    assert (drawn.status, drawn.cell, drawn.generator) == (NOT_REPRODUCIBLE, 0, "rng"), drawn
-    # a value drawn in the cell that made it, or in the one that makes it anew, is kept
-    kept = check(["import numpy as np\nrng = np.random.default_rng()\nx = rng.random()",
-                  "rng = np.random.default_rng(42)"], *runs([("a0", "b0"), ("s", "s")], [("xa", "xb"), ("xa", "xb")]))
-    assert (kept.status, kept.cell) == (NOT_REPRODUCIBLE, 0), kept
-    redrawn = check(["import numpy as np\nrng = np.random.default_rng()",
-                     "x = rng.random()\nrng = np.random.default_rng(42)"],
-                    *runs([("a0", "b0"), ("s", "s")], [("x", "x"), ("xa", "xb")]))
-    assert (redrawn.status, redrawn.cell) == (NOT_REPRODUCIBLE, 0), redrawn
-    # never put right: it still differs at the end
-    assert check(sources[:1], *runs([("a0", "b0")])).status == NOT_REPRODUCIBLE

@@ -314,7 +314,7 @@ class Explainer:
         """Whether all that differs after the cell is the state of global generators, each the same in both runs
         before it, that the cell seeds from a value that varies (or draws from in a ``%timeit``) and then does not
         draw from, and that no later cell draws from before seeding them again with a fixed value (a seed from the
-        clock, replaced), or of the user's generators likewise (``user_unseen``): it shows nowhere."""
+        clock, replaced): it shows nowhere."""
         position = divergence.position
         if divergence.outputs or divergence.entropy or not divergence.streams:
             return False
@@ -324,29 +324,9 @@ class Explainer:
             acts.setdefault(generator, []).append(line)
         for generator, line in source.timed_draws():  # %timeit: as many draws as fit in its time
             acts.setdefault(generator, []).append(line)
-        return all(self.user_unseen(position, name) if whose == "user" else
-                   name in acts and not self.runs.differs_after(position - 1, (whose, name))
+        return all(whose == "global" and name in acts and not self.runs.differs_after(position - 1, (whose, name))
                    and all(source.reseeded_before_drawn(name, line) is None for line in acts[name])
                    and self.replaced_later(position, name) for whose, name in divergence.streams)
-
-    def user_unseen(self, position: int, name: str) -> bool:
-        """Whether the user's generator ``name``, which the cell at ``position`` left in another state in each run
-        (made without a seed, say), is put in one state again (made anew with a seed, or reseeded) by a later cell
-        before anything draws from it, and neither that cell nor the one that puts it right keeps a value that
-        differs: as with a global generator reseeded before a draw, it shows nowhere. (One left as it is to the end
-        still differs there: a later cell could draw from it.)"""
-        key = ("user", name)
-        runs = self.runs
-        if runs.differing_values(position) - runs.differing_values(position - 1):
-            return False  # the cell kept something that differs, maybe drawn from it
-        left = (runs.after(position, "a").get(key), runs.after(position, "b").get(key))
-        for later in range(position + 1, len(runs.pairs)):
-            now = (runs.after(later, "a").get(key), runs.after(later, "b").get(key))
-            if now[0] == now[1]:
-                return not runs.differing_values(later) - runs.differing_values(later - 1)
-            if now != left:  # drawn from, or made again, in another state in each run
-                return False
-        return False
 
     def reseeded_from_entropy(self, where: int, name: str, line: str, more: str = "") -> Explanation:
         fix = (f"give the generator it puts in place a seed, or seed {name} right after that line: "
