@@ -1298,7 +1298,14 @@ def test_a_seeding_after_the_import_is_where_the_runs_part_not_the_import_above_
                      "while time.time() < end:\n    np.random.rand()", "print(np.random.rand())"], *runs("numpy"))
     assert varying.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in "
                                      "each run"), varying
-    # the seeding the probe did not see move numpy (a branch not taken) does not hide the import
+    # a seeding the cell may not run, or that it undoes, does not hide the import: the seeds there are none
+    for maybe in ("if False:\n    np.random.seed(0)\nnp.random.rand()", "def reset():\n    np.random.seed(0)\n"
+                  "np.random.rand()", "try:\n    np.random.seed(int(os.environ['SEED']))\nexcept KeyError:\n    pass\n"
+                  "np.random.rand()", "np.random.seed(0)\nnp.random.set_state(state0)"):
+        skipped = check(["import numpy as np, os\nstate0 = np.random.get_state()", maybe, "print(np.random.rand())"],
+                        *runs("numpy"))
+        assert skipped.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it", (maybe, skipped)
+    # the seeding the probe did not see move numpy does not hide the import
     a, b = runs("numpy")
     a[1], b[1] = cell(1, probe({"numpy": "a0"})), cell(1, probe({"numpy": "b0"}))
     untaken = check(["import numpy as np", "if False:\n    np.random.seed(0)", "print(np.random.rand())"], a, b)

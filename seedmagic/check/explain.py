@@ -234,12 +234,12 @@ class Explainer:
                            f"(`%seed N`, or `{self.seed_call(name) or 'a fixed seed'}`)")
 
     def last_seeding(self, position: int, name: str, origin: int) -> int:
-        """The last cell after ``origin`` up to ``position`` that seeds global generator ``name`` by hand, and moved
-        it in both runs, else ``origin``: a seeding puts the state the runs parted in before it out of play, so the
-        difference comes from that cell on (its seed, or its draws after it), not from the import above it."""
+        """The last cell after ``origin`` up to ``position`` that always seeds global generator ``name`` by hand, and
+        moved it in both runs, else ``origin``: a seeding puts the state the runs parted in before it out of play, so
+        the difference comes from that cell on (its seed, or its draws after it), not from the import above it."""
         for at in range(position, origin, -1):
             probes = [self.runs.pairs[at][0].probe, self.runs.first_run_b(at)]
-            if all(name in probe.get("advanced", []) for probe in probes) and self.source(at).seeds(name):
+            if all(name in probe.get("advanced", []) for probe in probes) and self.source(at).always_seeds(name):
                 return at
         return origin
 

@@ -468,6 +468,14 @@ class CellSource:
         last = max(swapped, key=lambda call: (call.lineno, call.col_offset), default=None)
         return last is not None and any(self._constructs(given, seeded=True) for given in self._put_in_place(last))
 
+    def always_seeds(self, generator: str) -> bool:
+        """Whether the cell seeds ``generator`` by hand in a call it always runs (not one under ``if`` or ``try``,
+        nor in a function it only defines), and puts no saved state back after (``set_state``, ``fork_rng``)."""
+        known = seedings()
+        return not self.restores() and any(
+            name in known and known[name][0] == generator
+            for name, _ in self._calls_in(_always_run(self.tree.body if self.tree is not None else [])))
+
     def unseeded_construction(self, within: set[str] | None = None) -> tuple[str, str] | None:
         """The first call in the cell that makes a generator with no seed: its line, and the call as written;
         ``within``: only in what binds these names (a helper the cell defines and nothing uses is not counted)."""
