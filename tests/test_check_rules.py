@@ -1305,6 +1305,10 @@ def test_a_seeding_after_the_import_is_where_the_runs_part_not_the_import_above_
         skipped = check(["import numpy as np, os\nstate0 = np.random.get_state()", maybe, "print(np.random.rand())"],
                         *runs("numpy"))
         assert skipped.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it", (maybe, skipped)
+    # a name is what the last import above it (or in its cell) made it, not one further down the notebook
+    other = check(["import numpy as np\nfrom random import seed", "seed(0)\nprint(np.random.rand(2))",
+                   "from numpy.random import seed"], *runs("numpy"))
+    assert other.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it", other
     # the seeding the probe did not see move numpy does not hide the import
     a, b = runs("numpy")
     a[1], b[1] = cell(1, probe({"numpy": "a0"})), cell(1, probe({"numpy": "b0"}))

@@ -81,7 +81,16 @@ class Explainer:
         self.notebook = notebook
         self.runs = runs
         self.hash_order = hash_order
-        self.imports = aliases(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        #: What each imported name stands for once each code cell has run (by cell index): a cell reads a name as
+        #: the last import above it or in it (``seed`` from ``random`` here, from ``numpy.random`` further down).
+        self.imports_at: dict[int, dict[str, str]] = {}
+        imports: dict[str, str] = {}
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "code":
+                imports = {**imports, **aliases([cell.source])}
+                self.imports_at[index] = imports
+        #: The same for the whole notebook (for the fixes, and for a name no import above a cell binds yet).
+        self.imports = imports
         self.sources: dict[int, CellSource] = {}
         #: Per cell showing an updated display: the cell updating it and the line (``updater``); per cell: what in
         #: it may make what it shows vary (``_why_varies``). Each is asked for by the verdict and the explanation.
@@ -90,8 +99,9 @@ class Explainer:
 
     def source(self, position: int) -> CellSource:
         if position not in self.sources:
-            self.sources[position] = CellSource(self.notebook.cells[self.runs.pairs[position][0].index].source,
-                                                self.imports)
+            index = self.runs.pairs[position][0].index
+            self.sources[position] = CellSource(self.notebook.cells[index].source,
+                                                {**self.imports, **self.imports_at[index]})
         return self.sources[position]
 
     def earlier(self, position: int) -> list[CellSource]:
