@@ -315,6 +315,9 @@ KNOWN = {
                                            "np.random.rand())"],
     "seeded_by_hand": ["import random, numpy as np\nrandom.seed(1); np.random.seed(1)",
                        "print(random.random(), np.random.rand())"],
+    # A set_seed helper defined with the imports and never called.
+    "helper_uncalled": ["import numpy as np, torch\ndef set_seed(s):\n    np.random.seed(s)\n    torch.manual_seed(s)",
+                        "print(np.random.rand())"],
     # Seeded in a cell of its own below the import, as notebooks usually are.
     "hash_seed_after_import": ["import torch", "torch.manual_seed(hash('run-a') % 2**32)", "print(torch.rand(2))"],
     "timeit_after_import": ["import numpy as np", "np.random.seed(0)\n%timeit -r 2 np.random.rand(100)",
@@ -375,6 +378,8 @@ def test_a_seeding_below_the_import_is_blamed_not_the_import(known):
     timed = known["timeit_after_import"]  # the loop counts may agree by chance: the same cell and reason then
     assert (timed.status, timed.cell, timed.generator) == ("not reproducible", 1, "numpy"), timed
     assert timed.reason.startswith("cell 1 (In [2]) times draws from numpy (`%timeit -r 2 np.random.rand(100)`)")
+    uncalled = known["helper_uncalled"]
+    assert uncalled.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it", uncalled.reason
     varying = known["varying_after_seed"]
     assert (varying.cell, varying.generator) == (1, "numpy"), varying
     assert varying.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in "

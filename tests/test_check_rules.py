@@ -1305,6 +1305,13 @@ def test_a_seeding_after_the_import_is_where_the_runs_part_not_the_import_above_
         skipped = check(["import numpy as np, os\nstate0 = np.random.get_state()", maybe, "print(np.random.rand())"],
                         *runs("numpy"))
         assert skipped.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it", (maybe, skipped)
+    # a set_seed helper the import cell defines and nobody calls seeds nothing; one a cell calls seeds there
+    helper = "import numpy as np\ndef set_seed(s):\n    np.random.seed(s)"
+    uncalled = check([helper, "print(np.random.rand())", "print(np.random.rand())"], *runs("numpy"))
+    assert uncalled.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it", uncalled
+    called = check([helper, "set_seed(hash('exp') % 2**32)", "print(np.random.rand())"], *runs("numpy"))
+    assert called.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in each "
+                                    "run"), called
     # a name is what the last import above it (or in its cell) made it, not one further down the notebook
     other = check(["import numpy as np\nfrom random import seed", "seed(0)\nprint(np.random.rand(2))",
                    "from numpy.random import seed"], *runs("numpy"))

@@ -213,7 +213,8 @@ class Explainer:
                                "seed it with a fixed number: `%seed N`")
         probes = [self.runs.pairs[origin][0].probe, self.runs.first_run_b(origin)]
         imported = any(name in probe.get("imported", []) for probe in probes)
-        if not self.source(origin).seeds(name) and (imported or (origin == 0 and seeds[0] is None)):
+        seeded = self.source(origin).always_seeds(name, self.earlier(origin))
+        if not seeded and (imported or (origin == 0 and seeds[0] is None)):
             return Explanation(name, name, f"{lead} while no seed controlled it", self.unseeded_fix(position, name))
         drew = "" if origin == position else f", and {label} drew from it"
         varying = self.source(origin).varying_seeding(earlier=self.earlier(origin))
@@ -229,7 +230,7 @@ class Explainer:
                                "seed it from a hash that does not depend on PYTHONHASHSEED "
                                "(`zlib.crc32(text.encode())`, `hashlib`, or `seedmagic.derive_seed(N, text)`), or pin "
                                "PYTHONHASHSEED in the kernelspec's env")
-        if self.source(origin).seeds(name):
+        if seeded:
             reason = (f"{self.label(origin)} seeds {name} by hand, yet leaves it in a different state in each run: "
                       f"it seeds it from a value that varies or then draws from it a varying number of times{drew}")
         elif origin == position:
@@ -249,7 +250,8 @@ class Explainer:
         the difference comes from that cell on (its seed, or its draws after it), not from the import above it."""
         for at in range(position, origin, -1):
             probes = [self.runs.pairs[at][0].probe, self.runs.first_run_b(at)]
-            if all(name in probe.get("advanced", []) for probe in probes) and self.source(at).always_seeds(name):
+            moved = all(name in probe.get("advanced", []) for probe in probes)
+            if moved and self.source(at).always_seeds(name, self.earlier(at)):
                 return at
         return origin
 

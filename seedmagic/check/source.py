@@ -460,21 +460,34 @@ class CellSource:
     def seeds(self, generator: str) -> bool:
         """Whether the cell seeds ``generator`` by hand (``np.random.seed(...)``, ``torch.manual_seed(...)``, or
         a generator made with a seed put in its place: ``np.random.set_bit_generator(np.random.PCG64(3))``)."""
+        return self._seeds_among(self.calls(), generator)
+
+    def always_seeds(self, generator: str, earlier: Sequence[CellSource] = ()) -> bool:
+        """Whether the cell seeds ``generator`` by hand in a call it always runs (not one under ``if`` or ``try``,
+        nor in a function it only defines), itself or through a plain function defined here or in ``earlier``
+        cells that always does (``set_seed(42)``, one level), and puts no saved state back after (``set_state``,
+        ``fork_rng``)."""
+        if self.restores():
+            return False
+        calls = self._calls_in(_always_run(self.tree.body if self.tree is not None else []))
+        if self._seeds_among(calls, generator):
+            return True
+        for _, call in calls:
+            helper = self._plain_helper(call.func.id, call.lineno, earlier) if isinstance(call.func, ast.Name) else None
+            if helper is not None:
+                owner, definition, _ = helper
+                if owner._seeds_among(owner._calls_in(_always_run(definition.body)), generator):
+                    return True
+        return False
+
+    def _seeds_among(self, calls: Sequence[tuple[str, ast.Call]], generator: str) -> bool:
         known, swapping = seedings(), swaps()
-        if any(name in known and known[name][0] == generator for name, _ in self.calls()):
+        if any(name in known and known[name][0] == generator for name, _ in calls):
             return True
         # the last generator the cell puts in its place stays there: one it saved before is not a seeding
-        swapped = [call for name, call in self.calls() if swapping.get(name) == generator]
+        swapped = [call for name, call in calls if swapping.get(name) == generator]
         last = max(swapped, key=lambda call: (call.lineno, call.col_offset), default=None)
         return last is not None and any(self._constructs(given, seeded=True) for given in self._put_in_place(last))
-
-    def always_seeds(self, generator: str) -> bool:
-        """Whether the cell seeds ``generator`` by hand in a call it always runs (not one under ``if`` or ``try``,
-        nor in a function it only defines), and puts no saved state back after (``set_state``, ``fork_rng``)."""
-        known = seedings()
-        return not self.restores() and any(
-            name in known and known[name][0] == generator
-            for name, _ in self._calls_in(_always_run(self.tree.body if self.tree is not None else [])))
 
     def unseeded_construction(self, within: set[str] | None = None) -> tuple[str, str] | None:
         """The first call in the cell that makes a generator with no seed: its line, and the call as written;
