@@ -39,7 +39,7 @@ from .cellcode import CellCode
 from .magicline import LINE_ONLY_OPTIONS, SCOPE_OPTIONS, defaults, split_line, with_options
 from .session import SeedError, seeding_as
 from .status import MAX_K, MAX_PRECISION, MIN_K, MIN_PRECISION, collect, history_text, text_table
-from .watch import follow, shells_own, unfollow
+from .watch import follow, unfollow
 
 if TYPE_CHECKING:
     from . import core
@@ -107,7 +107,7 @@ class SeedMagics(Magics):
 
             display(shared_panel(self.ip, k=self.peek, precision=self.precision))
         else:
-            status = follow(self.ip).watch.mark(collect(self.peek, self.ip.user_ns, shells_own(self.ip)))
+            status = follow(self.ip).watch.mark(collect(self.peek, self.ip.user_ns, self.ip.user_ns_hidden))
             print(text_table(status, self.precision))
 
     @magic_arguments()

@@ -117,10 +117,12 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
     tuples and dicts are looked at, by their type alone
     (``adapters.user_kind``): no user code runs, whatever the namespace
     holds. Values of the commonest plain types are passed over at once.
-    ``hidden``: the shell's own variables (``SHELL_VARIABLES``) as it put
-    them there, skipped while they still hold that, as ``%who`` skips them
-    (``Out`` holds every generator a cell showed, under its cell's number:
-    not a generator of the user's own, and a second row for one).
+    ``hidden``: the shell's ``user_ns_hidden``; IPython's own variables
+    there (``SHELL_VARIABLES``) are skipped while they still hold what
+    IPython put there, as ``%who`` skips them (``Out`` holds every
+    generator a cell showed, under its cell's number: not a generator of
+    the user's own, and a second row for one). What startup files and
+    ``exec_lines`` bind is hidden from ``%who`` too, but is the user's.
     """
     found: dict[str, Any] = {}
     if names is None:
@@ -131,7 +133,7 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
         kind = type(value)  # compared by identity: == would call a metaclass's __eq__
         if type(name) is not str or name.startswith("_") or id(kind) in _PLAIN:
             continue
-        if hidden and hidden.get(name, _ABSENT) is value:
+        if hidden is not None and name in SHELL_VARIABLES and hidden.get(name, _ABSENT) is value:
             continue
         if kind is list or kind is tuple or kind is dict:
             if len(value) > MAX_CONTAINER:

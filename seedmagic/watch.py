@@ -23,7 +23,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
 from .session import book, describe, in_cell, lock
-from .status import INERT, MAX_CONTAINER, SHELL_VARIABLES, UNREADABLE, Status, global_states, user_generators
+from .status import INERT, MAX_CONTAINER, UNREADABLE, Status, global_states, user_generators
 
 
 @functools.cache
@@ -98,7 +98,8 @@ class CellWatch:
         self.declared: set[str] = set()
         #: Set once a cell defined a function or class with text that can bind names unseen.
         self.always_all = False
-        #: The variables the shell put in the namespace itself (``In``, ``Out``): no generators of the user's.
+        #: The shell's ``user_ns_hidden``: IPython's own variables there (``In``, ``Out``) hold no generators of the
+        #: user's (``user_generators``).
         self.hidden = hidden
 
     def rebaseline(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
@@ -304,14 +305,6 @@ def running_cell(shell: InteractiveShell) -> int | None:
     return None if manager is None else len(manager.input_hist_parsed) - 1
 
 
-def shells_own(shell: InteractiveShell) -> dict[str, Any]:
-    """IPython's own variables, as IPython put them there: ``Out`` keeps every value a cell showed, a generator
-    among them, which is the user's under the name it has. Only these: IPython also hides from ``%who`` what
-    startup files and ``exec_lines`` bind (``user_ns_hidden``), and those are the user's."""
-    hidden = shell.user_ns_hidden
-    return {name: hidden[name] for name in SHELL_VARIABLES if name in hidden}
-
-
 class Follower:
     """Runs a ``CellWatch`` after every cell of one shell, then its listeners (the panel).
 
@@ -327,7 +320,7 @@ class Follower:
 
     def __init__(self, shell: InteractiveShell) -> None:
         self.shell = shell
-        self.watch = CellWatch(magic_words=self._magic_words, hidden=shells_own(shell))
+        self.watch = CellWatch(magic_words=self._magic_words, hidden=shell.user_ns_hidden)
         self.listeners: list[Callable[[], None]] = []
         #: True from a cell's start until the watch has finished after it, and from the start of the watch until
         #: a cell ends: the baseline may not be the next cell's start then (a callback cut short before its first

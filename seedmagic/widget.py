@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import traitlets
 
 from . import core
-from .watch import Follower, follow, shells_own
+from .watch import Follower, follow
 from .session import SeedError, seeding_as
 from .status import MARKER_MEANING, MAX_K, MIN_K, Status, collect, text_table, warning_text
 
@@ -109,7 +109,7 @@ class SeedPanel(widgets.VBox):
 
     def status(self) -> Status:
         """What the panel shows now, with the last cell's markers."""
-        status = collect(self.k, self._namespace(), None if self._shell is None else shells_own(self._shell))
+        status = collect(self.k, self._namespace(), None if self._shell is None else self._shell.user_ns_hidden)
         return status if self._follower is None else self._follower.watch.mark(status)
 
     def refresh(self) -> None:
