@@ -305,8 +305,8 @@ def test_a_cell_that_draws_a_varying_number_of_times_is_blamed_itself_or_named_a
     assert result.reason == ("cell 1 (In [2]) started with numpy in the same state in both runs and left it in "
                              "different states: it drew from it a varying number of times (a loop over time, data or "
                              "threads) or seeded it from a value that varies")
-    assert result.fix == ("draw a fixed number of times, or reseed numpy right after cell 1 (`%seed N`, or "
-                          "`np.random.seed(N)`)")
+    assert result.fix == ("draw a fixed number of times, or reseed numpy at the end of cell 1 (`%seed N`, or "
+                          "`np.random.seed(N)`, as its last line)")
     quiet = [a[0], cell(1, probe({"numpy": "a1"})), a[2]]  # the draws happened in a function the probe did not see
     other = [b[0], cell(1, probe({"numpy": "b1"})), b[2]]
     later = check(sources, quiet, other)
@@ -1027,7 +1027,7 @@ def test_a_cell_that_seeds_by_hand_from_a_varying_value_is_not_called_unseeded()
     assert draws.reason == ("cell 0 (In [1]) seeds random by hand, yet leaves it in a different state in each "
                             "run: it seeds it from a value that varies or then draws from it a varying number of "
                             "times, and cell 1 (In [2]) drew from it"), draws.reason
-    assert draws.fix.startswith("draw a fixed number of times, or reseed random right after cell 0")
+    assert draws.fix.startswith("draw a fixed number of times, or reseed random at the end of cell 0")
 
 
 def test_seeding_from_the_clock_is_not_reproducible_even_when_both_runs_read_the_same_second():

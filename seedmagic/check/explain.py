@@ -241,8 +241,9 @@ class Explainer:
             reason = (f"{lead}, which {at} left in a different state in each run (the same before it): {at} drew "
                       "from it a varying number of times (a loop over time, data or threads) or seeded it from a "
                       "value that varies")
-        return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} right after {at} "
-                           f"(`%seed N`, or `{self.seed_call(name) or 'a fixed seed'}`)")
+        # as the last line of that cell: a cell of its own after it would leave that cell's states apart still
+        return Explanation(name, name, reason, f"draw a fixed number of times, or reseed {name} at the end of {at} "
+                           f"(`%seed N`, or `{self.seed_call(name) or 'a fixed seed'}`, as its last line)")
 
     def last_seeding(self, position: int, name: str, origin: int) -> int:
         """The last cell after ``origin`` up to ``position`` that always seeds global generator ``name`` by hand, and
