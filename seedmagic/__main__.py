@@ -16,7 +16,8 @@ import sys
 from collections.abc import Sequence
 
 
-def _seconds(text: str) -> float:
+def seconds(text: str) -> float:
+    """A number of seconds above 0 (fractions allowed, ``inf`` no limit): the type of the timeouts' arguments."""
     try:
         value = float(text)
     except ValueError:
@@ -54,9 +55,9 @@ def parser() -> argparse.ArgumentParser:
                        help="print one JSON object per notebook: notebook, reproducible, status, "
                             "first_divergent_cell, generator, cause, reason, fix, later_cells, outputs, note")
     check.add_argument("--kernel", metavar="NAME", help="kernel to run (default: the one named in the notebook)")
-    check.add_argument("--timeout", metavar="S", type=_seconds, default=600.0,
+    check.add_argument("--timeout", metavar="S", type=seconds, default=600.0,
                        help="seconds each cell may take, fractions allowed (default 600)")
-    check.add_argument("--start-timeout", metavar="S", type=_seconds, default=300.0,
+    check.add_argument("--start-timeout", metavar="S", type=seconds, default=300.0,
                        help="seconds each kernel may take to start (default 300)")
     check.add_argument("--jobs", "-j", metavar="N", type=_jobs,
                        help="notebooks checked at once, two kernels each (default: one per two cores)")

@@ -16,14 +16,16 @@ import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .__main__ import seconds
+
     group = parser.getgroup("seedmagic", "seedmagic check: reproducible notebooks")
     group.addoption("--seedmagic-check", action="store_true", default=False,
                     help="check every collected .ipynb with seedmagic check (two fresh kernels each)")
     group.addoption("--seedmagic-rerun", action="store_true", default=False,
                     help="also rerun each cell right after its first run, as seedmagic check --rerun")
     group.addoption("--seedmagic-kernel", metavar="NAME", default=None, help="kernel to run the notebooks in")
-    group.addoption("--seedmagic-timeout", metavar="S", type=float, default=600.0, help="seconds per cell")
-    group.addoption("--seedmagic-start-timeout", metavar="S", type=float, default=300.0,
+    group.addoption("--seedmagic-timeout", metavar="S", type=seconds, default=600.0, help="seconds per cell")
+    group.addoption("--seedmagic-start-timeout", metavar="S", type=seconds, default=300.0,
                     help="seconds each kernel may take to start")
 
 

@@ -526,6 +526,12 @@ def test_a_kernel_slow_to_start_gets_start_timeout_and_one_that_dies_starting_sa
     for bad in ("0", "nan", "soon"):
         refused = cli("--start-timeout", bad, notebook)
         assert refused.returncode == 2 and "--start-timeout" in refused.stderr
+        for option in ("--seedmagic-start-timeout", "--seedmagic-timeout"):  # the plugin's, refused alike
+            usage = subprocess.run(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:seedmagic", "-p",
+                 "seedmagic.pytest_plugin", "--seedmagic-check", option, bad, "-c", os.devnull, "--rootdir",
+                 str(tmp_path), notebook], capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=170)
+            assert usage.returncode == 4 and f"argument {option}: must be" in usage.stderr, usage.stderr
     with checking.folders.WorkingCopy(tmp_path / "pids") as copy:
         kernel = checking.kernels.Kernel(nbformat.read(notebook, as_version=4), pathlib.Path(notebook),
                                          checking.kernels.KernelChoice("python3", False), checking.Options(), None, copy)
