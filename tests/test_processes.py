@@ -286,7 +286,9 @@ def run_kernel() -> list[str]:
     NotebookClient(notebook, timeout=120, startup_timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
     outputs = [[output for output in cell.outputs] for cell in notebook.cells]
     assert not any(output.output_type == "error" for cell in outputs for output in cell), outputs
-    return [output.text for cell in outputs[1:] for output in cell if output.output_type == "stream"]
+    # The kernel may send one print in several stream messages, split anywhere: join each cell's text.
+    texts = ["".join(output.text for output in cell if output.output_type == "stream") for cell in outputs[1:]]
+    return [line for text in texts for line in text.splitlines()]
 
 
 @pytest.mark.slow
