@@ -29,7 +29,7 @@ from typing import Any
 
 from .adapters import BUILTIN, fingerprint, freshness, object_state, registry, user_generator_kind
 from .session import book, history
-from .status import SHELL_VARIABLES, UNREADABLE, global_fingerprints, user_generators
+from .status import SHELL_VARIABLES, UNREADABLE, global_fingerprints, user_generators, variables
 
 #: A value of more bytes than this is fingerprinted from a sample of its elements (bounded cost per cell).
 FULL_BYTES = 1 << 20
@@ -204,7 +204,7 @@ class Probe:
         """The plain values that are new or changed since the last call, and the names that are gone."""
         values: dict[str, str] = {}
         known: dict[str, tuple[Any, str]] = {}
-        for name, value in list(self.namespace.items()):
+        for name, value in variables(self.namespace):
             if type(name) is not str or name.startswith("_") or name in SHELL_VARIABLES:
                 continue
             cached = self.known.get(name)

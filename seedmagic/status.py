@@ -109,6 +109,18 @@ SHELL_VARIABLES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"}
 MAX_CONTAINER = 64
 
 
+def variables(namespace: Mapping[str, Any], names: Iterable[str] | None = None) -> list[tuple[Any, Any]]:
+    """The variables of ``namespace`` (all, or those of ``names`` it holds) as (name, value) pairs, taken at once:
+    a thread may bind and unbind names while they are looked at (iterating the namespace itself would then
+    fail with "dictionary changed size", and ``name in``/``[name]`` with a KeyError)."""
+    if names is None:
+        # A dict is copied in C without making objects, so no garbage collection (which runs ``__del__`` methods,
+        # Python code after which another thread may run) can start halfway; ``list(namespace.items())`` can.
+        return list((dict.copy(namespace) if isinstance(namespace, dict) else namespace).items())
+    pairs = [(name, namespace.get(name, _ABSENT)) for name in names]
+    return [(name, value) for name, value in pairs if value is not _ABSENT]
+
+
 def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = None,
                     hidden: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The generators the user holds in ``namespace``, by variable name (private names skipped).
@@ -124,12 +136,13 @@ def user_generators(namespace: Mapping[str, Any], names: Iterable[str] | None = 
     the user's own, and a second row for one). What startup files and
     ``exec_lines`` bind is hidden from ``%who`` too, but is the user's.
     """
+    return generators_among(variables(namespace, names), hidden)
+
+
+def generators_among(pairs: Iterable[tuple[Any, Any]], hidden: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``user_generators`` of (name, value) pairs already taken from the namespace (``variables``)."""
     found: dict[str, Any] = {}
-    if names is None:
-        variables = list(namespace.items())
-    else:
-        variables = [(name, namespace[name]) for name in names if name in namespace]
-    for name, value in variables:
+    for name, value in pairs:
         kind = type(value)  # compared by identity: == would call a metaclass's __eq__
         if type(name) is not str or name.startswith("_") or id(kind) in _PLAIN:
             continue

@@ -23,7 +23,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from .adapters import digester, fingerprint, object_state, registry
 from .importhook import fresh_states
 from .session import book, describe, in_cell, lock
-from .status import INERT, MAX_CONTAINER, UNREADABLE, Status, global_states, user_generators
+from .status import INERT, MAX_CONTAINER, UNREADABLE, Status, generators_among, global_states, variables
 
 
 @functools.cache
@@ -99,16 +99,15 @@ class CellWatch:
         #: Set once a cell defined a function or class with text that can bind names unseen.
         self.always_all = False
         #: The shell's ``user_ns_hidden``: IPython's own variables there (``In``, ``Out``) hold no generators of the
-        #: user's (``user_generators``).
+        #: user's (``generators_among``).
         self.hidden = hidden
 
     def rebaseline(self, namespace: Mapping[str, Any], cell: str | None = None) -> None:
         """Take the present states as the "before" of the next cell (all variables, or those ``cell`` may bind)."""
         with lock:
             names = self._names(cell)
-            found = user_generators(namespace, names, self.hidden)
-            looked = namespace.items() if names is None else [(name, namespace[name]) for name in names
-                                                              if name in namespace]
+            looked = variables(namespace, names)
+            found = generators_among(looked, self.hidden)
             self.holders = frozenset([name.split("[", 1)[0] for name in found] +
                                      [name for name, value in looked if (type(value) is list or type(value) is dict)
                                       and type(name) is str and not name.startswith("_")])

@@ -18,13 +18,13 @@ from conftest import requires_torch, torch
 def looked_at(monkeypatch):
     """The ``names`` argument of every variable lookup the watch makes (None: every variable)."""
     calls: list[set[str] | None] = []
-    original = watch.user_generators
+    original = watch.variables
 
-    def spy(namespace, names=None, hidden=None):
+    def spy(namespace, names=None):
         calls.append(None if names is None else set(names))
-        return original(namespace, names, hidden)
+        return original(namespace, names)
 
-    monkeypatch.setattr(watch, "user_generators", spy)
+    monkeypatch.setattr(watch, "variables", spy)
     return calls
 
 
@@ -237,6 +237,39 @@ def test_a_failing_callback_is_reported_once_and_the_cells_go_on(kernel_shell, c
     err = capsys.readouterr().err
     assert err.count("seedmagic: the cell markers and the live panel stopped after an error (RuntimeError: boom)") == 1
     assert "Traceback" not in err
+
+
+def test_a_thread_binding_and_unbinding_variables_during_cells_does_not_stop_the_watch(shell, capsys):
+    """A background thread (a logger, a progress bar, a data feeder) binding globals while the watch looks at every
+    variable: the watch takes the variables at once instead of iterating the live namespace."""
+    import sys
+    import threading
+
+    shell.run_cell("for i in range(20000): globals()[f'w{i}'] = [i]")
+    stop = threading.Event()
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            shell.user_ns[f"v{i % 50}"] = i
+            shell.user_ns.pop(f"v{(i + 25) % 50}", None)
+            i += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, inside the watch's loops too
+    thread = threading.Thread(target=churn, daemon=True)
+    thread.start()
+    try:
+        for _ in range(60):
+            shell.run_cell("exec('x = 1')\nrng = np.random.default_rng(1)\ny = rng.random()")
+    finally:
+        stop.set()
+        thread.join(10)
+        sys.setswitchinterval(interval)
+    err = capsys.readouterr().err
+    assert "stopped after an error" not in err, err
+    shell.run_cell("y = rng.random()")
+    assert ("user", "rng") in watch_of(shell).advanced
 
 
 # found by an attacker: continuations, aliases, containers, odd names, subclasses ----------------------------
