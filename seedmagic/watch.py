@@ -198,18 +198,24 @@ class CellWatch:
 def _opens(value: Any, namespace: Mapping[str, Any], depth: int = 1) -> bool:
     """Whether ``value`` can bind names in ``namespace`` unseen: the namespace itself, its module, the shell,
     ``exec`` and its kin under another name, the ``builtins`` module, a method of the namespace
-    (``globals().update``), or a small list, tuple or dict holding one (by type and identity only: no user code
-    runs)."""
+    (``globals().update``, ``globals().__setitem__``) or of the shell (``get_ipython``, ``get_ipython().push``),
+    or a small list, tuple or dict or a ``functools.partial`` holding one (by type and identity only: no user
+    code runs)."""
     kind = type(value)
     if value is namespace or issubclass(kind, InteractiveShell) or id(value) in _BINDERS or value is builtins:
         return True
     if issubclass(kind, types.ModuleType):
         return _MODULE_DICT.__get__(value) is namespace
-    if kind is types.BuiltinMethodType:
-        return _METHOD_SELF.__get__(value) is namespace
+    if kind is types.BuiltinMethodType or kind is types.MethodWrapperType:
+        return _METHOD_SELF[kind].__get__(value) is namespace
+    if kind is types.MethodType:  # ``get_ipython`` itself, ``get_ipython().push``: a method of the shell
+        return issubclass(type(_METHOD_SELF[kind].__get__(value)), InteractiveShell)
     if depth and (kind is list or kind is tuple or kind is dict) and len(value) <= MAX_CONTAINER:
         items = list(value.values()) if kind is dict else value
         return any(_opens(item, namespace, 0) for item in items if id(type(item)) not in INERT)  # ``In``: strings
+    if depth and kind is functools.partial:  # ``partial(exec)``, ``partial(setattr, module)``
+        held = (_PARTIAL_FUNC.__get__(value), *_PARTIAL_ARGS.__get__(value))
+        return any(_opens(item, namespace, 0) for item in held)
     return False
 
 
@@ -221,8 +227,15 @@ _BINDERS = frozenset(map(id, (exec, eval, setattr, globals, vars, locals, __impo
 #: A module's own namespace, read past any attribute a subclass defines.
 _MODULE_DICT: Any = vars(types.ModuleType)["__dict__"]
 
-#: The object a built-in method is bound to (``globals().update``: the namespace), read in C.
-_METHOD_SELF: Any = vars(types.BuiltinMethodType)["__self__"]
+#: The object a method is bound to (``globals().update``, ``globals().__setitem__``: the namespace), read in C past
+#: anything a class defines, by the method's type.
+_METHOD_SELF: dict[type, Any] = {kind: vars(kind)["__self__"]
+                                 for kind in (types.BuiltinMethodType, types.MethodWrapperType, types.MethodType)}
+
+
+#: What a ``functools.partial`` calls, and with what, read in C.
+_PARTIAL_FUNC: Any = vars(functools.partial)["func"]
+_PARTIAL_ARGS: Any = vars(functools.partial)["args"]
 
 
 def _user_states(found: Mapping[str, Any]) -> dict[str, Any]:

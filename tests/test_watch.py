@@ -189,6 +189,14 @@ def test_a_name_is_read_as_python_reads_it(shell):
     ("ip = get_ipython()", 'ip.push({"r" + "ng": np.random.default_rng(1)})'),
     ("import sys", 'sys._getframe().f_globals["r" + "ng"] = np.random.default_rng(1)'),
     ("main = get_ipython().user_module", 'main.__setattr__("r" + "ng", np.random.default_rng(1))'),
+    # bound methods of the shell and of the namespace: a method's ``__self__`` opens as the object would
+    ("g = get_ipython", 'g().push({"r" + "ng": np.random.default_rng(1)})'),
+    ("push = get_ipython().push", 'push({"r" + "ng": np.random.default_rng(1)})'),
+    ("put = globals().__setitem__", 'put("r" + "ng", np.random.default_rng(1))'),
+    ("put = vars(get_ipython().user_module).__setitem__", 'put("r" + "ng", np.random.default_rng(1))'),
+    ("import functools\nrun = functools.partial(exec)", 'run("r" + "ng = np.random.default_rng(1)")'),
+    ("import functools\nput = functools.partial(setattr, get_ipython().user_module)",
+     'put("r" + "ng", np.random.default_rng(1))'),
 ])
 def test_a_variable_that_opens_the_namespace_makes_a_cell_naming_it_look_at_everything(shell, opening, binding):
     """The namespace dict, the module it belongs to, the shell, a frame's globals: each writes names unseen."""
