@@ -21,6 +21,7 @@ from typing import Any
 from IPython.core.interactiveshell import InteractiveShell
 
 from .adapters import digester, fingerprint, object_state, registry
+from .adapters.catalog import BUILTIN_NAMES
 from .importhook import fresh_states
 from .session import book, describe, in_cell, lock
 from .status import INERT, MAX_CONTAINER, UNREADABLE, Status, generators_among, global_states, variables
@@ -257,19 +258,23 @@ def comparable(adapter: Any, state: Any) -> Any:
     (CUDA's queue of pending seeds), and a fingerprint for anything unknown.
     """
     digest = None if adapter is None else digester(adapter)
-    return _plain(state) if digest is None else digest(state)
+    if digest is not None:
+        return digest(state)
+    return _plain(state, fresh=adapter is None or adapter.name in BUILTIN_NAMES)
 
 
-def _plain(state: Any) -> Any:
+def _plain(state: Any, fresh: bool = True) -> Any:
+    """``comparable`` of a state; ``fresh``: its tensors are copies nothing else holds (torch's ``get_state``), kept
+    as they are until compared. A plugin's may be the very tensor it draws from: taken as bytes at once."""
     kind = type(state)
     if kind is int or kind is str or kind is bytes or kind is bool or state is None:
         return state
     if kind is dict:  # a library builds its state dicts in one order: no need to sort
-        return tuple([(key, _plain(value)) for key, value in state.items()])
+        return tuple([(key, _plain(value, fresh)) for key, value in state.items()])
     if kind is tuple and state and type(state[0]) is int and type(state[-1]) is int:
         return state  # a key of words, as Python's random holds: immutable, compared in C
     if kind is tuple or kind is list:
-        return tuple([_plain(item) for item in state])
+        return tuple([_plain(item, fresh) for item in state])
     if kind is float:
         return state.hex()  # a NaN equals itself here
     numpy = sys.modules.get("numpy")
@@ -277,7 +282,7 @@ def _plain(state: Any) -> Any:
         return (state.dtype, state.shape, state.tobytes())
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(state, torch.Tensor):
-        return _Tensor(state)
+        return _Tensor(state) if fresh else _Tensor(state).key()
     return fingerprint(state)
 
 

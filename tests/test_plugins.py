@@ -218,3 +218,44 @@ def test_an_attribute_called_holder_does_not_make_a_plugin_swappable(monkeypatch
         assert (plain.holder.getstate(), raising.generator.getstate()) == before  # restored
         seedmagic.seed(11)
     assert plain.holder.getstate() == random.Random(11).getstate() == raising.generator.getstate()
+
+
+class LiveTensorPlugin:
+    """A plugin whose ``get_state`` hands out the tensor it draws from (no copy): the state changes under the
+    caller's feet, so the cell watch must take what it needs at once."""
+
+    name, module, digits = "live", None, 4
+
+    def __init__(self) -> None:
+        self.state = torch.zeros(4, dtype=torch.uint8)
+
+    def is_available(self) -> bool:
+        return True
+
+    def seed(self, n: int | None) -> None:
+        self.state.fill_((n or 0) % 256)
+
+    def get_state(self) -> torch.Tensor:
+        return self.state
+
+    def set_state(self, state: torch.Tensor) -> None:
+        self.state.copy_(state)
+
+    def draw(self) -> None:
+        self.state.add_(1)
+
+    def peek(self, k: int) -> dict[str, list[float]]:
+        return {self.name: [float(self.state[0])] * k}
+
+
+def test_a_plugin_handing_out_its_live_state_still_gets_its_cell_marker(monkeypatch, shell):
+    from seedmagic import watch
+
+    plugin = LiveTensorPlugin()
+    monkeypatch.setattr(adapters, "_registry", {**adapters.registry(), plugin.name: plugin})
+    shell.user_ns["plugin"] = plugin
+    shell.run_cell("x = 1")
+    shell.run_cell("plugin.draw()")
+    assert ("global", "live") in watch.follow(shell).watch.advanced
+    shell.run_cell("x = 2")
+    assert ("global", "live") not in watch.follow(shell).watch.advanced
