@@ -12,8 +12,11 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 
 def seconds(text: str) -> float:
@@ -71,13 +74,33 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (130 on Ctrl-C, wherever it lands: kernels are killed first)."""
+    """Run the command line; returns the exit code (130 on Ctrl-C, SIGTERM or SIGHUP, wherever it lands: kernels
+    are killed first)."""
+    taken = _interrupt_on_termination()
     try:
         return _main(argv)
     except KeyboardInterrupt:
         print("\nseedmagic check: interrupted" if sys.stderr.isatty() else "seedmagic check: interrupted",
               file=sys.stderr)
         return 130
+    finally:
+        for stopping, handler in taken.items():
+            signal.signal(stopping, handler)
+
+
+def _interrupt_on_termination() -> dict[int, Any]:
+    """Make SIGTERM and SIGHUP raise KeyboardInterrupt as Ctrl-C does, from the command's first line (a CI job's
+    timeout sends SIGTERM, and the imports alone take seconds), so that the check unwinds, removes its copies of
+    the folder and says it was interrupted. Only where the signal still does what it does by default: a handler
+    someone set, or SIGHUP ignored by ``nohup``, is kept. Returns the handlers it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    taken = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        stopping = getattr(signal, name, None)
+        if stopping is not None and signal.getsignal(stopping) is signal.SIG_DFL:
+            taken[stopping] = signal.signal(stopping, signal.default_int_handler)
+    return taken
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -583,6 +583,41 @@ def test_ctrl_c_stops_within_seconds_kills_the_kernels_and_exits_130(tmp_path, w
     assert not [path for path in tmp_path.parent.iterdir() if path.name.startswith(".seedmagic-run-")]
 
 
+def test_sigterm_from_the_commands_first_line_says_interrupted_and_the_handlers_come_back(tmp_path):
+    """A CI job's timeout can land while the command still imports (seconds on a busy runner): exit 130 with
+    one line, not a death by signal; run in-process, the command gives the handlers it took back."""
+    stopped = subprocess.run([sys.executable, "-c",
+                              "import os, signal, sys, time, seedmagic.__main__ as command\n"
+                              "command._main = lambda argv: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(30))\n"
+                              "sys.exit(command.main(['check', 'x.ipynb']))"],
+                             capture_output=True, text=True, env=ENV, timeout=60)
+    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.strip() == "seedmagic check: interrupted"
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    from seedmagic.__main__ import main
+
+    assert main(["check", str(tmp_path / "missing.ipynb")]) == 2
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
+
+
+@pytest.mark.notebook
+def test_a_check_under_nohup_ignores_sighup(tmp_path):
+    """``nohup seedmagic check`` in a terminal that closes: the check goes on, as the user asked."""
+    path = tmp_path / "sleep.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("import time\ntime.sleep(3)")],
+                                metadata=KERNELSPEC), path)
+    running = subprocess.Popen([sys.executable, "-m", "seedmagic", "check", str(path)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=ENV,
+                               preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    assert running.stderr is not None
+    assert "2 kernels" in running.stderr.readline()
+    time.sleep(2)
+    running.send_signal(signal.SIGHUP)
+    out, errors = running.communicate(timeout=170)
+    assert running.returncode == 0, errors
+    assert "reproducible" in out
+
+
 def kernels_marked(marker: str) -> list[str]:
     """Processes whose environment holds ``marker`` (the kernels a check started), this test's process left out."""
     found = []

@@ -52,13 +52,18 @@ def kill_all() -> None:
 STOPPING = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+#: The signals the check stops on while it runs (``interruptible``): those of ``STOPPING`` not ignored when it
+#: began (``nohup seedmagic check`` ignores SIGHUP, and so does the check).
+_claimed: tuple[int, ...] = ()
+
+
 def _claim_signals() -> None:
     """Put the check's Ctrl-C handler (back) on the loop, for SIGTERM and SIGHUP too: nbclient sets and removes
     its own around each kernel."""
     if _on_interrupt is None:
         return
     try:
-        for stopping in STOPPING:
+        for stopping in _claimed:
             asyncio.get_running_loop().add_signal_handler(stopping, _on_interrupt)
     except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such support here
         pass
@@ -78,7 +83,10 @@ async def interruptible(work: Awaitable[T]) -> T:
         if task is not None:
             task.cancel()
 
+    global _claimed
+    before = {stopping: signal.getsignal(stopping) for stopping in STOPPING}
     _on_interrupt = interrupt
+    _claimed = tuple(stopping for stopping, handler in before.items() if handler is not signal.SIG_IGN)
     _claim_signals()
     try:
         result = await work
@@ -89,8 +97,10 @@ async def interruptible(work: Awaitable[T]) -> T:
     finally:
         _on_interrupt = None
         try:
-            for stopping in STOPPING:
+            for stopping in _claimed:
                 asyncio.get_running_loop().remove_signal_handler(stopping)
+                if before[stopping] is not None:  # the loop leaves SIG_DFL: what was there comes back
+                    signal.signal(stopping, before[stopping])
         except (NotImplementedError, RuntimeError, ValueError):
             pass
     if interrupted:
