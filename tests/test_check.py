@@ -327,6 +327,15 @@ KNOWN = {
                             "print(np.random.rand())"],
     "varying_after_seed": ["import numpy as np, os", "np.random.seed(0)\nnp.random.rand(os.getpid());",
                            "print(np.random.rand())"],
+    # hash() seeds through a helper, seedmagic, the magic and a module alias: each seeds, from a varying value
+    "hash_through_helper": ["import numpy as np\ndef set_seed(s):\n    np.random.seed(s)",
+                            "set_seed(hash('experiment') % 2**32)", "print(np.random.rand(2))"],
+    "hash_through_seedmagic": ["import numpy as np\nimport seedmagic", "seedmagic.seed(hash('experiment') % 2**32)",
+                               "print(np.random.rand(2))"],
+    "hash_through_magic": ["import numpy as np\n%load_ext seedmagic", "%seed {hash('experiment') % 2**32}",
+                           "print(np.random.rand(2))"],
+    "hash_through_alias": ["import numpy as np\nnpr = np.random", "npr.seed(hash('experiment') % 2**32)",
+                           "print(npr.rand(2))"],
 }
 
 
@@ -387,6 +396,21 @@ def test_a_seeding_below_the_import_is_blamed_not_the_import(known):
     assert (varying.cell, varying.generator) == (1, "numpy"), varying
     assert varying.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in "
                                      "each run"), varying.reason
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name, generator, line", [
+    ("hash_through_helper", "numpy", "set_seed(hash('experiment') % 2**32)"),
+    ("hash_through_seedmagic", "random", "seedmagic.seed(hash('experiment') % 2**32)"),
+    ("hash_through_magic", "random", "%seed {hash('experiment') % 2**32}"),
+    ("hash_through_alias", "numpy", "npr.seed(hash('experiment') % 2**32)"),
+])
+def test_a_hash_seed_through_a_helper_seedmagic_or_an_alias_is_named(known, name, generator, line):
+    """Before, these read as "no seed controlled it" or "seeds it by hand, yet...", and the fix asked for a seed."""
+    result = known[name]
+    assert (result.cell, result.generator) == (1, generator), result
+    assert result.reason.startswith(f"cell 1 (In [2]) seeds {generator} from `hash()` (`{line}`)"), result.reason
+    assert "PYTHONHASHSEED" in result.fix
 
 
 @pytest.mark.notebook

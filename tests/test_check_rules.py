@@ -936,6 +936,35 @@ def test_a_pipe_is_refused_before_it_is_opened_as_a_notebook_or_as_sanitisers(tm
 # Reading the source -------------------------------------------------------------------------------------------------
 
 
+def test_a_module_bound_to_a_name_is_read_as_the_module_until_the_name_is_rebound():
+    imports = aliases(["npr = np.random\nseed = npr.seed"], aliases(["import numpy as np"]))
+    assert imports == {"npr": "numpy.random", "seed": "numpy.random.seed"}
+    assert CellSource("npr.seed(3)", imports).always_seeds("numpy")
+    assert CellSource("seed(3)", imports).always_seeds("numpy")
+    later = {**imports, **aliases(["npr = make_thing()"], imports)}
+    assert not CellSource("npr.seed(3)", later).always_seeds("numpy")
+    assert aliases(["x = other.thing"], {"np": "numpy"}) == {}  # not a part of an import
+
+
+@pytest.mark.parametrize("line, generators", [
+    ("%seed 3", {"random", "numpy", "torch"}),
+    ("%seed {SEED}", {"random", "numpy", "torch"}),
+    ("%seed --only numpy,torch 3", {"numpy", "torch"}),
+    ("%seed --skip numpy 3", {"random", "torch"}),
+    ("%seed --keep 3 x = np.random.rand()", {"random", "numpy", "torch"}),
+    ("%seed 3 np.random.rand()", set()),  # run under the seed, then restored
+    ("%seed", set()),
+    ("%seed --save state.json", set()),
+    ("%seed --name train", set()),
+    ("seedmagic.seed(3)", {"random", "numpy", "torch"}),
+    ("if ready:\n    %seed 3", set()),
+])
+def test_seedmagics_own_seedings_count_as_seeding_by_hand(line, generators):
+    imports = aliases(["import numpy as np\nimport seedmagic"])
+    cell = CellSource(line, imports)
+    assert {name for name in ("random", "numpy", "torch") if cell.always_seeds(name)} == generators
+
+
 def test_what_a_cell_reads_assigns_and_reseeds_through_magics_and_aliases():
     imports = aliases(["import numpy as np\nfrom numpy.random import seed as reseed\nimport torch", "x = 1"])
     assert imports == {"np": "numpy", "reseed": "numpy.random.seed", "torch": "torch"}
@@ -1310,8 +1339,11 @@ def test_a_seeding_after_the_import_is_where_the_runs_part_not_the_import_above_
     uncalled = check([helper, "print(np.random.rand())", "print(np.random.rand())"], *runs("numpy"))
     assert uncalled.reason == "cell 1 (In [2]) drew from numpy while no seed controlled it", uncalled
     called = check([helper, "set_seed(hash('exp') % 2**32)", "print(np.random.rand())"], *runs("numpy"))
-    assert called.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in each "
-                                    "run"), called
+    assert called.reason.startswith("cell 1 (In [2]) seeds numpy from `hash()` (`set_seed(hash('exp') % 2**32)`)"), \
+        called
+    fixed = check([helper, "set_seed(3)\nnp.random.rand(n)", "print(np.random.rand())"], *runs("numpy"))
+    assert fixed.reason.startswith("cell 1 (In [2]) seeds numpy by hand, yet leaves it in a different state in each "
+                                   "run"), fixed
     # a name is what the last import above it (or in its cell) made it, not one further down the notebook
     other = check(["import numpy as np\nfrom random import seed", "seed(0)\nprint(np.random.rand(2))",
                    "from numpy.random import seed"], *runs("numpy"))

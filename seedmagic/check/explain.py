@@ -87,7 +87,7 @@ class Explainer:
         imports: dict[str, str] = {}
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type == "code":
-                imports = {**imports, **aliases([cell.source])}
+                imports = {**imports, **aliases([cell.source], imports)}
                 self.imports_at[index] = imports
         #: The same for the whole notebook (for the fixes, and for a name no import above a cell binds yet).
         self.imports = imports
@@ -207,6 +207,14 @@ class Explainer:
                                self.rerun_fix(origin, key))
         if whose == "user":
             return self.user_stream(position, name)
+        drew = "" if origin == position else f", and {label} drew from it"
+        hashed = self.source(origin).seeding_from_hash(name, self.earlier(origin))
+        if hashed is not None:
+            return Explanation(name, name, f"{self.label(origin)} seeds {name} from `hash()` (`{hashed}`): the hash of "
+                               f"a str follows PYTHONHASHSEED, which differs from run to run{drew}",
+                               "seed it from a hash that does not depend on PYTHONHASHSEED "
+                               "(`zlib.crc32(text.encode())`, `hashlib`, or `seedmagic.derive_seed(N, text)`), or pin "
+                               "PYTHONHASHSEED in the kernelspec's env")
         seeds = [self.runs.pairs[origin][run].probe.get("seeds", {}).get(name) for run in (0, 1)]
         if seeds[0] != seeds[1]:
             return Explanation(name, name, f"{lead}, seeded with {seeds[0]} in one run and {seeds[1]} in the other",
@@ -216,20 +224,12 @@ class Explainer:
         seeded = self.source(origin).always_seeds(name, self.earlier(origin))
         if not seeded and (imported or (origin == 0 and seeds[0] is None)):
             return Explanation(name, name, f"{lead} while no seed controlled it", self.unseeded_fix(position, name))
-        drew = "" if origin == position else f", and {label} drew from it"
         varying = self.source(origin).varying_seeding(earlier=self.earlier(origin))
         if varying is not None and varying[0] == name:
             return self.seeded_from_varying(origin, varying, drew)
         timed = [line for generator, line in self.source(origin).timed_draws() if generator == name]
         if timed:
             return self.timed_draws(origin, name, timed[0], drew)
-        hashed = self.source(origin).seeding_from_hash(name)
-        if hashed is not None:
-            return Explanation(name, name, f"{self.label(origin)} seeds {name} from `hash()` (`{hashed}`): the hash of "
-                               f"a str follows PYTHONHASHSEED, which differs from run to run{drew}",
-                               "seed it from a hash that does not depend on PYTHONHASHSEED "
-                               "(`zlib.crc32(text.encode())`, `hashlib`, or `seedmagic.derive_seed(N, text)`), or pin "
-                               "PYTHONHASHSEED in the kernelspec's env")
         if seeded:
             reason = (f"{self.label(origin)} seeds {name} by hand, yet leaves it in a different state in each run: "
                       f"it seeds it from a value that varies or then draws from it a varying number of times{drew}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import cast
@@ -116,6 +116,27 @@ def _line_magic(node: ast.AST) -> tuple[str, str] | None:
     given = [argument.value for argument in node.args
              if isinstance(argument, ast.Constant) and isinstance(argument.value, str)]
     return (given[0], given[1]) if len(given) == len(node.args) == 2 else None
+
+
+def _magic_seeds(node: ast.AST, generator: str) -> bool:
+    """Whether ``node`` is a ``%seed`` line that seeds ``generator`` and leaves it seeded: a seed, no statement run
+    under it (then restored) unless ``--keep``, and ``generator`` not left out by ``--only``/``--skip``."""
+    magic = _line_magic(node)
+    if magic is None or magic[0] != "seed":
+        return False
+    from ..magicline import split_line
+
+    head, statement = split_line(magic[1])
+    words = head.replace("=", " ").split()
+    named: dict[str, list[str]] = {"--only": [], "--skip": []}
+    seed = False
+    for before, word in zip(["", *words], words, strict=False):
+        if before in named:
+            named[before] += word.split(",")
+        elif not word.startswith("-") and before not in ("--name", "--save", "--load"):
+            seed = True
+    kept = not statement or "--keep" in words
+    return seed and kept and generator not in named["--skip"] and (not named["--only"] or generator in named["--only"])
 
 
 def _timed_code(call: ast.Call) -> str | None:
@@ -320,8 +341,10 @@ def _always_run(statements: Iterable[ast.AST]) -> list[ast.AST]:
     return _walk(statements, _MAY_NOT_RUN, keep_stops=False)
 
 
-def aliases(sources: Iterable[str]) -> dict[str, str]:
-    """What each imported name stands for across the notebook: ``np`` → ``numpy``, ``seed`` → ``numpy.random.seed``."""
+def aliases(sources: Iterable[str], known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What each imported name stands for across the notebook: ``np`` → ``numpy``, ``seed`` → ``numpy.random.seed``;
+    also a name a cell binds at its top to a part of an import (``npr = np.random``; ``known``: the imports of the
+    cells above). A name bound at the top to anything else no longer stands for an import."""
     found: dict[str, str] = {}
     for source in sources:
         tree = CellSource(source).tree
@@ -336,6 +359,16 @@ def aliases(sources: Iterable[str]) -> dict[str, str]:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     found[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                imported = {**(known or {}), **found}
+                value = node.value
+                path = CellSource("", imported).dotted(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+                name = node.targets[0].id
+                if path is not None and path.split(".")[0] in {module.split(".")[0] for module in imported.values()}:
+                    found[name] = path
+                elif name in imported:
+                    found[name] = name  # rebound: it stands for itself again
     return found
 
 
@@ -469,7 +502,7 @@ class CellSource:
         ``fork_rng``)."""
         if self.restores():
             return False
-        calls = self._calls_in(_always_run(self.tree.body if self.tree is not None else []))
+        calls = self._calls_in(_always_run(self.tree.body if self.tree is not None else []), named=False)
         if self._seeds_among(calls, generator):
             return True
         for _, call in calls:
@@ -484,6 +517,8 @@ class CellSource:
         known, swapping = seedings(), swaps()
         if any(name in known and known[name][0] == generator for name, _ in calls):
             return True
+        if any(name == "seedmagic.seed" and call.args or _magic_seeds(call, generator) for name, call in calls):
+            return True  # every generator: ``seedmagic.seed(n)``, ``%seed n``
         # the last generator the cell puts in its place stays there: one it saved before is not a seeding
         swapped = [call for name, call in calls if swapping.get(name) == generator]
         last = max(swapped, key=lambda call: (call.lineno, call.col_offset), default=None)
@@ -499,14 +534,12 @@ class CellSource:
                 return self.line(node.lineno), ast.unparse(node.func)
         return None
 
-    def seeding_from_hash(self, generator: str) -> str | None:
+    def seeding_from_hash(self, generator: str, earlier: Sequence[CellSource] = ()) -> str | None:
         """The line where the cell seeds ``generator`` from ``hash()`` (``np.random.seed(hash(name) % 2**32)``),
-        directly or through a name it bound: a str's hash follows PYTHONHASHSEED, which differs from run to run."""
-        known = seedings()
-        for name, call in self.calls():
-            if known.get(name, ("",))[0] != generator:
-                continue
-            given: list[ast.AST] = list(_arguments(call))
+        directly or through a name it bound, with ``%seed``/``seedmagic.seed`` or a plain helper that always seeds
+        it (``set_seed(hash(name))``): a str's hash follows PYTHONHASHSEED, which differs from run to run."""
+        for name, call in self._calls_in(self._nodes(), named=False):
+            given: list[ast.AST] = self._seed_given(name, call, generator, earlier)
             for argument in list(given):
                 read, key = _part_read(argument)
                 bound = None if read is None else self._bound(read, key, None, call.lineno)
@@ -515,6 +548,27 @@ class CellSource:
                    and _may_be_text(node.args[0]) for argument in given for node in ast.walk(argument)):
                 return self.line(call.lineno)
         return None
+
+    def _seed_given(self, name: str, call: ast.Call, generator: str, earlier: Sequence[CellSource]) -> list[ast.AST]:
+        """What ``call`` seeds ``generator`` with, where it does: the library's own seeding, ``%seed`` and
+        ``seedmagic.seed`` (every generator, the ``{expr}`` and ``$name`` of the magic's line parsed), or a plain
+        helper that always seeds it (all it is given); else nothing."""
+        if seedings().get(name, ("",))[0] == generator or name == "seedmagic.seed":
+            return list(_arguments(call))
+        if _magic_seeds(call, generator):
+            parsed = []
+            for read, expression in _EXPANDED.findall(_line_magic(call)[1]):  # type: ignore[index]
+                try:
+                    parsed.append(ast.parse(read or expression, mode="eval").body)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+            return parsed
+        helper = self._plain_helper(call.func.id, call.lineno, earlier) if isinstance(call.func, ast.Name) else None
+        if helper is not None:
+            owner, definition, _ = helper
+            if owner._seeds_among(owner._calls_in(_always_run(definition.body)), generator):
+                return list(_arguments(call))
+        return []
 
     def reseeded_before_drawn(self, generator: str, after: str | None = None) -> bool | None:
         """Whether, after the line ``after`` (from the cell's top for None), the cell seeds ``generator`` again with a
